@@ -1,0 +1,142 @@
+"""The one configuration: thresholds, limits, languages and policy, loaded from TOML.
+
+Defaults live in ``pipeline/data/default.toml`` (documented there, field by field).
+A user file given with ``--config`` is merged over the defaults section by section,
+validated (unknown keys are errors: a typo must not silently fall back to a default),
+and identified by ``config_hash``.
+
+>>> cfg = load_config()
+>>> cfg.ocr.timeout_s > 0
+True
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ConfigError
+
+__all__ = ["Config", "load_config", "default_config", "config_hash"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IngestConfig(_Section):
+    max_file_bytes: int = Field(gt=0)
+    max_pixels: int = Field(gt=0)
+    max_pages: int = Field(gt=0)
+    pdf_dpi: int = Field(ge=72, le=600)
+
+
+class OcrConfig(_Section):
+    timeout_s: float = Field(gt=0)
+    omp_thread_limit: int = Field(ge=1)
+    psm: int = Field(ge=0, le=13)
+    oem: int = Field(ge=0, le=3)
+    always_languages: list[str]
+    country_languages: dict[str, list[str]]
+
+
+class PreprocessConfig(_Section):
+    enabled: bool
+    steps: list[str]
+    target_text_height_px: int = Field(gt=4)
+    max_side_px: int = Field(gt=100)
+    osd_min_confidence: float = Field(ge=0)
+    max_deskew_degrees: float = Field(ge=0, le=45)
+
+
+class PdfConfig(_Section):
+    timeout_s: float = Field(gt=0)
+    min_text_chars: int = Field(ge=0)
+    max_garbage_ratio: float = Field(ge=0, le=1)
+
+
+class BarcodeConfig(_Section):
+    timeout_s: float = Field(gt=0)
+    engines: list[str]
+    retry: bool
+    scales: list[float]
+    rotations: list[int]
+
+
+class Config(_Section):
+    ingest: IngestConfig
+    ocr: OcrConfig
+    preprocess: PreprocessConfig
+    pdf: PdfConfig
+    barcodes: BarcodeConfig
+    matching: dict = Field(default_factory=dict)
+    decision: dict = Field(default_factory=dict)
+    source: str = "default"
+    """Where the config came from; not part of the hash."""
+
+    @property
+    def hash(self) -> str:
+        return config_hash(self)
+
+    def languages_for(self, country: str | None) -> list[str]:
+        """Tesseract languages for a country code, the always-languages appended, no repeats."""
+        langs = list(self.ocr.country_languages.get((country or "").upper(), []))
+        for lang in self.ocr.always_languages:
+            if lang not in langs:
+                langs.append(lang)
+        return langs
+
+
+def config_hash(cfg: Config) -> str:
+    payload = cfg.model_dump(exclude={"source"})
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    return "sha256:" + hashlib.sha256(blob).hexdigest()
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_toml(path: Path | None) -> dict:
+    try:
+        if path is None:
+            text = resources.files("pipeline.data").joinpath("default.toml").read_text()
+        else:
+            text = Path(path).read_text()
+        return tomllib.loads(text)
+    except FileNotFoundError as exc:
+        raise ConfigError(message=f"Config file not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(message=f"{path or 'default.toml'} is not valid TOML: {exc}") from exc
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """The defaults, with the TOML file at ``path`` merged over them; validated."""
+    data = _read_toml(None)
+    source = "default"
+    if path is not None:
+        data = _merge(data, _read_toml(Path(path)))
+        source = str(path)
+    try:
+        return Config(**data, source=source)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(message=f"{source}: {problems}") from exc
+
+
+@lru_cache(maxsize=1)
+def default_config() -> Config:
+    return load_config()
