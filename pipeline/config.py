@@ -17,6 +17,7 @@ import tomllib
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -68,6 +69,16 @@ class BarcodeConfig(_Section):
     rotations: list[int]
 
 
+class DecisionConfig(_Section):
+    approve_min_score: float = Field(ge=0, le=1)
+    uncertain_score_cap: float = Field(ge=0, le=1)
+
+
+class ReasonSpec(_Section):
+    severity: Literal["reject", "review"]
+    message: str = Field(min_length=1)
+
+
 class Config(_Section):
     ingest: IngestConfig
     ocr: OcrConfig
@@ -75,7 +86,8 @@ class Config(_Section):
     pdf: PdfConfig
     barcodes: BarcodeConfig
     matching: dict = Field(default_factory=dict)
-    decision: dict = Field(default_factory=dict)
+    decision: DecisionConfig
+    reasons: dict[str, ReasonSpec]
     source: str = "default"
     """Where the config came from; not part of the hash."""
 
@@ -108,22 +120,23 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def _read_toml(path: Path | None) -> dict:
+def _read_toml(path: Path | None, packaged: str = "default.toml") -> dict:
     try:
         if path is None:
-            text = resources.files("pipeline.data").joinpath("default.toml").read_text()
+            text = resources.files("pipeline.data").joinpath(packaged).read_text()
         else:
             text = Path(path).read_text()
         return tomllib.loads(text)
     except FileNotFoundError as exc:
         raise ConfigError(message=f"Config file not found: {path}") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(message=f"{path or 'default.toml'} is not valid TOML: {exc}") from exc
+        raise ConfigError(message=f"{path or packaged} is not valid TOML: {exc}") from exc
 
 
 def load_config(path: str | Path | None = None) -> Config:
     """The defaults, with the TOML file at ``path`` merged over them; validated."""
     data = _read_toml(None)
+    data["reasons"] = _read_toml(None, "reasons.toml")
     source = "default"
     if path is not None:
         data = _merge(data, _read_toml(Path(path)))

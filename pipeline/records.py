@@ -44,7 +44,7 @@ class Word:
         return {"text": self.text, "conf": round(self.conf, 1), "bbox": list(self.bbox)}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Word":
+    def from_dict(cls, d: dict) -> Word:
         return cls(d["text"], float(d["conf"]), tuple(d["bbox"]))
 
 
@@ -74,7 +74,7 @@ class Line:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Line":
+    def from_dict(cls, d: dict) -> Line:
         return cls(tuple(Word.from_dict(w) for w in d["words"]))
 
 
@@ -100,7 +100,7 @@ class Barcode:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Barcode":
+    def from_dict(cls, d: dict) -> Barcode:
         bbox = tuple(d["bbox"]) if d.get("bbox") else None
         return cls(d["format"], d["text"], bbox, d["engine"], d.get("page", 1))
 
@@ -142,7 +142,7 @@ class Page:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Page":
+    def from_dict(cls, d: dict) -> Page:
         return cls(
             number=d["number"],
             width=d["width"],
@@ -182,5 +182,5 @@ class DocumentRead:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "DocumentRead":
+    def from_dict(cls, d: dict) -> DocumentRead:
         return cls(d["name"], d["kind"], d["sha256"], tuple(Page.from_dict(p) for p in d["pages"]))

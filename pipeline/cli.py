@@ -1,0 +1,107 @@
+"""The `claimcheck` command line. stdout carries only results (text or JSON);
+logs, progress and errors for people go to stderr.
+
+Prefect is never imported here at module level: `import prefect` costs ~1 s and
+its embedded server 6-13 s, which quick commands must not pay.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .config import Config, load_config
+from .errors import ClaimcheckError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="claimcheck: pre-score proof-of-purchase for promotion and cashback claims.")
+
+
+def _config(path: Optional[Path]) -> Config:
+    try:
+        return load_config(path)
+    except ClaimcheckError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _emit(obj: dict) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+@app.command()
+def ocr(
+    files: Annotated[list[Path], typer.Argument(help="Images or PDFs to read.")],
+    lang: Annotated[Optional[str], typer.Option("--lang", help="Tesseract languages, e.g. 'fra+eng'.")] = None,
+    country: Annotated[Optional[str], typer.Option(help="Pick languages for this country (ISO alpha-2).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Words, lines, boxes and confidences per page.")] = False,
+    no_preprocess: Annotated[bool, typer.Option("--no-preprocess", help="OCR the page as uploaded.")] = False,
+    config: Annotated[Optional[Path], typer.Option(help="TOML config merged over the defaults.")] = None,
+) -> None:
+    """Read the text of documents (PDF text layer where usable, otherwise OCR)."""
+    from .read import read_document
+
+    cfg = _config(config)
+    if no_preprocess:
+        cfg = cfg.model_copy(update={"preprocess": cfg.preprocess.model_copy(update={"enabled": False})})
+    languages = lang.split("+") if lang else cfg.languages_for(country)
+    failed = 0
+    for f in files:
+        try:
+            doc = read_document(f, str(f), languages=languages, config=cfg)
+        except ClaimcheckError as exc:
+            failed += 1
+            if as_json:
+                _emit({"file": str(f), "error": exc.to_dict()})
+            typer.echo(f"error: {f}: {exc.message}", err=True)
+            continue
+        if as_json:
+            _emit({"file": str(f), **doc.to_dict()})
+        else:
+            if len(files) > 1:
+                sys.stdout.write(f"==> {f} <==\n")
+            sys.stdout.write(doc.text + "\n")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def barcodes(
+    files: Annotated[list[Path], typer.Argument(help="Serial-sticker photos (or any image/PDF).")],
+    config: Annotated[Optional[Path], typer.Option(help="TOML config merged over the defaults.")] = None,
+) -> None:
+    """Decode barcodes: one JSON object per line per file; unreadable files get an error object."""
+    from .read import read_document
+
+    cfg = _config(config)
+    for f in files:
+        try:
+            doc = read_document(f, str(f), config=cfg, barcodes=True, ocr=False)
+        except ClaimcheckError as exc:
+            _emit({"file": str(f), "barcodes": [], "error": exc.to_dict()})
+            continue
+        found = []
+        for b in doc.barcodes:
+            d = b.to_dict()
+            if len(doc.pages) == 1:
+                d.pop("page")
+            found.append(d)
+        _emit({"file": str(f), "barcodes": found})
+
+
+@app.command()
+def probe() -> None:
+    """What engines are installed (Tesseract and its languages, barcode and PDF libraries)."""
+    from .ocr import barcodes as barcode_engine
+    from .ocr import pdf as pdf_engine
+    from .ocr import tesseract
+
+    _emit({"tesseract": tesseract.probe(), "barcodes": barcode_engine.probe(), "pdf": pdf_engine.probe()})
+
+
+def main() -> None:  # pragma: no cover
+    app()

@@ -1,0 +1,59 @@
+"""PDF reading: the text layer path, the scanned (render + OCR) path, mixed PDFs page by page."""
+from __future__ import annotations
+
+from pypdf import PdfReader, PdfWriter
+
+from pipeline.config import load_config
+from pipeline.ocr.pdf import usable_text
+from pipeline.read import read_document
+
+from .conftest import REALWORLD, digital_pdf, scanned_pdf, text_image
+
+
+def test_text_layer_gives_words_with_boxes_in_pixels_at_the_pipeline_dpi(tmp_path, invoice_lines):
+    path = digital_pdf(tmp_path / "digital.pdf", [invoice_lines])
+    doc = read_document(path)
+    assert doc.kind == "pdf" and len(doc.pages) == 1
+    page = doc.pages[0]
+    assert page.source == "pdf_text"
+    dpi = load_config().ingest.pdf_dpi
+    assert (page.width, page.height) == (round(595.2756 * dpi / 72), round(841.8898 * dpi / 72))
+    assert [line.text for line in page.lines] == invoice_lines
+    first = page.lines[0].words[0]
+    # reportlab drew the first line's baseline at y=800 pt from the bottom, x=60 pt
+    assert abs(first.bbox[0] - 60 * dpi / 72) < 3
+    assert first.bbox[1] < (841.89 - 800) * dpi / 72 < first.bbox[3] + 5
+
+
+def test_scanned_pdf_is_rendered_and_ocred(tmp_path, invoice_lines):
+    path = scanned_pdf(tmp_path / "scan.pdf", [text_image(invoice_lines)])
+    page = read_document(path).pages[0]
+    assert page.source == "ocr"
+    assert "FACTURE" in page.text and "17/02/2020" in page.text
+
+
+def test_mixed_pdf_works_page_by_page(tmp_path, invoice_lines):
+    digital = digital_pdf(tmp_path / "d.pdf", [invoice_lines])
+    scan = scanned_pdf(tmp_path / "s.pdf", [text_image(["RECHNUNG 7781", "Datum 03.03.2020"])])
+    writer = PdfWriter()
+    for src in (digital, scan):
+        for p in PdfReader(src).pages:
+            writer.add_page(p)
+    mixed = tmp_path / "mixed.pdf"
+    with open(mixed, "wb") as fh:
+        writer.write(fh)
+    doc = read_document(mixed)
+    assert [p.source for p in doc.pages] == ["pdf_text", "ocr"]
+    assert "RECHNUNG" in doc.pages[1].text
+
+
+def test_real_invoice_pdf_text_layer():
+    doc = read_document(REALWORLD / "invoice2data" / "oyo.pdf")
+    assert doc.pages[0].source == "pdf_text"
+    assert "IBZY2087" in doc.text
+
+
+def test_usable_text_rejects_cid_garbage_and_near_empty_layers():
+    assert not usable_text("", min_chars=20, max_garbage_ratio=0.3)
+    assert not usable_text("(cid:3)(cid:4)(cid:5) abc" * 5, min_chars=5, max_garbage_ratio=0.3)
+    assert usable_text("INVOICE 2020-03-17 total 100.00", min_chars=20, max_garbage_ratio=0.3)
