@@ -41,6 +41,7 @@ class OcrConfig(_Section):
     timeout_s: float = Field(gt=0)
     omp_thread_limit: int = Field(ge=1)
     psm: int = Field(ge=0, le=13)
+    sticker_psm: int = Field(ge=0, le=13)
     oem: int = Field(ge=0, le=3)
     always_languages: list[str]
     country_languages: dict[str, list[str]]

@@ -1,0 +1,98 @@
+"""The decision records of ``../shared/contract.md``: checks, reasons, the decision.
+
+>>> Check("retailer", None, "pass", 97).to_dict()["status"]
+'pass'
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .records import BBox
+
+__all__ = ["Evidence", "Check", "Reason", "Decision", "STATUSES"]
+
+STATUSES = ("pass", "fail", "uncertain", "skipped")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    document: str
+    """The document's name as the claim gives it."""
+    page: int | None = None
+    bbox: BBox | None = None
+    source: str | None = None
+    """'ocr', 'pdf_text' or 'barcode'."""
+
+    def to_dict(self) -> dict:
+        d = {"document": self.document, "page": self.page, "bbox": list(self.bbox) if self.bbox else None}
+        if self.source:
+            d["source"] = self.source
+        return d
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    product: int | None
+    status: str
+    score: int
+    expected: str | None = None
+    found: str | None = None
+    evidence: Evidence | None = None
+    reason: str | None = None
+    """Reason code this check raises when it fails or is uncertain."""
+    detail: str | None = None
+    """Why, in a reviewer's words (for the reviewer, not the claimant)."""
+
+    def to_dict(self) -> dict:
+        d = {
+            "name": self.name,
+            "product": self.product,
+            "status": self.status,
+            "score": int(self.score),
+            "expected": self.expected,
+            "found": self.found,
+            "evidence": self.evidence.to_dict() if self.evidence else None,
+        }
+        if self.reason:
+            d["reason"] = self.reason
+        if self.detail:
+            d["detail"] = self.detail
+        return d
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    severity: str
+    message: str
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "severity": self.severity, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Decision:
+    claim_id: str
+    decision: str
+    score: float
+    reasons: tuple[Reason, ...]
+    checks: tuple[Check, ...]
+    reward: dict | None
+    pipeline_version: str
+    config_hash: str
+    extra: dict = field(default_factory=dict)
+    """Added fields (claim_path, timings, errors): the contract allows additions."""
+
+    def to_dict(self) -> dict:
+        return {
+            "claim_id": self.claim_id,
+            "decision": self.decision,
+            "score": round(self.score, 3),
+            "reasons": [r.to_dict() for r in self.reasons],
+            "checks": [c.to_dict() for c in self.checks],
+            "reward": self.reward,
+            "pipeline_version": self.pipeline_version,
+            "config_hash": self.config_hash,
+            **self.extra,
+        }
