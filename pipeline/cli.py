@@ -94,6 +94,39 @@ def barcodes(
 
 
 @app.command()
+def verify(
+    claim: Annotated[Path, typer.Argument(help="A claim folder or its claim.json.")],
+    config: Annotated[Optional[Path], typer.Option(help="TOML config merged over the defaults.")] = None,
+    pretty: Annotated[bool, typer.Option("--pretty", help="Indent the JSON.")] = False,
+) -> None:
+    """Verify one claim and print its decision as JSON (stdout carries only the JSON)."""
+    from .verify import verify_claim
+
+    cfg = _config(config)
+    decision = verify_claim(claim, cfg).to_dict()
+    sys.stdout.write(json.dumps(decision, ensure_ascii=False, indent=2 if pretty else None) + "\n")
+
+
+@app.command()
+def batch(
+    root: Annotated[Path, typer.Argument(help="A folder of claim folders (any depth).")],
+    out: Annotated[Path, typer.Option("--out", help="JSON Lines file of decisions (appended to).")],
+    workers: Annotated[Optional[int], typer.Option(help="Parallel processes (default: one per core).")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="TOML config merged over the defaults.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Redo claims already in --out.")] = False,
+) -> None:
+    """Verify every claim.json below ROOT; resumable: claims already in --out are skipped."""
+    from .batch import run_batch
+
+    _config(config)  # fail fast, before any worker starts
+    if not root.exists():
+        typer.echo(f"error: {root} does not exist", err=True)
+        raise typer.Exit(2)
+    summary = run_batch(root, out, workers=workers, config_path=config, force=force)
+    typer.echo(json.dumps({"batch": summary.to_dict(), "out": str(out)}), err=True)
+
+
+@app.command()
 def probe() -> None:
     """What engines are installed (Tesseract and its languages, barcode and PDF libraries)."""
     from .ocr import barcodes as barcode_engine

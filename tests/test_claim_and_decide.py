@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from pydantic import ValidationError
 
 from pipeline.claim import Claim, find_claim_files, load_claim
 from pipeline.config import load_config
@@ -136,5 +137,5 @@ def test_config_hash_is_stable():
 def test_claim_model_is_frozen():
     claim = Claim.model_validate({"claim_id": "x", "purchase": {"date": "2020-01-01"},
                                   "documents": {"invoices": ["a"]}})
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         claim.claim_id = "y"
