@@ -70,6 +70,12 @@ class BarcodeConfig(_Section):
     rotations: list[int]
 
 
+class CacheConfig(_Section):
+    enabled: bool
+    dir: str
+    """Empty: $CLAIMCHECK_CACHE_DIR, else ~/.cache/claimcheck/reads."""
+
+
 class DecisionConfig(_Section):
     approve_min_score: float = Field(ge=0, le=1)
     uncertain_score_cap: float = Field(ge=0, le=1)
@@ -86,6 +92,7 @@ class Config(_Section):
     preprocess: PreprocessConfig
     pdf: PdfConfig
     barcodes: BarcodeConfig
+    cache: CacheConfig
     matching: dict = Field(default_factory=dict)
     decision: DecisionConfig
     reasons: dict[str, ReasonSpec]
@@ -106,7 +113,8 @@ class Config(_Section):
 
 
 def config_hash(cfg: Config) -> str:
-    payload = cfg.model_dump(exclude={"source"})
+    # Where reads are cached cannot change a decision, so it is not part of the identity.
+    payload = cfg.model_dump(exclude={"source", "cache"})
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     return "sha256:" + hashlib.sha256(blob).hexdigest()
 

@@ -67,3 +67,12 @@ def scanned_pdf(path: Path, images: list[np.ndarray], dpi: int = 150) -> Path:
 @pytest.fixture
 def invoice_lines() -> list[str]:
     return ["FACTURE No 40211", "Date: 17/02/2020", "MSI MEG X570 ACE 3990,00", "TOTAL 3990,00 EUR"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_read_cache(tmp_path_factory):
+    """Tests never see reads cached by an earlier run (or by the developer's demo)."""
+    import os
+
+    os.environ["CLAIMCHECK_CACHE_DIR"] = str(tmp_path_factory.mktemp("read-cache"))
+    yield
