@@ -1,0 +1,199 @@
+"""Retailer matching: aliases as data, legal forms ignored, and real Malaysian receipts."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pipeline.errors import ConfigError
+from pipeline.matching.retailer import (
+    RetailerAliases,
+    load_retailers,
+    match_retailer,
+    resolve_retailer,
+    strip_legal_form,
+)
+from pipeline.records import Line, Page, Word
+
+from .conftest import REALWORLD
+
+SROIE = REALWORLD / "sroie"
+
+
+def page_of(*lines: str, number: int = 1, height: int = 1754) -> Page:
+    built = []
+    for y, text in enumerate(lines):
+        words = tuple(Word(t, 90.0, (10 + 80 * i, 20 + 30 * y, 80 + 80 * i, 40 + 30 * y))
+                      for i, t in enumerate(text.split()))
+        built.append(Line(words))
+    return Page(number, 1240, height, "ocr", tuple(built))
+
+
+def sroie_page(stem: str) -> Page:
+    """A SROIE box file as a Page: one Line per row, one Word per token, boxes split proportionally."""
+    lines = []
+    for row in (SROIE / "box" / f"{stem}.csv").read_text(errors="replace").splitlines():
+        parts = row.split(",", 8)
+        if len(parts) < 9 or not parts[8].split():
+            continue
+        xs, ys = [int(v) for v in parts[0:8:2]], [int(v) for v in parts[1:8:2]]
+        tokens = parts[8].split()
+        x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+        step = (x1 - x0) / len(tokens)
+        lines.append(Line(tuple(Word(t, 90.0, (int(x0 + k * step), y0, int(x0 + (k + 1) * step), y1))
+                                for k, t in enumerate(tokens))))
+    height = max((ln.bbox[3] for ln in lines), default=1) + 20
+    return Page(1, 1000, height, "ocr", tuple(lines))
+
+
+def sroie_company(stem: str) -> str:
+    return json.loads((SROIE / "key" / f"{stem}.json").read_text())["company"]
+
+
+needs_sroie = pytest.mark.skipif(not (SROIE / "key").is_dir(), reason="SROIE sample not present")
+
+
+# ------------------------------------------------------------------------------ alias data
+
+def test_legal_forms_are_stripped():
+    assert strip_legal_form("Amazon EU S.à r.l.") == "amazon eu"
+    assert strip_legal_form("Komplett AS") == "komplett"
+    assert strip_legal_form("x-kom sp. z o.o.") == "x kom"
+    assert strip_legal_form("BOOK TA .K (TAMAN DAYA) SDN BHD") == "book ta k taman daya"
+    assert strip_legal_form("99 SPEED MART S/B") == "99 speed mart"
+    assert strip_legal_form("PT Tokopedia") == "tokopedia"
+    assert strip_legal_form("GmbH") == "gmbh"  # never stripped to nothing
+
+
+def test_claimed_names_resolve_to_their_retailer():
+    assert [r.id for r in resolve_retailer("Amazon EU S.a r.l.")][0].startswith("amazon")
+    assert [r.id for r in resolve_retailer("Komplett.no")] == ["komplett.no"]
+    assert [r.id for r in resolve_retailer("komplett.no")] == ["komplett.no"]
+    assert [r.id for r in resolve_retailer("Elkjøp Nordic AS")] == ["elkjop.no"]
+    assert resolve_retailer("Some Corner Shop") == []
+
+
+def test_packaged_alias_file_is_valid():
+    data = load_retailers()
+    assert {"amazon.fr", "komplett.no", "elkjop.no", "tokopedia"} <= set(data.retailers)
+    assert "Amazon EU S.à r.l." in data.retailers["amazon.fr"].legal_names
+
+
+@pytest.mark.parametrize("body,field", [
+    ('[retailers."x"]\nlegal_names = ["X AS"]\n', "names"),
+    ('[retailers."x"]\nnames = "X"\n', "names"),
+    ('[retailers."x"]\nnames = ["X"]\ndomains = ["not a domain"]\n', "domains"),
+    ('[retailers."x"]\nnames = ["X"]\nvat = ["12-34"]\n', "vat"),
+    ('[retailers."x"]\nnames = ["X"]\ncountry = "Norway"\n', "country"),
+    ('[retailers."x"]\nnames = ["X"]\nwebsite = "x.no"\n', "website"),
+    ('[retailers]\n', "retailers"),
+    ('[legal_forms]\nsuffix = ["as"]\n[retailers."x"]\nnames = ["X"]\n', "legal_forms"),
+])
+def test_a_bad_alias_file_names_the_file_and_field(tmp_path, body, field):
+    path = tmp_path / "retailers.toml"
+    path.write_text(body)
+    with pytest.raises(ConfigError) as err:
+        load_retailers(path)
+    assert str(path) in err.value.message and field in err.value.message
+
+
+def test_alias_file_that_is_not_toml(tmp_path):
+    path = tmp_path / "retailers.toml"
+    path.write_text("names = [")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_retailers(path)
+
+
+# ------------------------------------------------------------------------------ matching
+
+AMAZON_FR = page_of("amazon.fr", "FACTURE", "Vendu par Amazon EU S.a r.l.", "Numéro de TVA FR12487773327",
+                    "MSI GEFORCE RTX 3060TI SIG GAMING TRIO OC 1049,00 €")
+
+
+def test_amazon_legal_name_matches_the_claimed_shop():
+    m = match_retailer("amazon.fr", [AMAZON_FR])
+    assert (m.status, m.retailer_id) == ("pass", "amazon.fr")
+    m = match_retailer("Amazon EU S.a r.l.", [page_of("FACTURE", "Vendu par Amazon EU S.à r.l.")])
+    assert m.status == "pass"
+    assert m.found == "Amazon EU S.à r.l."
+    assert m.bbox == (170, 50, 480, 70)
+
+
+def test_legal_form_is_not_required_on_the_invoice():
+    m = match_retailer("Komplett AS", [page_of("KOMPLETT", "Faktura 1234")])
+    assert m.status == "pass"
+    m = match_retailer("Komplett.no", [page_of("Komplett Services AS", "Faktura 1234")])
+    assert m.status == "pass"
+
+
+def test_a_domain_identifies_the_shop():
+    m = match_retailer("elkjop.no", [page_of("Ordrebekreftelse", "www.elkjop.no/kundeservice")])
+    assert (m.status, m.matched_alias) == ("pass", "elkjop.no")
+
+
+def test_another_shop_fails():
+    m = match_retailer("Komplett.no", [page_of("Elkjøp Nordic AS", "Kvittering", "Sum 4 990,00")])
+    assert m.status == "fail"
+    assert match_retailer("amazon.fr", [page_of("LDLC.com", "Facture", "Total 1469,90")]).status == "fail"
+
+
+def test_a_short_name_alone_is_not_enough():
+    m = match_retailer("Power", [page_of("Komplett AS", "Corsair RM750 Power Supply 1 299,00")])
+    assert m.status != "pass"
+    assert match_retailer("Power.no", [page_of("POWER Norge AS", "Kvittering")]).status == "pass"
+
+
+def test_generic_words_do_not_make_a_match():
+    page = page_of("LIAN CHI PU TIAN VEGETARIAN", "RESTAURANT SDN BHD", "TOTAL 12.00")
+    assert match_retailer("RESTAURANT SIN DU", [page]).status != "pass"
+    assert match_retailer("HON HWA HARDWARE TRADING", [page_of("YONG TAT HARDWARE TRADING")]).status != "pass"
+
+
+def test_ocr_noise_is_tolerated():
+    page = page_of("UNIHAKKA INTERNATI0NAL SDN BHD", "(867388-U)")
+    assert match_retailer("UNIHAKKA INTERNATIONAL SDN BHD", [page]).status == "pass"
+    page = page_of("MR.D.I.Y(M)SDN BHD")
+    assert match_retailer("MR. D.I.Y. (M) SDN BHD", [page]).status == "pass"
+
+
+def test_the_top_of_the_first_page_is_preferred():
+    page = page_of("Komplett AS", *["x"] * 60, "Komplett AS", height=2000)
+    m = match_retailer("Komplett", [page])
+    assert m.bbox[1] == 20
+
+
+def test_custom_aliases_mapping():
+    aliases = {"acme": RetailerAliases("acme", ("ACME Computers",), ("ACME Handel GmbH",), ("acme.de",))}
+    m = match_retailer("acme", [page_of("Rechnung", "ACME Handel GmbH", "Summe")], aliases)
+    assert (m.status, m.retailer_id) == ("pass", "acme")
+
+
+def test_no_text_fails():
+    m = match_retailer("Komplett.no", [Page(1, 100, 100, "ocr")])
+    assert (m.status, m.found) == ("fail", None)
+
+
+# ------------------------------------------------------------------------------ SROIE receipts
+
+@needs_sroie
+@pytest.mark.parametrize("stem", ["000", "003", "010", "025", "040", "049", "077", "091"])
+def test_sroie_receipt_matches_its_own_company(stem):
+    m = match_retailer(sroie_company(stem), [sroie_page(stem)])
+    assert m.status == "pass", m
+    assert m.page == 1 and m.bbox is not None
+
+
+@needs_sroie
+def test_sroie_genuine_pass_rate_and_wrong_company_never_passes():
+    stems = sorted(p.stem for p in (SROIE / "key").glob("*.json"))[:40]
+    pages = {s: sroie_page(s) for s in stems}
+    companies = {s: sroie_company(s) for s in stems}
+    genuine = sum(match_retailer(companies[s], [pages[s]]).status == "pass" for s in stems)
+    assert genuine >= 0.97 * len(stems)
+    wrong_pass = 0
+    for s in stems:
+        for other in ("UNIHAKKA INTERNATIONAL SDN BHD", "PASARAYA BORONG PINTAR SDN BHD",
+                      "SYL ROASTED DELIGHTS SDN. BHD.", "GL HANDICRAFT & TAIL ORING"):
+            if strip_legal_form(other) != strip_legal_form(companies[s]):
+                wrong_pass += match_retailer(other, [pages[s]]).status == "pass"
+    assert wrong_pass == 0

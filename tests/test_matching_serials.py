@@ -1,0 +1,191 @@
+"""Serial and CHK matching: look-alike characters forgiven, real differences never."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from pipeline.matching.normalise import CONFUSABLE_CLASSES
+from pipeline.matching.serials import match_chk, match_serial, normalise_serial, serial_distance
+from pipeline.records import Barcode, Line, Page, Word
+
+SERIAL = "602-7C35-010B1912000123"
+
+
+def photo(*lines: str, conf: float = 92.0, number: int = 1) -> Page:
+    built = []
+    for y, text in enumerate(lines):
+        built.append(Line(tuple(Word(t, conf, (10 + 120 * i, 20 + 40 * y, 120 + 120 * i, 50 + 40 * y))
+                                for i, t in enumerate(text.split()))))
+    return Page(number, 1600, 1200, "ocr", tuple(built))
+
+
+STICKER = photo("MSI", "MODEL: MEG X570 ACE", "S/N: 602-7C35-01OB1912000123", "CHK: A1C",
+                "EAN 4719072710735 MADE IN CHINA")
+
+
+# ------------------------------------------------------------------------------ distance
+
+def test_distance_costs():
+    assert serial_distance(SERIAL, SERIAL.lower()) == 0
+    assert serial_distance(SERIAL, "6027C35 010B/1912000123") == 0  # separators ignored
+    assert serial_distance(SERIAL, "602-7C35-01OB1912000123") == 0.25  # 0 -> O
+    assert serial_distance(SERIAL, "602-7C35-010B1912000124") == 1  # 3 -> 4: a real edit
+    assert serial_distance("1111", "7777") == 4  # 7 is not a look-alike of 1
+    assert serial_distance("5S8B2Z6G", "S5B8Z2G6") == 2
+
+
+_serial_chars = st.text(alphabet="0123456789ABCDGOQSZUVIlio|-/ 78", max_size=14)
+
+
+@given(_serial_chars, _serial_chars)
+def test_distance_is_symmetric(a, b):
+    assert serial_distance(a, b) == serial_distance(b, a)
+
+
+@given(_serial_chars, _serial_chars)
+def test_distance_is_zero_exactly_when_normalised_equal(a, b):
+    assert (serial_distance(a, b) == 0) == (normalise_serial(a) == normalise_serial(b))
+
+
+@given(st.text(alphabet="0123456789ABCDEFGHJKMNPRTWXY", min_size=1, max_size=20), st.data())
+def test_a_confusable_substitution_costs_less_than_a_real_one(serial, data):
+    s = normalise_serial(serial)
+    i = data.draw(st.integers(0, len(s) - 1))
+    cls = next((c for c in CONFUSABLE_CLASSES if s[i] in c), None)
+    assume(cls is not None and len(cls) > 1)
+    lookalike = data.draw(st.sampled_from(sorted(cls - {s[i]} - {"|"})))
+    other = data.draw(st.sampled_from([c for c in "0123456789abcdefghjkmnprtwxy" if c not in cls]))
+    confused = s[:i] + lookalike + s[i + 1:]
+    different = s[:i] + other + s[i + 1:]
+    assert 0 < serial_distance(s, confused) < serial_distance(s, different)
+
+
+# ------------------------------------------------------------------------------ serial, OCR
+
+def test_a_look_alike_letter_passes():
+    m = match_serial(SERIAL, barcodes=[], pages=[STICKER])
+    assert m.status == "pass", m
+    assert (m.source, m.reason, m.found, m.page) == ("ocr", "confusable", "602-7C35-01OB1912000123", 1)
+    assert m.bbox == (130, 100, 240, 130)
+    assert 85 <= m.score < 100
+
+
+def test_the_claimant_typing_o_for_zero_passes_too():
+    m = match_serial("602-7C35-01OB1912000123", pages=[photo("S/N 602-7C35-010B1912000123")])
+    assert m.status == "pass"
+
+
+def test_off_by_one_real_digit_fails():
+    m = match_serial("602-7C35-010B1912000124", barcodes=[], pages=[STICKER])
+    assert m.status == "fail", m
+    assert m.reason == "different"
+    assert m.found == "602-7C35-01OB1912000123"
+
+
+def test_off_by_one_digit_read_with_low_confidence_is_only_uncertain():
+    m = match_serial("602-7C35-010B1912000124", pages=[photo("S/N: 602-7C35-010B1912000123", conf=35)])
+    assert m.status == "uncertain"
+
+
+def test_one_real_letter_difference_in_a_long_serial_is_uncertain():
+    m = match_serial("602-7C35-010B1912000123", pages=[photo("602-7C35-010E1912000123")])
+    assert (m.status, m.reason) == ("uncertain", "near")
+
+
+def test_a_clearly_different_serial_fails():
+    m = match_serial(SERIAL, pages=[photo("S/N: 602-7C35-010B1987654321")])
+    assert m.status == "fail"
+    assert m.score < 50
+
+
+def test_short_serial_from_the_promotions():
+    assert match_serial("BA3T01946000V", pages=[photo("SN:BA3T01946000V")]).status == "pass"
+    assert match_serial("BA3T01946000V", pages=[photo("SN BA3T0194600OV")]).status == "pass"
+    m = match_serial("BA3T01946000V", pages=[photo("SN BA3T01946001V")])
+    assert m.status == "fail", m
+
+
+def test_a_serial_split_over_two_words_is_joined():
+    m = match_serial(SERIAL, pages=[photo("602-7C35- 010B1912000123")])
+    assert m.status == "pass"
+    assert m.bbox == (10, 20, 240, 50)
+
+
+def test_nothing_serial_shaped_is_unreadable():
+    m = match_serial(SERIAL, pages=[photo("MSI", "MADE IN CHINA", "EAN 4719072710735")])
+    assert (m.status, m.reason, m.found, m.source) == ("uncertain", "unreadable", None, None)
+
+
+def test_a_partly_read_serial_is_uncertain_not_a_fail():
+    m = match_serial(SERIAL, pages=[photo("602-7C35-010B19120001")])
+    assert m.status == "uncertain"
+
+
+# ------------------------------------------------------------------------------ serial, barcodes
+
+def _bar(text: str, fmt: str = "CODE128") -> Barcode:
+    return Barcode(fmt, text, (5, 5, 300, 60), "zxing-cpp", 1)
+
+
+@pytest.mark.parametrize("text", [
+    SERIAL,
+    "6027C35010B1912000123",
+    "S/N:602-7C35-010B1912000123;EAN:4719072710735",
+    "EAN=4719072710735|SN=602-7C35-010B1912000123",
+    "(01)04719072710735(21)602-7C35-010B1912000123",
+    "010471907271073521602-7C35-010B1912000123\x1d17250101",
+])
+def test_a_barcode_holding_the_serial_passes_with_100(text):
+    m = match_serial(SERIAL, barcodes=[_bar(text)], pages=[])
+    assert (m.status, m.score, m.source, m.reason) == ("pass", 100, "barcode", "exact")
+    assert m.bbox == (5, 5, 300, 60)
+
+
+def test_barcodes_on_the_pages_are_used_too():
+    page = Page(1, 800, 600, "ocr", (), (_bar(SERIAL),))
+    assert match_serial(SERIAL, pages=[page]).source == "barcode"
+
+
+def test_a_barcode_with_a_different_serial_fails():
+    m = match_serial(SERIAL, barcodes=[_bar("602-7C35-010B1912000999")], pages=[])
+    assert (m.status, m.source, m.reason) == ("fail", "barcode", "different")
+
+
+def test_a_barcode_off_by_one_digit_fails():
+    assert match_serial(SERIAL, barcodes=[_bar("602-7C35-010B1912000124")]).status == "fail"
+
+
+def test_an_unrelated_barcode_is_not_evidence_against():
+    m = match_serial(SERIAL, barcodes=[_bar("4719072710735", "EAN13")], pages=[photo("blurred")])
+    assert m.reason == "unreadable"
+
+
+# ------------------------------------------------------------------------------ CHK codes
+
+def test_chk_next_to_its_label_passes():
+    assert match_chk("A1C", pages=[STICKER]).status == "pass"
+    assert match_chk("A1C", pages=[photo("CHK:A1C")]).found == "A1C"
+    assert match_chk("AIC", pages=[STICKER]).status == "pass"  # 1 and I look alike
+    assert match_chk("3F7K2", pages=[photo("S/N 602-7C35-010B1912000123 CHK 3F7K2")]).status == "pass"
+
+
+def test_chk_differing_from_the_labelled_code_fails():
+    m = match_chk("A1D", pages=[STICKER])
+    assert (m.status, m.found) == ("fail", "A1C")
+    assert match_chk("A7C", pages=[STICKER]).status == "fail"
+
+
+def test_chk_without_a_label_passes_only_when_exact():
+    m = match_chk("A1C", pages=[photo("MSI A1C 2019")])
+    assert (m.status, m.score) == ("pass", 90)
+    assert match_chk("AIC", pages=[photo("MSI A1C 2019")]).status == "uncertain"
+
+
+def test_chk_not_readable():
+    assert match_chk("A1C", pages=[photo("MSI", "MADE IN CHINA")]).reason == "unreadable"
+
+
+def test_chk_in_a_qr_code():
+    m = match_chk("A1C", barcodes=[_bar("SN:602-7C35-010B1912000123;CHK:A1C", "QRCODE")])
+    assert (m.status, m.source) == ("pass", "barcode")
