@@ -70,6 +70,62 @@ class BarcodeConfig(_Section):
     rotations: list[int]
 
 
+class ModelMatchConfig(_Section):
+    pass_score: int = Field(ge=0, le=100)
+    uncertain_score: int = Field(ge=0, le=100)
+    word_pass_ratio: float = Field(ge=0, le=100)
+    word_min_ratio: float = Field(ge=0, le=100)
+    max_extra_words: int = Field(ge=0)
+    conflict_min_score: int = Field(ge=0, le=100)
+
+
+class SerialMatchConfig(_Section):
+    pass_distance: float = Field(ge=0)
+    max_confusable_share: float = Field(ge=0, le=1)
+    uncertain_distance: float = Field(ge=0)
+    min_uncertain_length: int = Field(ge=1)
+    shape_length_tolerance: int = Field(ge=0)
+    low_confidence: float = Field(ge=0, le=100)
+    max_join_words: int = Field(ge=1)
+    confusable_cost: float = Field(ge=0, le=1)
+
+
+class ChkMatchConfig(_Section):
+    pass_distance: float = Field(ge=0)
+    unlabelled_score: int = Field(ge=0, le=100)
+    low_confidence: float = Field(ge=0, le=100)
+    confusable_cost: float = Field(ge=0, le=1)
+
+
+class RetailerMatchConfig(_Section):
+    pass_score: int = Field(ge=0, le=100)
+    uncertain_score: int = Field(ge=0, le=100)
+    min_core_chars: int = Field(ge=1)
+    min_coverage: float = Field(ge=0, le=1)
+    full_name_gate: int = Field(ge=0, le=100)
+    max_window_lines: int = Field(ge=1)
+    top_fraction: float = Field(ge=0, le=1)
+    outside_top_penalty: int = Field(ge=0)
+
+
+class MatchingConfig(_Section):
+    readable_min_chars: int = Field(ge=0)
+    readable_min_conf: float = Field(ge=0, le=100)
+    date_repaired_score: int = Field(ge=0, le=100)
+    model: ModelMatchConfig
+    serial: SerialMatchConfig
+    chk: ChkMatchConfig
+    retailer: RetailerMatchConfig
+
+    def get(self, key: str, default=None):
+        """Thresholds of one matcher as keyword arguments (``match_model(..., **cfg.matching.get("model"))``)."""
+        value = getattr(self, key, default)
+        return value.model_dump() if isinstance(value, BaseModel) else value
+
+    def __getitem__(self, key: str):
+        return getattr(self, key)
+
+
 class CacheConfig(_Section):
     enabled: bool
     dir: str
@@ -93,7 +149,7 @@ class Config(_Section):
     pdf: PdfConfig
     barcodes: BarcodeConfig
     cache: CacheConfig
-    matching: dict = Field(default_factory=dict)
+    matching: MatchingConfig
     decision: DecisionConfig
     reasons: dict[str, ReasonSpec]
     source: str = "default"

@@ -37,7 +37,7 @@ def test_second_read_is_a_hit_and_equal(tmp_path, invoice_lines):
 def test_key_ignores_thresholds_and_policy_but_not_ocr_settings():
     base = read_key("ab" * 32, CFG, languages=["eng"], barcodes=False, ocr=True)
     policy = CFG.model_copy(update={"decision": CFG.decision.model_copy(update={"approve_min_score": 0.1}),
-                                    "matching": {**CFG.matching, "readable_min_chars": 1}})
+                                    "matching": CFG.matching.model_copy(update={"readable_min_chars": 1})})
     assert read_key("ab" * 32, policy, languages=["eng"], barcodes=False, ocr=True) == base
     psm = CFG.model_copy(update={"ocr": CFG.ocr.model_copy(update={"psm": 6})})
     assert read_key("ab" * 32, psm, languages=["eng"], barcodes=False, ocr=True) != base

@@ -1,0 +1,161 @@
+"""Verify every claim below a folder, in parallel, resumably, one JSON line per claim.
+
+One process per core with ``OMP_THREAD_LIMIT=1`` (Tesseract's threads fight on 2
+cores). A claim that fails in any way, even one that kills its worker process,
+still gets a decision line; the batch goes on.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .claim import find_claim_files
+from .config import Config, load_config
+from .errors import ClaimcheckError, EngineError
+
+__all__ = ["run_batch", "BatchSummary", "already_done"]
+
+_CONFIG: Config | None = None
+
+
+def _init_worker(config_path: str | None, omp_threads: int) -> None:
+    global _CONFIG
+    os.environ["OMP_THREAD_LIMIT"] = str(omp_threads)
+    _CONFIG = load_config(config_path)
+
+
+def _verify_one(claim_file: str, rel: str) -> dict:
+    from .verify import unprocessable, verify_claim
+
+    config = _CONFIG or load_config()
+    try:
+        decision = verify_claim(claim_file, config)
+    except ClaimcheckError as exc:
+        decision = unprocessable(Path(rel).parent.name or rel, exc, config)
+    except Exception as exc:  # noqa: BLE001 - one claim's bug must not stop a backlog
+        err = ClaimcheckError("INTERNAL_ERROR", f"{type(exc).__name__}: {exc}")
+        decision = unprocessable(Path(rel).parent.name or rel, err, config)
+    out = decision.to_dict()
+    out["claim_path"] = rel
+    return out
+
+
+def already_done(out: Path) -> set[str]:
+    """claim_path values already written to ``out`` (a torn last line is ignored)."""
+    done: set[str] = set()
+    if not out.exists():
+        return done
+    for line in out.read_text(encoding="utf-8").splitlines():
+        try:
+            done.add(json.loads(line)["claim_path"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    return done
+
+
+@dataclass
+class BatchSummary:
+    total: int = 0
+    skipped: int = 0
+    processed: int = 0
+    decisions: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    @property
+    def ms_per_claim(self) -> float:
+        return 1000 * self.seconds / self.processed if self.processed else 0.0
+
+    def to_dict(self) -> dict:
+        return {"total": self.total, "skipped": self.skipped, "processed": self.processed,
+                "decisions": dict(self.decisions), "seconds": round(self.seconds, 2),
+                "ms_per_claim": round(self.ms_per_claim, 1)}
+
+
+def run_batch(root: str | Path, out: str | Path, *, workers: int | None = None,
+              config_path: str | Path | None = None, force: bool = False, progress: bool = True) -> BatchSummary:
+    root, out = Path(root), Path(out)
+    config = load_config(config_path)
+    files = find_claim_files(root)
+    base = root if root.is_dir() else root.parent
+    jobs = [(str(f), str(f.relative_to(base))) for f in files]
+    summary = BatchSummary(total=len(jobs))
+    if force and out.exists():
+        out.unlink()
+    done = already_done(out)
+    todo = [j for j in jobs if j[1] not in done]
+    summary.skipped = len(jobs) - len(todo)
+    workers = max(1, workers or os.cpu_count() or 1)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(todo), file=sys.stderr, unit="claim", desc="verifying")
+    started = time.perf_counter()
+    with out.open("a", encoding="utf-8") as sink:
+        def write(result: dict) -> None:
+            sink.write(json.dumps(result, ensure_ascii=False) + "\n")
+            sink.flush()
+            summary.processed += 1
+            summary.decisions[result["decision"]] += 1
+            if bar:
+                bar.update(1)
+
+        if workers == 1:
+            _init_worker(str(config_path) if config_path else None, config.ocr.omp_thread_limit)
+            for claim_file, rel in todo:
+                write(_verify_one(claim_file, rel))
+        else:
+            _run_pool(todo, workers, config_path, config, write)
+    summary.seconds = time.perf_counter() - started
+    if bar:
+        bar.close()
+    return summary
+
+
+def _run_pool(todo, workers, config_path, config: Config, write) -> None:
+    """Keep at most 2x workers claims in flight; a dead worker costs only its claims."""
+    from .verify import unprocessable
+
+    queue = list(reversed(todo))
+    crashes: Counter = Counter()
+    while queue:
+        pool = ProcessPoolExecutor(workers, initializer=_init_worker,
+                                   initargs=(str(config_path) if config_path else None,
+                                             config.ocr.omp_thread_limit))
+        inflight = {}
+        try:
+            while queue or inflight:
+                while queue and len(inflight) < 2 * workers:
+                    job = queue.pop()
+                    inflight[pool.submit(_verify_one, *job)] = job
+                finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    job = inflight.pop(fut)
+                    write(fut.result())
+        except BrokenProcessPool:
+            # A worker died (a native crash in an engine). We cannot tell which in-flight claim
+            # did it, so each is tried once more in a fresh pool; a claim present at two crashes
+            # gets an ENGINE_FAILED decision and the batch goes on.
+            for fut, job in inflight.items():
+                if fut.done() and fut.exception() is None:
+                    write(fut.result())
+                    continue
+                crashes[job] += 1
+                if crashes[job] < 2:
+                    queue.append(job)
+                    continue
+                rel = job[1]
+                err = EngineError("ENGINE_FAILED", "A reading engine crashed on this claim's documents.")
+                result = unprocessable(Path(rel).parent.name or rel, err, config).to_dict()
+                result["claim_path"] = rel
+                write(result)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,194 @@
+"""The document checks of the contract: invoice_readable, purchase_date, retailer,
+product_on_invoice, serial_number, chk_code. Each is a plain function over what
+was read; none reads a file or calls an engine.
+
+A read is ``(name, DocumentRead)`` or ``(name, ClaimcheckError)`` when the upload
+could not be read, so a broken file is a finding, not a crash.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .claim import Claim
+from .config import Config
+from .decision import Check, Evidence
+from .errors import ClaimcheckError
+from .extract.dates import day_first_for, find_dates
+from .matching.models import match_model
+from .matching.retailer import match_retailer
+from .matching.serials import match_chk, match_serial
+from .records import DocumentRead
+
+__all__ = [
+    "Read", "check_invoice_readable", "check_purchase_date", "check_retailer",
+    "check_product_on_invoice", "check_serial_number", "check_chk_code", "document_checks",
+]
+
+Read = tuple[str, "DocumentRead | ClaimcheckError"]
+
+_RANK = {"pass": 3, "uncertain": 2, "fail": 1}
+
+
+def _readable(reads: Sequence[Read]) -> list[tuple[str, DocumentRead]]:
+    return [(name, doc) for name, doc in reads if isinstance(doc, DocumentRead) and doc.pages]
+
+
+def _page_source(doc: DocumentRead, page: int | None) -> str | None:
+    if page is None or not (1 <= page <= len(doc.pages)):
+        return None
+    return doc.pages[page - 1].source
+
+
+def _best(results):
+    """The most favourable (pass > uncertain > fail), then the highest score."""
+    return max(results, key=lambda r: (_RANK.get(r[1].status, 0), r[1].score))
+
+
+def _skipped(name: str, product: int | None, expected: str | None, why: str) -> Check:
+    return Check(name, product, "skipped", 0, expected, None, None, None, why)
+
+
+def check_invoice_readable(reads: Sequence[Read], config: Config) -> Check:
+    m = config.matching
+    good = _readable(reads)
+    errors = [(name, err) for name, err in reads if isinstance(err, ClaimcheckError)]
+    if not good:
+        if errors:
+            name, err = errors[0]
+            return Check("invoice_readable", None, "fail", 0, None, None, Evidence(name), err.code, err.message)
+        name = reads[0][0] if reads else "invoice"
+        return Check("invoice_readable", None, "fail", 0, None, None, Evidence(name), "INVOICE_UNREADABLE",
+                     "No text could be read from the invoice.")
+    name, doc = max(good, key=lambda nd: len(nd[1].text))
+    words = [w for p in doc.pages for w in p.words]
+    chars = sum(len(w.text) for w in words)
+    conf = sum(w.conf * len(w.text) for w in words) / chars if chars else 0.0
+    evidence = Evidence(name, 1, None, doc.pages[0].source)
+    detail = f"{chars} characters read, mean confidence {conf:.0f}"
+    if chars >= m["readable_min_chars"] and conf >= m["readable_min_conf"]:
+        # A gate: readable is readable. How well each value was read shows in its own check's score.
+        return Check("invoice_readable", None, "pass", 100, None, f"{chars} characters", evidence, None, detail)
+    status = "uncertain" if chars else "fail"
+    return Check("invoice_readable", None, status, round(conf), None, f"{chars} characters", evidence,
+                 "INVOICE_UNREADABLE", detail)
+
+
+def check_purchase_date(claim: Claim, reads: Sequence[Read], config: Config) -> Check:
+    expected = claim.purchase.date
+    good = _readable(reads)
+    if not good:
+        return _skipped("purchase_date", None, expected.isoformat(), "no readable invoice")
+    day_first = day_first_for(claim.country)
+    found = [(name, doc, d) for name, doc in good for d in find_dates(doc.pages, day_first=day_first)]
+    exact = [f for f in found if f[2].date == expected]
+    if exact:
+        # a date read straight beats one that needed an OCR repair or a day/month convention
+        name, doc, d = min(exact, key=lambda f: (f[2].repaired, f[2].ambiguous))
+        score = 100 if not (d.repaired or d.ambiguous) else config.matching["date_repaired_score"]
+        return Check("purchase_date", None, "pass", score, expected.isoformat(), d.raw,
+                     Evidence(name, d.page, d.bbox, _page_source(doc, d.page)))
+    swapped = [f for f in found if f[2].ambiguous and _swap(f[2].date) == expected]
+    if swapped:
+        name, doc, d = swapped[0]
+        return Check("purchase_date", None, "uncertain", 50, expected.isoformat(), d.raw,
+                     Evidence(name, d.page, d.bbox, _page_source(doc, d.page)), "DATE_NOT_FOUND",
+                     "the invoice's date reads as the claimed one only with day and month swapped")
+    if found:
+        name, doc, d = found[0]
+        return Check("purchase_date", None, "fail", 0, expected.isoformat(), d.raw,
+                     Evidence(name, d.page, d.bbox, _page_source(doc, d.page)), "DATE_MISMATCH",
+                     f"the invoice shows {d.date.isoformat()}, not the claimed date")
+    return Check("purchase_date", None, "uncertain", 0, expected.isoformat(), None, Evidence(good[0][0]),
+                 "DATE_NOT_FOUND", "no date could be read on the invoice")
+
+
+def _swap(d):
+    try:
+        return d.replace(month=d.day, day=d.month)
+    except ValueError:
+        return None
+
+
+def _match_check(name: str, product: int | None, expected: str, results, reasons: dict[str, str]) -> Check:
+    doc_name, result, doc = _best(results)
+    status = result.status
+    if status == "pass":
+        reason = None
+    elif status == "fail":
+        reason = reasons["fail_found"] if result.found else reasons["fail"]
+    else:
+        reason = reasons["uncertain_found"] if result.found else reasons["uncertain"]
+    source = getattr(result, "source", None) or _page_source(doc, result.page)
+    evidence = Evidence(doc_name, result.page, result.bbox, source)
+    return Check(name, product, status, int(result.score), expected, result.found, evidence, reason)
+
+
+def check_retailer(claim: Claim, reads: Sequence[Read], config: Config) -> Check:
+    expected = claim.purchase.retailer
+    if not expected:
+        return _skipped("retailer", None, None, "no retailer claimed")
+    good = _readable(reads)
+    if not good:
+        return _skipped("retailer", None, expected, "no readable invoice")
+    th = config.matching.get("retailer", {})
+    results = [(name, match_retailer(expected, doc.pages, **th), doc) for name, doc in good]
+    return _match_check("retailer", None, expected, results, {
+        "fail": "RETAILER_MISMATCH", "fail_found": "RETAILER_MISMATCH",
+        "uncertain": "RETAILER_NOT_FOUND", "uncertain_found": "RETAILER_NOT_FOUND"})
+
+
+def check_product_on_invoice(claim: Claim, index: int, reads: Sequence[Read], config: Config) -> Check:
+    expected = claim.product_list[index].model
+    if not expected:
+        return _skipped("product_on_invoice", index, None, "no model claimed")
+    good = _readable(reads)
+    if not good:
+        return _skipped("product_on_invoice", index, expected, "no readable invoice")
+    th = config.matching.get("model", {})
+    results = [(name, match_model(expected, doc.pages, **th), doc) for name, doc in good]
+    return _match_check("product_on_invoice", index, expected, results, {
+        "fail": "PRODUCT_NOT_ON_INVOICE", "fail_found": "PRODUCT_MISMATCH",
+        "uncertain": "PRODUCT_NOT_ON_INVOICE", "uncertain_found": "PRODUCT_UNCERTAIN"})
+
+
+def _sticker_check(name: str, claim: Claim, index: int, value: str | None, photos: Sequence[Read],
+                   config: Config, matcher, reasons: dict[str, str]) -> Check:
+    if not value:
+        return _skipped(name, index, None, f"no {name.replace('_', ' ')} claimed")
+    if not photos:
+        return Check(name, index, "uncertain", 0, value, None, None, "SERIAL_PHOTO_MISSING",
+                     "no serial-number photo was uploaded")
+    good = _readable(photos)
+    if not good:
+        doc_name, err = photos[0]
+        return Check(name, index, "uncertain", 0, value, None, Evidence(doc_name), reasons["uncertain"],
+                     getattr(err, "message", "the photo could not be read"))
+    th = config.matching.get("serial" if name == "serial_number" else "chk", {})
+    results = [(n, matcher(value, barcodes=doc.barcodes, pages=doc.pages, **th), doc) for n, doc in good]
+    return _match_check(name, index, value, results, reasons)
+
+
+def check_serial_number(claim: Claim, index: int, photos: Sequence[Read], config: Config) -> Check:
+    return _sticker_check("serial_number", claim, index, claim.product_list[index].serial, photos, config,
+                          match_serial, {"fail": "SERIAL_MISMATCH", "fail_found": "SERIAL_MISMATCH",
+                                         "uncertain": "SERIAL_UNREADABLE", "uncertain_found": "SERIAL_UNCERTAIN"})
+
+
+def check_chk_code(claim: Claim, index: int, photos: Sequence[Read], config: Config) -> Check:
+    return _sticker_check("chk_code", claim, index, claim.product_list[index].chk, photos, config,
+                          match_chk, {"fail": "CHK_MISMATCH", "fail_found": "CHK_MISMATCH",
+                                      "uncertain": "CHK_UNREADABLE", "uncertain_found": "CHK_UNREADABLE"})
+
+
+def document_checks(claim: Claim, invoices: Sequence[Read], photos: Sequence[Read], config: Config) -> list[Check]:
+    """Every document check of the contract, in contract order, per product where it applies."""
+    checks = [
+        check_invoice_readable(invoices, config),
+        check_purchase_date(claim, invoices, config),
+        check_retailer(claim, invoices, config),
+    ]
+    for i in range(len(claim.product_list)):
+        checks.append(check_product_on_invoice(claim, i, invoices, config))
+        checks.append(check_serial_number(claim, i, photos, config))
+        checks.append(check_chk_code(claim, i, photos, config))
+    return checks
