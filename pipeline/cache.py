@@ -38,11 +38,21 @@ def default_cache_dir() -> Path:
     return Path(base) / "claimcheck" / "reads"
 
 
+def _reader_code_hash() -> str:
+    """Hash of the code that turns bytes into words: a fix there must invalidate old reads."""
+    root = Path(__file__).resolve().parent
+    files = sorted([root / "ingest.py", root / "read.py", *(root / "ocr").glob("*.py")])
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.name.encode() + b"\0" + f.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @lru_cache(maxsize=1)
 def engine_versions() -> dict:
     from .ocr import tesseract
 
-    out = {"tesseract": tesseract.probe().get("version")}
+    out = {"tesseract": tesseract.probe().get("version"), "reader_code": _reader_code_hash()}
     for dist in ("zxing-cpp", "pyzbar", "pdfplumber", "pypdfium2", "opencv-python-headless", "claimcheck"):
         try:
             out[dist] = version(dist)
