@@ -7,6 +7,7 @@ could not be read, so a broken file is a finding, not a crash.
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from .claim import Claim
@@ -79,7 +80,11 @@ def check_purchase_date(claim: Claim, reads: Sequence[Read], config: Config) -> 
     if not good:
         return _skipped("purchase_date", None, expected.isoformat(), "no readable invoice")
     day_first = day_first_for(claim.country)
-    found = [(name, doc, d) for name, doc in good for d in find_dates(doc.pages, day_first=day_first)]
+    # A date after the claim was submitted is a misread ("13 Mar 2048"), not a purchase date.
+    reference = claim.submitted_at.date() if claim.submitted_at else dt.date.today()
+    latest = reference + dt.timedelta(days=config.matching.date_max_future_days)
+    found = [(name, doc, d) for name, doc in good for d in find_dates(doc.pages, day_first=day_first)
+             if d.date <= latest]
     exact = [f for f in found if f[2].date == expected]
     if exact:
         # a date read straight beats one that needed an OCR repair or a day/month convention

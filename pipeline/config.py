@@ -49,11 +49,14 @@ class OcrConfig(_Section):
 
 class PreprocessConfig(_Section):
     enabled: bool
-    steps: list[str]
+    steps: list[Literal["orient", "deskew", "scale", "background", "denoise", "binarise"]]
     target_text_height_px: int = Field(gt=4)
     max_side_px: int = Field(gt=100)
     osd_min_confidence: float = Field(ge=0)
+    upside_down_below_conf: float = Field(ge=0, le=100)
     max_deskew_degrees: float = Field(ge=0, le=45)
+    min_deskew_degrees: float = Field(ge=0, le=45)
+    min_background_unevenness: float = Field(ge=0, le=1)
 
 
 class PdfConfig(_Section):
@@ -101,6 +104,7 @@ class RetailerMatchConfig(_Section):
     pass_score: int = Field(ge=0, le=100)
     uncertain_score: int = Field(ge=0, le=100)
     min_core_chars: int = Field(ge=1)
+    short_name_min_mentions: int = Field(ge=1)
     min_coverage: float = Field(ge=0, le=1)
     full_name_gate: int = Field(ge=0, le=100)
     max_window_lines: int = Field(ge=1)
@@ -112,6 +116,7 @@ class MatchingConfig(_Section):
     readable_min_chars: int = Field(ge=0)
     readable_min_conf: float = Field(ge=0, le=100)
     date_repaired_score: int = Field(ge=0, le=100)
+    date_max_future_days: int = Field(ge=0)
     model: ModelMatchConfig
     serial: SerialMatchConfig
     chk: ChkMatchConfig

@@ -197,3 +197,17 @@ def test_sroie_genuine_pass_rate_and_wrong_company_never_passes():
             if strip_legal_form(other) != strip_legal_form(companies[s]):
                 wrong_pass += match_retailer(other, [pages[s]]).status == "pass"
     assert wrong_pass == 0
+
+
+def test_short_brand_repeated_as_its_own_word_passes_but_inside_other_words_does_not():
+    from pipeline.matching.retailer import match_retailer
+    from pipeline.records import Line, Page, Word
+
+    def pg(*lines):
+        return [Page(1, 800, 1000, "ocr", tuple(
+            Line(tuple(Word(t, 95.0, (10 * j, 20 * i, 10 * j + 8, 20 * i + 10)) for j, t in enumerate(text.split())))
+            for i, text in enumerate(lines)))]
+
+    assert match_retailer("OYO", pg("OYO 4189 Resort", "Payment received by OYO")).status == "pass"
+    assert match_retailer("OYO", pg("OYO 4189 Resort", "Total 12.00")).status != "pass"
+    assert match_retailer("OYO", pg("TOYOTA SERVICE", "TOYOTA parts")).status != "pass"

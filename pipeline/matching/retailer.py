@@ -348,6 +348,16 @@ def _coverage(tokens: tuple[str, ...], window: _Window) -> float:
     return got / total
 
 
+def _standalone_mentions(core: str, pages: Sequence[Page]) -> int:
+    """Lines on which ``core`` stands as a whole word (normalised, exact)."""
+    count = 0
+    for page in pages:
+        for line in page.lines:
+            if core in {_compact(w.text) for w in line.words}:
+                count += 1
+    return count
+
+
 def match_retailer(
     claimed: str,
     pages: Sequence[Page],
@@ -356,6 +366,7 @@ def match_retailer(
     pass_score: int = 90,
     uncertain_score: int = 80,
     min_core_chars: int = 6,
+    short_name_min_mentions: int = 2,
     min_coverage: float = 0.8,
     full_name_gate: int = 70,
     max_window_lines: int = 3,
@@ -369,6 +380,8 @@ def match_retailer(
     uncertain_score: lowest score that is uncertain rather than fail.
     min_core_chars: a name shorter than this (company form stripped, spaces removed) cannot pass
         alone; its full legal name, a domain or a VAT number must match.
+    short_name_min_mentions: a short name written as a whole word on at least this many lines
+        passes on its own (the issuer repeating its brand: "OYO", "LDLC").
     min_coverage: share of the name's letters (word by word, any order) that must be found in the
         window for a pass; guards against generic words aligning ("RESTAURANT SIN DU").
     full_name_gate: the name with its company form ("AEON CO. (M) BHD") is scored only where the
@@ -427,6 +440,10 @@ def match_retailer(
     bbox = union_bbox(w.bbox for w in chosen)
     if score >= pass_score:
         return RetailerMatch("pass", score, found, win.page, bbox, retailer_id, term.alias, "match")
+    if short and score >= uncertain_score and _standalone_mentions(term.core, pages) >= short_name_min_mentions:
+        # A short brand ("OYO", "LDLC") written as a word of its own on several lines is the
+        # issuer talking about itself, not a few letters inside someone else's words.
+        return RetailerMatch("pass", pass_score, found, win.page, bbox, retailer_id, term.alias, "repeated_short_name")
     if score >= uncertain_score:
         return RetailerMatch("uncertain", score, found, win.page, bbox, retailer_id, term.alias,
                              "short_name_only" if short else "near")

@@ -1,0 +1,128 @@
+"""The document checks as pure functions over read pages (no engine involved)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from pipeline.checks import (
+    check_invoice_readable,
+    check_product_on_invoice,
+    check_purchase_date,
+    check_retailer,
+    check_serial_number,
+)
+from pipeline.claim import load_claim
+from pipeline.config import load_config
+from pipeline.errors import DocumentError
+from pipeline.records import Barcode, DocumentRead, Line, Page, Word
+
+CFG = load_config()
+
+
+def page(*lines: str, conf: float = 95.0) -> Page:
+    out = []
+    for i, text in enumerate(lines):
+        x, words = 10, []
+        for token in text.split():
+            words.append(Word(token, conf, (x, 20 + 30 * i, x + 12 * len(token), 40 + 30 * i)))
+            x += 12 * len(token) + 10
+        out.append(Line(tuple(words)))
+    return Page(1, 800, 1200, "ocr", tuple(out))
+
+
+def doc(*lines: str, **kw) -> tuple[str, DocumentRead]:
+    return ("invoice.jpg", DocumentRead("invoice.jpg", "jpeg", "0" * 64, (page(*lines, **kw),)))
+
+
+def claim(date="2020-02-19", retailer="Komplett.no", country="NO", products=(), submitted=None):
+    return load_claim({"claim_id": "C-1", "submitted_at": submitted,
+                       "purchase": {"date": date, "retailer": retailer, "country": country},
+                       "products": list(products), "documents": {"invoices": ["invoice.jpg"]}})[0]
+
+
+INVOICE = ("Komplett AS", "Org.nr. 980 284 158 MVA", "FAKTURA 204417811", "Fakturadato: 19.02.2020",
+           "MSI MEG X570 ACE hovedkort 3 990,00", "AMD Ryzen 9 3900X prosessor 5 490,00", "Totalt NOK 9 480,00")
+
+
+def test_date_on_the_invoice_passes_with_evidence():
+    c = check_purchase_date(claim(), [doc(*INVOICE)], CFG)
+    assert (c.status, c.found, c.evidence.document, c.evidence.page) == ("pass", "19.02.2020", "invoice.jpg", 1)
+    assert c.evidence.bbox is not None
+
+
+def test_another_date_clearly_there_fails():
+    c = check_purchase_date(claim(date="2020-02-21"), [doc(*INVOICE)], CFG)
+    assert c.status == "fail" and c.reason == "DATE_MISMATCH" and c.found == "19.02.2020"
+
+
+def test_no_readable_date_is_uncertain():
+    c = check_purchase_date(claim(), [doc("Komplett AS", "MSI MEG X570 ACE")], CFG)
+    assert c.status == "uncertain" and c.reason == "DATE_NOT_FOUND"
+
+
+def test_day_month_swap_is_only_uncertain():
+    # 03/05/2020 in Norway is 3 May; a claim of 5 March matches only with the fields swapped
+    c = check_purchase_date(claim(date="2020-03-05"), [doc("Dato 03/05/2020")], CFG)
+    assert c.status == "uncertain"
+
+
+def test_a_misread_future_year_is_not_evidence_against_the_claim():
+    c = check_purchase_date(claim(date="2018-03-18", country="MY", submitted="2018-04-01T10:00:00+08:00"),
+                            [doc("DATE 18 Mar 2078 12:01")], CFG)
+    assert c.status == "uncertain"
+
+
+def test_unreadable_invoice_fails_readability_with_the_document_error_code():
+    err = DocumentError("DOCUMENT_UNREADABLE", "damaged")
+    c = check_invoice_readable([("invoice.jpg", err)], CFG)
+    assert c.status == "fail" and c.reason == "DOCUMENT_UNREADABLE"
+    assert check_purchase_date(claim(), [("invoice.jpg", err)], CFG).status == "skipped"
+
+
+def test_near_empty_invoice_is_not_readable():
+    assert check_invoice_readable([doc("x")], CFG).status in ("uncertain", "fail")
+    assert check_invoice_readable([doc(*INVOICE)], CFG).status == "pass"
+
+
+def test_retailer_pass_and_mismatch():
+    assert check_retailer(claim(), [doc(*INVOICE)], CFG).status == "pass"
+    wrong = check_retailer(claim(retailer="Elkjøp"), [doc(*INVOICE)], CFG)
+    assert wrong.status == "fail" and wrong.reason == "RETAILER_MISMATCH"
+    assert check_retailer(claim(retailer=None), [doc(*INVOICE)], CFG).status == "skipped"
+
+
+@pytest.mark.parametrize("model,status,reason", [
+    ("MEG X570 ACE", "pass", None),
+    ("AMD Ryzen 9 3900X", "pass", None),
+    ("AMD Ryzen 9 3950X", "fail", "PRODUCT_MISMATCH"),
+    ("MEG B550 UNIFY", "fail", None),
+])
+def test_product_on_invoice(model, status, reason):
+    c = check_product_on_invoice(claim(products=[{"model": model}]), 0, [doc(*INVOICE)], CFG)
+    assert c.status == status
+    if reason:
+        assert c.reason == reason
+    if status == "pass":
+        assert c.evidence.bbox is not None
+
+
+def test_serial_from_barcode_and_missing_photo():
+    cl = claim(products=[{"model": "MEG X570 ACE", "serial": "602-7C35-010B1912000123"}])
+    sticker = DocumentRead("sticker.jpg", "jpeg", "1" * 64, (Page(1, 600, 300, "ocr", (), (
+        Barcode("CODE128", "602-7C35-010B1912000123", (10, 10, 500, 80), "zxing-cpp"),)),))
+    c = check_serial_number(cl, 0, [("sticker.jpg", sticker)], CFG)
+    assert (c.status, c.evidence.source, c.evidence.document) == ("pass", "barcode", "sticker.jpg")
+    missing = check_serial_number(cl, 0, [], CFG)
+    assert missing.status == "uncertain" and missing.reason == "SERIAL_PHOTO_MISSING"
+
+
+def test_serial_off_by_one_fails():
+    cl = claim(products=[{"model": "X", "serial": "602-7C35-010B1912000124"}])
+    sticker = DocumentRead("s.jpg", "jpeg", "1" * 64, (Page(1, 600, 300, "ocr", (), (
+        Barcode("CODE128", "602-7C35-010B1912000123", (10, 10, 500, 80), "zxing-cpp"),)),))
+    assert check_serial_number(cl, 0, [("s.jpg", sticker)], CFG).status == "fail"
+
+
+def test_dates_are_dates():
+    assert claim().purchase.date == dt.date(2020, 2, 19)
