@@ -1,0 +1,811 @@
+"""The promotion checks of the contract, one plain function each, and ``apply_promotion``
+which runs them all for a claim and works out the reward.
+
+Rules that need care, and how they are decided:
+
+- *Which purchase date.* The invoice's, not the claimant's: when the ``purchase_date``
+  document check passed, the claimed date is printed on the invoice and is used; otherwise
+  every date read on the invoices (``find_dates``, the claim country's day/month convention)
+  is. All inside the period: pass; none inside: fail; some: uncertain.
+- *Days, not times.* An invoice shows a day. A purchase dated on the first or the last day
+  of the period counts (the period runs 00:01 to 23:59: we cannot tell 00:00 from 00:01).
+- *Claim window.* ``submitted_at`` is turned into the territory's local time (a time without
+  an offset is taken as local). Fixed times: a start is inclusive from its minute, an end
+  through its minute. Days after purchase count the invoice date as day 1.
+- *Bundles.* Products count towards a bundle when they are eligible and found on the same
+  invoice; uploads showing the same invoice number are one invoice (a two-page invoice
+  photographed twice). The last bundle of the terms that the invoice completes is rewarded.
+- *Duplicates and limits* go through a ``ClaimStore``; without one they are skipped.
+
+>>> # apply_promotion(claim, invoices, doc_checks, terms=terms, store=None, config=config).reward
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from ..checks import Read
+from ..claim import Claim
+from ..config import Config
+from ..decision import Check, Evidence
+from ..errors import ClaimcheckError
+from ..extract.dates import day_first_for, find_dates
+from ..matching.models import match_model, models_equivalent
+from ..matching.normalise import fold_confusables, model_tokens, normalise_text
+from ..matching.retailer import resolve_retailer, strip_legal_form
+from ..records import DocumentRead, Line, Page, Word
+from .invoice_numbers import InvoiceNumber, find_invoice_numbers
+from .knowledge import Knowledge, canonical_category, default_knowledge
+from .rewards import reward_for
+from .sellers import find_names, find_sellers, names_in
+from .store import ClaimStore, PriorUse
+from .terms import ProductGroup, Terms, Territory
+
+__all__ = [
+    "PromotionOutcome", "Eligibility", "InvoiceDate", "apply_promotion", "invoice_dates",
+    "check_promotion_period", "check_claim_window", "check_territory", "check_retailer_eligible",
+    "check_product_eligible", "check_bundle", "check_required_documents", "invoice_fingerprints",
+    "serial_key", "canonical_email", "participant_key", "PROMOTION_CHECKS",
+]
+
+PROMOTION_CHECKS = ("promotion_period", "claim_window", "territory", "retailer_eligible", "product_eligible",
+                    "bundle", "duplicate_serial", "duplicate_invoice", "redeem_limit")
+
+_RANK = {"pass": 3, "uncertain": 2, "fail": 1, "skipped": 0}
+
+
+@dataclass(frozen=True)
+class PromotionOutcome:
+    checks: tuple[Check, ...]
+    reward: dict | None
+    """{"amount": 692, "currency": "NOK", "bundle": "duo"}, or None when nothing is earned."""
+    facts: dict = field(default_factory=dict)
+    """What the rules worked from (territory, purchase date, bundle, fingerprints), for reviewers."""
+
+
+def _fmt(t: dt.datetime) -> str:
+    return t.strftime("%Y-%m-%d %H:%M")
+
+
+def _readable(reads: Sequence[Read]) -> list[tuple[str, DocumentRead]]:
+    return [(n, d) for n, d in reads if isinstance(d, DocumentRead) and d.pages]
+
+
+def _source(doc: DocumentRead, page: int | None) -> str | None:
+    return doc.pages[page - 1].source if page and 1 <= page <= len(doc.pages) else None
+
+
+def _find(checks: Sequence[Check], name: str, product: int | None = None) -> Check | None:
+    return next((c for c in checks if c.name == name and c.product == product), None)
+
+
+# ------------------------------------------------------------------------------ purchase period
+
+@dataclass(frozen=True)
+class InvoiceDate:
+    date: dt.date
+    raw: str
+    evidence: Evidence | None
+
+
+def invoice_dates(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence[Check] = ()) -> tuple[
+        list[InvoiceDate], bool]:
+    """The invoice's purchase date candidates, and whether they are the claimed date confirmed
+    on the invoice (the ``purchase_date`` check passed). Distinct dates, in reading order."""
+    pd = _find(doc_checks, "purchase_date")
+    if pd is not None and pd.status == "pass":
+        return [InvoiceDate(claim.purchase.date, pd.found or claim.purchase.date.isoformat(), pd.evidence)], True
+    day_first = day_first_for(claim.country)
+    out: dict[dt.date, InvoiceDate] = {}
+    for name, doc in _readable(invoices):
+        for d in find_dates(doc.pages, day_first=day_first):
+            out.setdefault(d.date, InvoiceDate(d.date, d.raw, Evidence(name, d.page, d.bbox, _source(doc, d.page))))
+    return list(out.values()), False
+
+
+def check_promotion_period(terms: Terms, dates: Sequence[InvoiceDate], confirmed: bool,
+                           territory: Territory | None) -> Check:
+    p = terms.period
+    zone = territory.timezone if territory else terms.timezone
+    expected = f"{_fmt(p.start)} .. {_fmt(p.end)} ({zone})"
+    if not dates:
+        return Check("promotion_period", None, "uncertain", 0, expected, None, None, "DATE_NOT_FOUND",
+                     "no date could be read on the invoice")
+    inside = [d for d in dates if p.contains_day(d.date)]
+    outside = [d for d in dates if not p.contains_day(d.date)]
+    if not outside:
+        d = inside[0]
+        how = "the claimed date, found on the invoice" if confirmed else "every date read on the invoice"
+        return Check("promotion_period", None, "pass", 100, expected, d.raw, d.evidence, None,
+                     f"{d.date.isoformat()} is inside the period ({how})")
+    if not inside:
+        d = outside[0]
+        when = "before" if d.date < p.start.date() else "after"
+        return Check("promotion_period", None, "fail", 0, expected, d.raw, d.evidence, "PURCHASE_OUTSIDE_PERIOD",
+                     f"the invoice is dated {d.date.isoformat()}, {when} the purchase period")
+    d = outside[0]
+    return Check("promotion_period", None, "uncertain", 50, expected, d.raw, d.evidence,
+                 "PROMOTION_PERIOD_UNCERTAIN",
+                 "the invoice shows dates inside and outside the period: "
+                 + ", ".join(x.date.isoformat() for x in dates))
+
+
+def purchase_day(dates: Sequence[InvoiceDate]) -> dt.date | None:
+    """The day the purchase was made, for counting days: the earliest invoice date (due and
+    delivery dates come later)."""
+    return min((d.date for d in dates), default=None)
+
+
+# ------------------------------------------------------------------------------ claim window
+
+def check_claim_window(terms: Terms, submitted_at: dt.datetime | None, purchase: dt.date | None,
+                       territory: Territory | None) -> Check:
+    w = terms.claim_window
+    zone_name = territory.timezone if territory else terms.timezone
+    parts = []
+    if w.opens or w.closes:
+        parts.append(f"{_fmt(w.opens) if w.opens else '…'} .. {_fmt(w.closes) if w.closes else '…'} ({zone_name})")
+    if w.first_day:
+        parts.append(f"from day {w.first_day} after purchase (day 1 = invoice date)")
+    if w.last_day:
+        parts.append(f"until day {w.last_day} after purchase")
+    expected = "; ".join(parts) or None
+    if w.is_open_ended:
+        return Check("claim_window", None, "skipped", 0, None, None, None, None, "the terms set no claim window")
+    if submitted_at is None:
+        return Check("claim_window", None, "uncertain", 0, expected, None, None, "CLAIM_WINDOW_UNKNOWN",
+                     "the claim gives no submitted_at")
+    zone = ZoneInfo(zone_name)
+    local = submitted_at.astimezone(zone) if submitted_at.tzinfo else submitted_at.replace(tzinfo=zone)
+    wall = local.replace(tzinfo=None)
+    found = f"{wall:%Y-%m-%d %H:%M:%S} {zone_name}"
+    if w.opens and wall < w.opens:
+        return Check("claim_window", None, "fail", 0, expected, found, None, "CLAIM_TOO_EARLY",
+                     f"submitted before the claim window opens ({_fmt(w.opens)})")
+    if w.closes and wall >= w.closes + dt.timedelta(minutes=1):
+        return Check("claim_window", None, "fail", 0, expected, found, None, "CLAIM_WINDOW_CLOSED",
+                     f"submitted after the claim window closed ({_fmt(w.closes)})")
+    if w.first_day or w.last_day:
+        if purchase is None:
+            return Check("claim_window", None, "uncertain", 0, expected, found, None, "DATE_NOT_FOUND",
+                         "the days since purchase cannot be counted: no date read on the invoice")
+        day = (wall.date() - purchase).days + 1
+        found += f", day {day} after purchase"
+        if w.first_day and day < w.first_day:
+            earliest = purchase + dt.timedelta(days=w.first_day - 1)
+            return Check("claim_window", None, "fail", 0, expected, found, None, "CLAIM_TOO_EARLY",
+                         f"submitted on day {day} after the purchase of {purchase.isoformat()}; claims are "
+                         f"accepted from day {w.first_day} ({earliest.isoformat()})")
+        if w.last_day and day > w.last_day:
+            return Check("claim_window", None, "fail", 0, expected, found, None, "CLAIM_WINDOW_CLOSED",
+                         f"submitted on day {day} after the purchase; claims are accepted until day {w.last_day}")
+    return Check("claim_window", None, "pass", 100, expected, found)
+
+
+# ------------------------------------------------------------------------------ territory
+
+def _country(code: str | None) -> str | None:
+    if not code or not code.strip():
+        return None
+    code = code.strip().upper()
+    return "GB" if code == "UK" else code
+
+
+def resolve_territory(claim: Claim, terms: Terms) -> tuple[str | None, Territory | None]:
+    """The claimant's territory: where they live, else where they bought."""
+    residence = _country(claim.claimant.country if claim.claimant else None)
+    code = residence or _country(claim.purchase.country)
+    return code, (terms.territory(code) if code else None)
+
+
+def check_territory(claim: Claim, terms: Terms) -> Check:
+    codes = sorted(terms.territories)
+    tiers = sorted({t.tier for t in terms.territories.values()})
+    expected = ", ".join(codes) if len(tiers) == 1 else "; ".join(
+        f"tier {n}: " + ", ".join(c for c in codes if terms.territories[c].tier == n) for n in tiers)
+    code, territory = resolve_territory(claim, terms)
+    if code is None:
+        return Check("territory", None, "uncertain", 0, expected, None, None, "TERRITORY_UNKNOWN",
+                     "the claim gives no country")
+    if territory is None:
+        return Check("territory", None, "fail", 0, expected, code, None, "TERRITORY_NOT_ELIGIBLE",
+                     f"{code} is not a territory of this promotion")
+    found = f"{code} ({territory.name}, tier {territory.tier}, {territory.currency})"
+    residence = _country(claim.claimant.country if claim.claimant else None)
+    bought = _country(claim.purchase.country)
+    if terms.participants.purchase_in_residence and residence and bought and bought != residence:
+        if terms.territory(bought) is None:
+            return Check("territory", None, "fail", 0, expected, f"bought in {bought}", None,
+                         "TERRITORY_NOT_ELIGIBLE", f"bought in {bought}, which is not a territory of this promotion")
+        return Check("territory", None, "uncertain", 50, expected, f"{found}, bought in {bought}", None,
+                     "TERRITORY_MISMATCH", f"the claimant lives in {residence} but bought in {bought}")
+    return Check("territory", None, "pass", 100, expected, found)
+
+
+# ------------------------------------------------------------------------------ retailer
+
+def _retailer_names(name: str) -> list[str]:
+    """A claimed retailer and every alias of the known retailer(s) it names."""
+    out = [name]
+    for r in resolve_retailer(name):
+        out += [r.id, *r.names, *r.legal_names, *r.domains]
+    return out
+
+
+def check_retailer_eligible(claim: Claim, invoices: Sequence[Read], terms: Terms, *,
+                            knowledge: Knowledge | None = None) -> Check:
+    rules = terms.retailers
+    claimed = claim.purchase.retailer
+    excluded = list(rules.excluded)
+    expected_parts = []
+    if excluded:
+        expected_parts.append("not " + ", ".join(excluded))
+    if rules.third_party_sellers == "excluded":
+        expected_parts.append("no third-party marketplace seller")
+    if rules.partners:
+        expected_parts.append("a partner retailer")
+    expected = "; ".join(expected_parts) or "any retailer"
+    if claimed:
+        hit = names_in(claimed, excluded)
+        if hit:
+            return Check("retailer_eligible", None, "fail", 0, expected, claimed, None, "RETAILER_EXCLUDED",
+                         f"the claimed retailer is {hit[0]}, which this promotion excludes")
+    good = _readable(invoices)
+    if good and excluded:
+        hits = [(n, h) for n, doc in good for h in find_names(doc.pages, excluded)]
+        top = [(n, h) for n, h in hits if h.top]
+        if top or hits:
+            n, h = (top or hits)[0]
+            status, reason = ("fail", "RETAILER_EXCLUDED") if top else ("uncertain", "RETAILER_MAYBE_EXCLUDED")
+            return Check("retailer_eligible", None, status, 0 if top else 40, expected, h.found,
+                         Evidence(n, h.page, h.bbox), reason,
+                         f"the invoice shows {h.name}" + (" at its top" if top else ""))
+    if good and rules.third_party_sellers == "excluded":
+        sellers = [(n, s) for n, doc in good for s in find_sellers(doc.pages, claimed, knowledge=knowledge)]
+        third = [(n, s) for n, s in sellers if not s.first_party]
+        if third:
+            n, s = third[0]
+            mixed = len(third) < len(sellers)
+            return Check("retailer_eligible", None, "uncertain" if mixed else "fail", 40 if mixed else 0, expected,
+                         s.line, Evidence(n, s.page, s.bbox),
+                         "RETAILER_MAYBE_EXCLUDED" if mixed else "RETAILER_EXCLUDED",
+                         f"{s.marketplace} invoice: sold by {s.seller}, a third-party seller"
+                         + (" (other items are sold by the marketplace itself)" if mixed else ""))
+    if rules.partners:
+        names = _retailer_names(claimed) if claimed else []
+        partner = next((p for p in rules.partners for n in names if names_in(n, [p]) or names_in(p, [n])), None)
+        if partner is None and good:
+            hits = [(n, h) for n, doc in good for h in find_names(doc.pages, rules.partners)]
+            partner = hits[0][1].name if hits else None
+        if partner is None:
+            return Check("retailer_eligible", None, "uncertain", 50, expected, claimed, None, "RETAILER_NOT_PARTNER",
+                         "the retailer is not on the promotion's partner list")
+        return Check("retailer_eligible", None, "pass", 100, expected, claimed or partner, None, None,
+                     f"partner retailer {partner}")
+    if not good:
+        return Check("retailer_eligible", None, "uncertain", 30, expected, claimed, None, "INVOICE_UNREADABLE",
+                     "no readable invoice to look for marketplace sellers on")
+    return Check("retailer_eligible", None, "pass", 100, expected, claimed)
+
+
+# ------------------------------------------------------------------------------ products
+
+@dataclass(frozen=True)
+class Eligibility:
+    """Which eligible product a claimed product is."""
+
+    index: int
+    status: str
+    """'pass', 'uncertain' or 'fail'."""
+    group: str | None
+    category: str | None
+    model: str | None
+    """The eligible model's canonical name (or the category, for category-wide groups)."""
+    score: int
+
+
+def _line_page(text: str) -> Page:
+    words = tuple(Word(t, 100.0, (i * 10, 0, i * 10 + 9, 10)) for i, t in enumerate(text.split()))
+    return Page(1, max(10, 10 * len(words)), 10, "claim", (Line(words),))
+
+
+def _overlap(a: str, b: str) -> float:
+    """Share of tokens two model names have in common (Jaccard), brands dropped."""
+    ta, tb = set(model_tokens(a)), set(model_tokens(b))
+    return len(ta & tb) / len(ta | tb) if ta | tb else 0.0
+
+
+def _model_candidates(model: str, terms: Terms, thresholds: dict) -> list[tuple[tuple, str, str, ProductGroup,
+                                                                                 object]]:
+    """Every eligible name matched against the claimed model. Ranked by status, then: a pass by
+    its score, anything else by the tokens shared first, so the "closest" model named to a
+    reviewer is the one that looks like the claim ("MAG X570 TOMAHAWK" -> "... TOMAHAWK WIFI")."""
+    page = [_line_page(model)]
+    out = []
+    for gid, group in terms.products.items():
+        for names in group.names:
+            for name in names:
+                overlap = _overlap(name, model)
+                if models_equivalent(name, model):
+                    out.append(((3, 101, overlap), gid, names[0], group, None))
+                    continue
+                m = match_model(name, page, **thresholds)
+                rank = _RANK[m.status]
+                key = (rank, m.score, overlap) if rank == 3 else (rank, overlap, m.score)
+                out.append((key, gid, names[0], group, m))
+    return out
+
+
+def check_product_eligible(claim: Claim, index: int, terms: Terms, territory_code: str | None, *,
+                           thresholds: dict | None = None,
+                           knowledge: Knowledge | None = None) -> tuple[Check, Eligibility]:
+    """Is the claimed product on the eligible list (and admitted in the claimant's territory)?
+
+    thresholds: ``match_model`` keyword arguments (pass_score, uncertain_score, ...).
+    """
+    product = claim.product_list[index]
+    model = (product.model or "").strip() or None
+    category = canonical_category(product.category, knowledge)
+    thresholds = thresholds or {}
+    cands = _model_candidates(model, terms, thresholds) if model else []
+    for gid, group in terms.products.items():
+        if group.any_model and category == group.category:
+            cands.append(((3, 100, 1.0), gid, group.category, group, None))
+    if not cands:
+        listed = any(not g.any_model for g in terms.products.values())
+        if not model and (listed or not category):
+            return (Check("product_eligible", index, "uncertain", 0, None, product.category, None,
+                          "PRODUCT_MODEL_MISSING", "no model claimed"),
+                    Eligibility(index, "uncertain", None, category, None, 0))
+        # Only category-wide groups are left to try, and the claim's category is not one of them.
+        open_cats = sorted({g.category for g in terms.products.values() if g.any_model})
+        expected = ("a " + " / ".join(open_cats)) if open_cats else None
+        if category:
+            status, reason, why = "fail", "PRODUCT_NOT_ELIGIBLE", f"category {category!r} is not eligible"
+        else:
+            status, reason, why = "uncertain", "PRODUCT_ELIGIBILITY_UNCERTAIN", "no category claimed"
+        return (Check("product_eligible", index, status, 0, expected, model or product.category, None, reason, why),
+                Eligibility(index, status, None, category, None, 0))
+    key, gid, name, group, match = max(cands, key=lambda c: c[0])
+    status = {3: "pass", 2: "uncertain"}.get(key[0], "fail")
+    score = 100 if match is None else match.score
+    overlap = _overlap(name, model) if model else 0.0
+    found = model or product.category
+    if status == "fail":
+        near = match is not None and match.reason == "different_model"
+        why = "not on the eligible list"
+        if overlap >= 0.3:  # name the closest only when it looks like the claim, never an unrelated model
+            why += f"; closest: {name}" + (f" ({match.detail})" if near else "")
+        return (Check("product_eligible", index, "fail", score, None, found, None, "PRODUCT_NOT_ELIGIBLE", why),
+                Eligibility(index, "fail", None, category, None, score))
+    if status == "uncertain":
+        why = match.detail if match is not None else ""
+        return (Check("product_eligible", index, "uncertain", score, name, found, None,
+                      "PRODUCT_ELIGIBILITY_UNCERTAIN", f"close to the eligible {name}: {why}".rstrip(": ")),
+                Eligibility(index, "uncertain", gid, group.category, name, score))
+    label = group.label or gid
+    territory = terms.territory(territory_code) if territory_code else None
+    if group.tiers is not None or group.territories is not None:
+        where = ", ".join(c for c, t in sorted(terms.territories.items()) if group.admitted_in(c, t))
+        if territory is None:
+            return (Check("product_eligible", index, "uncertain", 50, name, found, None, "TERRITORY_UNKNOWN",
+                          f"{label} is eligible only in {where}; the claimant's territory is not known"),
+                    Eligibility(index, "uncertain", gid, group.category, name, 50))
+        if not group.admitted_in(territory_code, territory):
+            return (Check("product_eligible", index, "fail", 0, name, found, None, "PRODUCT_NOT_ELIGIBLE",
+                          f"{label} is eligible only in {where}, not in {territory_code}"),
+                    Eligibility(index, "fail", gid, group.category, name, 0))
+    detail = f"{label} ({group.category})"
+    if category and category != group.category:
+        detail += f"; claimed as {category}"
+    return (Check("product_eligible", index, "pass", score, name, found, None, None, detail),
+            Eligibility(index, "pass", gid, group.category, name, score))
+
+
+# ------------------------------------------------------------------------------ bundles
+
+@dataclass(frozen=True)
+class _Item:
+    index: int
+    group: str
+    category: str
+    sure: bool
+
+
+def _fill(parts: Sequence[str], items: Sequence[_Item]) -> tuple[_Item, ...] | None:
+    """Items filling every part (one item per part), the surest filling first; None if none."""
+    best = None
+    for combo in itertools.permutations(items, len(parts)):
+        if all(p in (it.group, it.category) for p, it in zip(parts, combo)):
+            sure = sum(it.sure for it in combo)
+            if best is None or sure > best[0]:
+                best = (sure, combo)
+    return best[1] if best else None
+
+
+def _best_bundle(terms: Terms, items: Sequence[_Item]) -> tuple[str, tuple[_Item, ...]] | None:
+    """The last bundle of the terms that ``items`` complete."""
+    for bid in reversed(list(terms.bundles)):
+        filled = _fill(terms.bundles[bid].parts, items)
+        if filled is not None:
+            return bid, filled
+    return None
+
+
+def _invoice_groups(invoices: Sequence[Read], numbers: dict[str, list[InvoiceNumber]]) -> dict[str, int]:
+    """Upload name -> invoice id: uploads showing the same invoice number are one invoice."""
+    names = [n for n, _ in invoices]
+    group = {n: i for i, n in enumerate(names)}
+    for a, b in itertools.combinations(names, 2):
+        if {x.key for x in numbers.get(a, [])} & {x.key for x in numbers.get(b, [])}:
+            old, new = group[b], group[a]
+            group = {k: (new if v == old else v) for k, v in group.items()}
+    return group
+
+
+def _on_invoices(claim: Claim, index: int, invoices: Sequence[Read], doc_checks: Sequence[Check],
+                 thresholds: dict) -> dict[str, str]:
+    """Upload name -> 'pass'/'uncertain' for the uploads the claimed product was found on."""
+    check = _find(doc_checks, "product_on_invoice", index)
+    if check is not None:
+        if check.status in ("pass", "uncertain") and check.evidence is not None:
+            return {check.evidence.document: check.status}
+        return {}
+    model = claim.product_list[index].model
+    if not model:
+        return {}
+    out = {}
+    for name, doc in _readable(invoices):
+        m = match_model(model, doc.pages, **thresholds)
+        if m.status in ("pass", "uncertain"):
+            out[name] = m.status
+    return out
+
+
+def check_bundle(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence[Check], terms: Terms,
+                 eligible: Sequence[Eligibility], numbers: dict[str, list[InvoiceNumber]], *,
+                 thresholds: dict | None = None) -> tuple[Check, str | None, dict[str, str]]:
+    """Which bundle the invoice supports: eligible products claimed and found on one invoice.
+
+    Returns the check, the bundle rewarded (or None) and its products' groups by category.
+    """
+    if not terms.bundles:
+        return Check("bundle", None, "skipped", 0, None, None, None, None, "the terms define no bundles"), None, {}
+    thresholds = thresholds or {}
+    candidates = [e for e in eligible if e.status in ("pass", "uncertain") and e.group]
+    claimed = _best_bundle(terms, [_Item(e.index, e.group, e.category, e.status == "pass") for e in candidates])
+    labels = " / ".join(terms.bundles)
+    if claimed is None:
+        have = ", ".join(sorted({e.category for e in candidates})) or "no eligible product"
+        first = next(iter(terms.bundles.values()))
+        return (Check("bundle", None, "fail", 0, labels, have, None, "BUNDLE_INCOMPLETE",
+                      f"the eligible products claimed do not make a bundle (the smallest: {first.label})"), None, {})
+    if not _readable(invoices):
+        return (Check("bundle", None, "uncertain", 0, claimed[0], None, None, "INVOICE_UNREADABLE",
+                      "no readable invoice to find the bundle's products on"), None, {})
+    groups = _invoice_groups(invoices, numbers)
+    where = {e.index: _on_invoices(claim, e.index, invoices, doc_checks, thresholds) for e in candidates}
+    best = None  # (rank, sure, bundle id, filling, invoice id)
+    order = list(terms.bundles)
+    for inv in sorted(set(groups.values())):
+        items = []
+        for e in candidates:
+            statuses = [s for n, s in where[e.index].items() if groups.get(n) == inv]
+            if statuses:
+                sure = e.status == "pass" and "pass" in statuses
+                items.append(_Item(e.index, e.group, e.category, sure))
+        found = _best_bundle(terms, items)
+        if found is not None:
+            bid, filling = found
+            key = (order.index(bid), all(it.sure for it in filling))
+            if best is None or key > best[:2]:
+                best = (*key, bid, filling, inv)
+    claimed_id = claimed[0]
+    anywhere = [_Item(e.index, e.group, e.category, True) for e in candidates if where[e.index]]
+    split = _best_bundle(terms, anywhere)
+    split_ok = split is not None and order.index(split[0]) >= order.index(claimed_id)
+    if best is None:
+        if split_ok and len(set(groups.values())) > 1:
+            return (Check("bundle", None, "uncertain", 30, claimed_id, None, None, "BUNDLE_SPLIT_INVOICES",
+                          "the products of the bundle are on different invoices"), None, {})
+        return (Check("bundle", None, "fail", 0, claimed_id, None, None, "BUNDLE_INCOMPLETE",
+                      "no invoice shows the products of a bundle together"), None, {})
+    rank, sure, bid, filling, inv = best
+    doc = next(n for n, g in groups.items() if g == inv)
+    evidence = Evidence(doc)
+    chosen = {it.category: it.group for it in filling}
+    found = f"{bid}: " + ", ".join(f"{it.category} {it.group}" for it in filling)
+    if rank < order.index(claimed_id):
+        if split_ok and len(set(groups.values())) > 1:
+            return (Check("bundle", None, "uncertain", 40, claimed_id, found, evidence, "BUNDLE_SPLIT_INVOICES",
+                          f"{claimed_id} is claimed but its products are on different invoices; one invoice "
+                          f"supports {bid}"), bid, chosen)
+        return (Check("bundle", None, "uncertain", 40, claimed_id, found, evidence, "BUNDLE_REDUCED",
+                      f"{claimed_id} is claimed but the invoice supports only {bid}"), bid, chosen)
+    if not sure:
+        unsure = [it for it in filling if not it.sure]
+        elig = {e.index: e for e in candidates}
+        reason = ("PRODUCT_ELIGIBILITY_UNCERTAIN" if any(elig[it.index].status != "pass" for it in unsure)
+                  else "PRODUCT_UNCERTAIN")
+        return (Check("bundle", None, "uncertain", 60, claimed_id, found, evidence, reason,
+                      "a product of the bundle is only uncertainly eligible or found on the invoice"), bid, chosen)
+    return Check("bundle", None, "pass", 100, claimed_id, found, evidence, None, terms.bundles[bid].label), bid, chosen
+
+
+# ------------------------------------------------------------------------------ documents
+
+def check_required_documents(claim: Claim, terms: Terms, numbers: dict[str, list[InvoiceNumber]],
+                             readable: bool) -> list[Check]:
+    """What the terms require beyond an invoice: a serial photo, serial numbers, an invoice number."""
+    req = terms.documents
+    if not (req.serial_photo or req.serial_number or req.chk_code or req.invoice_number):
+        return []
+    out = []
+    if req.serial_photo and not claim.documents.serial_photos:
+        out.append(Check("required_documents", None, "fail", 0, "serial number photo", None, None,
+                         "SERIAL_PHOTO_MISSING", "the terms require a photo of the serial number"))
+    if req.serial_number:
+        for i, p in enumerate(claim.product_list):
+            if not (p.serial or "").strip():
+                out.append(Check("required_documents", i, "fail", 0, "serial number", None, None, "SERIAL_REQUIRED",
+                                 "the terms require each product's serial number"))
+    if req.chk_code:
+        for i, p in enumerate(claim.product_list):
+            if not (p.chk or "").strip():
+                out.append(Check("required_documents", i, "fail", 0, "CHK code", None, None, "CHK_REQUIRED",
+                                 "the terms require each product's CHK code"))
+    if req.invoice_number and readable:
+        found = [(n, x) for n, xs in numbers.items() for x in xs]
+        if not found:
+            out.append(Check("required_documents", None, "uncertain", 30, "invoice number", None, None,
+                             "INVOICE_NUMBER_NOT_FOUND", "the terms require the invoice number on the invoice"))
+    if not out:
+        out.append(Check("required_documents", None, "pass", 100, None, None, None, None,
+                         "every document the terms require is there"))
+    return out
+
+
+# ------------------------------------------------------------------------------ duplicates
+
+def serial_key(serial: str) -> str:
+    """A serial as compared for duplicates: letters and digits, case and OCR look-alikes folded.
+
+    >>> serial_key("602-7C35-01OB1912000123") == serial_key("6027c35010b1912000123")
+    True
+    """
+    return fold_confusables("".join(c for c in serial.casefold() if c.isalnum()))
+
+
+def canonical_email(email: str | None) -> str | None:
+    """One person's address however written: case, '+tags' and Gmail's dots ignored.
+
+    >>> canonical_email("Kari.Nordmann+cashback@GoogleMail.com")
+    'karinordmann@gmail.com'
+    """
+    text = (email or "").strip().casefold()
+    if "@" not in text:
+        return text or None
+    local, _, domain = text.rpartition("@")
+    local = local.split("+", 1)[0]
+    if domain in ("gmail.com", "googlemail.com"):
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}"
+
+
+def _email(claim: Claim) -> str | None:
+    """The email as given, for the per-email limit: only case and spaces ignored."""
+    email = claim.claimant.email if claim.claimant else None
+    return (email or "").strip().casefold() or None
+
+
+def participant_key(claim: Claim) -> str | None:
+    """Who a claim is from: the claimant's ``participant_id`` when the portal gives one, else
+    the canonical email."""
+    c = claim.claimant
+    if c is None:
+        return None
+    pid = (c.model_extra or {}).get("participant_id")
+    if isinstance(pid, str | int) and str(pid).strip():
+        return f"id:{str(pid).strip()}"
+    return canonical_email(c.email)
+
+
+def _retailer_key(name: str | None) -> str | None:
+    if not name or not normalise_text(name):
+        return None
+    known = resolve_retailer(name)
+    if len(known) == 1:
+        return known[0].id
+    return strip_legal_form(name).replace(" ", "")
+
+
+def invoice_fingerprints(claim: Claim, invoices: Sequence[Read],
+                         numbers: dict[str, list[InvoiceNumber]]) -> dict[str, tuple[str, Evidence]]:
+    """Fingerprint -> (how it reads, evidence): each upload's sha256, and the retailer with each
+    invoice number read (when a retailer is claimed: numbers repeat across shops)."""
+    out: dict[str, tuple[str, Evidence]] = {}
+    retailer = _retailer_key(claim.purchase.retailer)
+    for name, doc in invoices:
+        if not isinstance(doc, DocumentRead):
+            continue
+        out[f"sha256:{doc.sha256}"] = (f"the same file as {name}", Evidence(name))
+        if retailer:
+            for n in numbers.get(name, []):
+                if len(n.key) >= 4:
+                    out[f"number:{retailer}:{n.key}"] = (f"invoice number {n.number}",
+                                                         Evidence(name, n.page, n.bbox, _source(doc, n.page)))
+    return out
+
+
+def _duplicate_checks(claim: Claim, terms: Terms, prior: PriorUse | None, fingerprints: dict,
+                      serial_keys: dict[int, str], store_error: str | None) -> list[Check]:
+    out = []
+    limits = terms.limits
+    if prior is None:
+        why = store_error or "no claim store given"
+        status, reason = ("uncertain", "CLAIM_STORE_UNAVAILABLE") if store_error else ("skipped", None)
+        for i in serial_keys:
+            out.append(Check("duplicate_serial", i, status, 0, None, claim.product_list[i].serial, None, reason, why))
+        out.append(Check("duplicate_invoice", None, status, 0, None, None, None, reason, why))
+        out.append(Check("redeem_limit", None, status, 0, None, None, None, reason, why))
+        return out
+    seen: dict[str, int] = {}
+    for i, key in serial_keys.items():
+        serial = claim.product_list[i].serial
+        expected = f"claimed at most {limits.per_serial} time(s)"
+        if key in seen:
+            out.append(Check("duplicate_serial", i, "fail", 0, expected, serial, None, "SERIAL_ALREADY_CLAIMED",
+                             f"the same serial is given for product {seen[key]} of this claim"))
+            continue
+        seen[key] = i
+        earlier = prior.serials.get(key, ())
+        if len(earlier) >= limits.per_serial:
+            out.append(Check("duplicate_serial", i, "fail", 0, expected, serial, None, "SERIAL_ALREADY_CLAIMED",
+                             "already claimed in " + ", ".join(earlier)))
+        else:
+            out.append(Check("duplicate_serial", i, "pass", 100, expected, serial))
+    if not fingerprints:
+        out.append(Check("duplicate_invoice", None, "skipped", 0, None, None, None, None, "no readable invoice"))
+    else:
+        me = participant_key(claim)
+        clashes, allowed = [], []
+        for fp, ids in prior.invoices.items():
+            for cid in ids:
+                other = prior.claims.get(cid)
+                same = me is not None and other is not None and other.participant_key == me
+                ok = limits.invoice_reuse == "allowed" or (limits.invoice_reuse == "same_participant" and same)
+                (allowed if ok else clashes).append((fp, cid))
+        expected = {"never": "not used before", "same_participant": "not used by another participant",
+                    "allowed": "may be reused"}[limits.invoice_reuse]
+        if clashes:
+            fp, cid = clashes[0]
+            how, evidence = fingerprints.get(fp, (fp, None))
+            out.append(Check("duplicate_invoice", None, "fail", 0, expected, cid, evidence, "INVOICE_ALREADY_USED",
+                             f"{how} was used in " + ", ".join(sorted({c for _, c in clashes}))))
+        else:
+            detail = ("used before by the same participant in " + ", ".join(sorted({c for _, c in allowed}))
+                      if allowed else None)
+            out.append(Check("duplicate_invoice", None, "pass", 100, expected, None, None, None, detail))
+    out.append(_limit_check(claim, limits, prior))
+    return out
+
+
+def _limit_check(claim: Claim, limits, prior: PriorUse) -> Check:
+    rules = []
+    if limits.per_participant:
+        rules.append(("participant", limits.per_participant, prior.participant_claims, participant_key(claim)))
+    if limits.per_email:
+        rules.append(("email", limits.per_email, prior.email_claims, _email(claim)))
+    if not rules:
+        return Check("redeem_limit", None, "skipped", 0, None, None, None, None, "the terms set no claim limit")
+    expected = "; ".join(f"at most {n} per {what}" for what, n, _, _ in rules)
+    if all(who is None for *_, who in rules):
+        return Check("redeem_limit", None, "uncertain", 0, expected, None, None, "CLAIMANT_EMAIL_MISSING",
+                     "the claim gives no email to count claims by")
+    for what, n, earlier, who in rules:
+        if who is not None and len(earlier) >= n:
+            return Check("redeem_limit", None, "fail", 0, expected, f"{len(earlier)} earlier claim(s)", None,
+                         "CLAIM_LIMIT_REACHED", f"this {what} already claimed in " + ", ".join(earlier))
+    count = max(len(e) for _, _, e, _ in rules)
+    return Check("redeem_limit", None, "pass", 100, expected, f"{count} earlier claim(s)")
+
+
+# ------------------------------------------------------------------------------ orchestration
+
+def _unknown(claim: Claim) -> PromotionOutcome:
+    why = f"unknown promotion {claim.promotion_id!r}"
+    checks = [Check("promotion_terms", None, "fail", 0, claim.promotion_id, None, None, "PROMOTION_UNKNOWN",
+                    f"no terms file for promotion {claim.promotion_id!r}")]
+    for name in PROMOTION_CHECKS:
+        if name == "product_eligible":
+            checks += [Check(name, i, "skipped", 0, None, None, None, None, why)
+                       for i in range(len(claim.product_list))]
+        elif name == "duplicate_serial":
+            checks += [Check(name, i, "skipped", 0, None, None, None, None, why)
+                       for i, p in enumerate(claim.product_list) if (p.serial or "").strip()]
+        else:
+            checks.append(Check(name, None, "skipped", 0, None, None, None, None, why))
+    return PromotionOutcome(tuple(checks), None, {"promotion": claim.promotion_id})
+
+
+def apply_promotion(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence[Check], *,
+                    terms: Terms | None, store: ClaimStore | None, config: Config | None = None,
+                    now: dt.datetime | None = None, knowledge: Knowledge | None = None) -> PromotionOutcome:
+    """Every promotion check of the contract for ``claim`` under ``terms``, and the reward.
+
+    invoices: the invoice reads; doc_checks: the document checks already run (their
+    ``purchase_date`` and ``product_on_invoice`` results are reused). store: where claims
+    are remembered; the claim is recorded in it. now: the decision time recorded (UTC now).
+    """
+    if terms is None:
+        return _unknown(claim)
+    kb = knowledge or default_knowledge()
+    thresholds = dict((config.matching.get("model", {}) if config is not None else {}) or {})
+    code, territory = resolve_territory(claim, terms)
+    dates, confirmed = invoice_dates(claim, invoices, doc_checks)
+    good = _readable(invoices)
+    numbers = {n: find_invoice_numbers(doc.pages, knowledge=kb) for n, doc in good}
+
+    checks = [
+        check_promotion_period(terms, dates, confirmed, territory),
+        check_claim_window(terms, claim.submitted_at, purchase_day(dates), territory),
+        check_territory(claim, terms),
+        check_retailer_eligible(claim, invoices, terms, knowledge=kb),
+    ]
+    eligible = []
+    product_checks = []
+    for i in range(len(claim.product_list)):
+        check, elig = check_product_eligible(claim, i, terms, code, thresholds=thresholds, knowledge=kb)
+        product_checks.append(check)
+        eligible.append(elig)
+    bundle_check, bundle, groups = check_bundle(claim, invoices, doc_checks, terms, eligible, numbers,
+                                                thresholds=thresholds)
+    if bundle is not None:
+        # A product the bundle does not need does not sink it: it earns nothing, and a person is told.
+        used = {e.index for e in eligible if e.group and groups.get(e.category) == e.group}
+        product_checks = [
+            Check(c.name, c.product, "uncertain", c.score, c.expected, c.found, c.evidence, "PRODUCT_NOT_IN_BUNDLE",
+                  (c.detail or "") + "; not part of the rewarded bundle")
+            if c.status == "fail" and c.reason == "PRODUCT_NOT_ELIGIBLE" and c.product not in used else c
+            for c in product_checks]
+    if not claim.product_list:
+        product_checks = [Check("product_eligible", None, "uncertain", 0, None, None, None, "PRODUCT_MODEL_MISSING",
+                                "no product claimed")]
+    checks += product_checks
+    checks.append(bundle_check)
+
+    serial_keys = {i: serial_key(p.serial) for i, p in enumerate(claim.product_list)
+                   if (p.serial or "").strip() and serial_key(p.serial)}
+    fingerprints = invoice_fingerprints(claim, invoices, numbers)
+    prior, store_error = None, None
+    if store is not None:
+        email = _email(claim)
+        decided = (now or dt.datetime.now(dt.UTC)).isoformat()
+        try:
+            prior = store.record_claim(claim.claim_id, terms.id, email, participant_key(claim),
+                                       sorted(set(serial_keys.values())), sorted(fingerprints), decided)
+        except (sqlite3.Error, OSError, ClaimcheckError) as exc:
+            store_error = f"the claim store failed: {exc}"
+    checks += _duplicate_checks(claim, terms, prior, fingerprints, serial_keys, store_error)
+    checks += check_required_documents(claim, terms, numbers, bool(good))
+
+    reward = None
+    if territory is not None and not any(c.status == "fail" for c in checks):
+        if terms.bundles:
+            reward = reward_for(terms, code, bundle, groups) if bundle else None
+        elif any(e.status == "pass" for e in eligible):
+            reward = reward_for(terms, code, None, {})
+    facts = {
+        "promotion": terms.id,
+        "terms_sha256": terms.digest,
+        "territory": code,
+        "purchase_date": (purchase_day(dates).isoformat() if dates else None),
+        "bundle": bundle,
+        "invoice_numbers": {n: [x.number for x in xs] for n, xs in numbers.items() if xs},
+        "fingerprints": sorted(fingerprints),
+    }
+    return PromotionOutcome(tuple(checks), reward, facts)
