@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .claim import find_claim_files
-from .config import Config, load_config
+from .config import Config, load_config, with_overrides
 from .errors import ClaimcheckError, EngineError
 
 __all__ = ["run_batch", "BatchSummary", "already_done"]
@@ -25,10 +25,10 @@ __all__ = ["run_batch", "BatchSummary", "already_done"]
 _CONFIG: Config | None = None
 
 
-def _init_worker(config_path: str | None, omp_threads: int) -> None:
+def _init_worker(config_path: str | None, omp_threads: int, overrides: dict | None = None) -> None:
     global _CONFIG
     os.environ["OMP_THREAD_LIMIT"] = str(omp_threads)
-    _CONFIG = load_config(config_path)
+    _CONFIG = with_overrides(load_config(config_path), **(overrides or {}))
 
 
 def _verify_one(claim_file: str, rel: str) -> dict:
@@ -79,9 +79,16 @@ class BatchSummary:
 
 
 def run_batch(root: str | Path, out: str | Path, *, workers: int | None = None,
-              config_path: str | Path | None = None, force: bool = False, progress: bool = True) -> BatchSummary:
+              config_path: str | Path | None = None, force: bool = False, progress: bool = True,
+              promotions_dir: str | None = None, store_url: str | None = None) -> BatchSummary:
+    """Verify every claim.json below ``root`` into ``out`` (JSON Lines); see the module docstring."""
     root, out = Path(root), Path(out)
-    config = load_config(config_path)
+    overrides = {"promotions_dir": promotions_dir, "store_url": store_url}
+    config = with_overrides(load_config(config_path), **overrides)
+    if config.promotions.dir or promotions_dir:
+        from .promotions import load_promotions
+
+        load_promotions(config.promotions.dir)  # a broken terms file fails here, before any claim
     files = find_claim_files(root)
     base = root if root.is_dir() else root.parent
     jobs = [(str(f), str(f.relative_to(base))) for f in files]
@@ -109,18 +116,18 @@ def run_batch(root: str | Path, out: str | Path, *, workers: int | None = None,
                 bar.update(1)
 
         if workers == 1:
-            _init_worker(str(config_path) if config_path else None, config.ocr.omp_thread_limit)
+            _init_worker(str(config_path) if config_path else None, config.ocr.omp_thread_limit, overrides)
             for claim_file, rel in todo:
                 write(_verify_one(claim_file, rel))
         else:
-            _run_pool(todo, workers, config_path, config, write)
+            _run_pool(todo, workers, config_path, config, write, overrides)
     summary.seconds = time.perf_counter() - started
     if bar:
         bar.close()
     return summary
 
 
-def _run_pool(todo, workers, config_path, config: Config, write) -> None:
+def _run_pool(todo, workers, config_path, config: Config, write, overrides: dict) -> None:
     """Keep at most 2x workers claims in flight; a dead worker costs only its claims."""
     from .verify import unprocessable
 
@@ -129,7 +136,7 @@ def _run_pool(todo, workers, config_path, config: Config, write) -> None:
     while queue:
         pool = ProcessPoolExecutor(workers, initializer=_init_worker,
                                    initargs=(str(config_path) if config_path else None,
-                                             config.ocr.omp_thread_limit))
+                                             config.ocr.omp_thread_limit, overrides))
         inflight = {}
         try:
             while queue or inflight:

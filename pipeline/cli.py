@@ -13,11 +13,16 @@ from typing import Annotated, Optional
 
 import typer
 
-from .config import Config, load_config
+from .config import Config, load_config, with_overrides
 from .errors import ClaimcheckError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="claimcheck: pre-score proof-of-purchase for promotion and cashback claims.")
+promotions_app = typer.Typer(no_args_is_help=True, help="The promotions' terms files.")
+app.add_typer(promotions_app, name="promotions")
+
+PromotionsOpt = Annotated[Optional[Path], typer.Option("--promotions", help="Folder of terms files.")]
+StoreOpt = Annotated[Optional[str], typer.Option("--store", help="Claim store: sqlite:///path.sqlite3.")]
 
 
 def _config(path: Optional[Path]) -> Config:
@@ -98,11 +103,13 @@ def verify(
     claim: Annotated[Path, typer.Argument(help="A claim folder or its claim.json.")],
     config: Annotated[Optional[Path], typer.Option(help="TOML config merged over the defaults.")] = None,
     pretty: Annotated[bool, typer.Option("--pretty", help="Indent the JSON.")] = False,
+    promotions: PromotionsOpt = None,
+    store: StoreOpt = None,
 ) -> None:
     """Verify one claim and print its decision as JSON (stdout carries only the JSON)."""
     from .verify import verify_claim
 
-    cfg = _config(config)
+    cfg = with_overrides(_config(config), promotions_dir=promotions, store_url=store)
     decision = verify_claim(claim, cfg).to_dict()
     sys.stdout.write(json.dumps(decision, ensure_ascii=False, indent=2 if pretty else None) + "\n")
 
@@ -114,6 +121,8 @@ def batch(
     workers: Annotated[Optional[int], typer.Option(help="Parallel processes (default: one per core).")] = None,
     config: Annotated[Optional[Path], typer.Option(help="TOML config merged over the defaults.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Redo claims already in --out.")] = False,
+    promotions: PromotionsOpt = None,
+    store: StoreOpt = None,
 ) -> None:
     """Verify every claim.json below ROOT; resumable: claims already in --out are skipped."""
     from .batch import run_batch
@@ -122,7 +131,12 @@ def batch(
     if not root.exists():
         typer.echo(f"error: {root} does not exist", err=True)
         raise typer.Exit(2)
-    summary = run_batch(root, out, workers=workers, config_path=config, force=force)
+    try:
+        summary = run_batch(root, out, workers=workers, config_path=config, force=force,
+                            promotions_dir=str(promotions) if promotions else None, store_url=store)
+    except ClaimcheckError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
     typer.echo(json.dumps({"batch": summary.to_dict(), "out": str(out)}), err=True)
 
 
@@ -134,6 +148,43 @@ def probe() -> None:
     from .ocr import tesseract
 
     _emit({"tesseract": tesseract.probe(), "barcodes": barcode_engine.probe(), "pdf": pdf_engine.probe()})
+
+
+@promotions_app.command("list")
+def promotions_list(
+    promotions: PromotionsOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+) -> None:
+    """The promotions loaded from the terms folder."""
+    from .promotions import list_promotions, list_promotions_text
+
+    try:
+        if as_json:
+            _emit({"promotions": list_promotions(promotions)})
+        else:
+            sys.stdout.write(list_promotions_text(promotions))
+    except ClaimcheckError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@promotions_app.command("show")
+def promotions_show(
+    promotion_id: Annotated[str, typer.Argument(help="The promotion's id, e.g. amd-msi-cashback-2020.")],
+    promotions: PromotionsOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of text.")] = False,
+) -> None:
+    """Everything one terms file says, as loaded and validated."""
+    from .promotions import show_promotion, show_promotion_text
+
+    try:
+        if as_json:
+            _emit(show_promotion(promotion_id, promotions))
+        else:
+            sys.stdout.write(show_promotion_text(promotion_id, promotions))
+    except ClaimcheckError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
 
 
 def main() -> None:  # pragma: no cover

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError
 
-__all__ = ["Config", "load_config", "default_config", "config_hash"]
+__all__ = ["Config", "load_config", "default_config", "config_hash", "with_overrides"]
 
 
 class _Section(BaseModel):
@@ -137,6 +137,17 @@ class CacheConfig(_Section):
     """Empty: $CLAIMCHECK_CACHE_DIR, else ~/.cache/claimcheck/reads."""
 
 
+class PromotionsConfig(_Section):
+    dir: str
+    """Empty: $CLAIMCHECK_PROMOTIONS_DIR, else promotions/ in the checkout."""
+
+
+class StoreConfig(_Section):
+    enabled: bool
+    url: str
+    """Empty: SQLite at $CLAIMCHECK_STORE, else ~/.local/share/claimcheck/claims.sqlite3."""
+
+
 class DecisionConfig(_Section):
     approve_min_score: float = Field(ge=0, le=1)
     uncertain_score_cap: float = Field(ge=0, le=1)
@@ -154,6 +165,8 @@ class Config(_Section):
     pdf: PdfConfig
     barcodes: BarcodeConfig
     cache: CacheConfig
+    promotions: PromotionsConfig
+    store: StoreConfig
     matching: MatchingConfig
     decision: DecisionConfig
     reasons: dict[str, ReasonSpec]
@@ -173,9 +186,20 @@ class Config(_Section):
         return langs
 
 
+def with_overrides(cfg: Config, *, promotions_dir: str | None = None, store_url: str | None = None) -> Config:
+    """The config with command-line choices of terms folder and store applied."""
+    update = {}
+    if promotions_dir:
+        update["promotions"] = cfg.promotions.model_copy(update={"dir": str(promotions_dir)})
+    if store_url:
+        update["store"] = cfg.store.model_copy(update={"url": str(store_url), "enabled": True})
+    return cfg.model_copy(update=update) if update else cfg
+
+
 def config_hash(cfg: Config) -> str:
     # Where reads are cached cannot change a decision, so it is not part of the identity.
-    payload = cfg.model_dump(exclude={"source", "cache"})
+    # The terms' own hash is in each decision (promotion.terms_sha256); folder and store paths are not identity.
+    payload = cfg.model_dump(exclude={"source", "cache", "promotions", "store"})
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     return "sha256:" + hashlib.sha256(blob).hexdigest()
 

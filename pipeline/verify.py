@@ -19,6 +19,7 @@ from .config import Config, default_config
 from .decide import decide
 from .decision import Check, Decision
 from .errors import ClaimcheckError, ClaimError, DocumentError
+from .promotions import PROMOTION_CHECKS, ClaimStore, Terms, apply_promotion, load_promotions, open_store
 from .read import read_document
 from .records import DocumentRead
 
@@ -27,9 +28,6 @@ __all__ = ["verify_claim", "Reader", "PROMOTION_CHECKS", "unprocessable", "defau
 Reader = Callable[..., DocumentRead]
 """read_document's signature: (path, name, *, languages, config, barcodes) -> DocumentRead."""
 
-# Checks that need a promotion's terms; reported as skipped until terms are applied.
-PROMOTION_CHECKS = ("promotion_period", "claim_window", "territory", "retailer_eligible",
-                    "product_eligible", "bundle", "duplicate_serial", "duplicate_invoice", "redeem_limit")
 _PER_PRODUCT = ("product_eligible", "duplicate_serial")
 
 
@@ -87,9 +85,14 @@ def default_reader(config: Config) -> Reader:
     return CachedReader(ReadCache(config.cache.dir or default_cache_dir()))
 
 
-def _promotion_checks(claim: Claim) -> list[Check]:
+def default_store(config: Config) -> ClaimStore | None:
+    """The claim store of ``[store]``, or None when it is turned off."""
+    return open_store(config.store.url or None) if config.store.enabled else None
+
+
+def _no_promotion_checks(claim: Claim) -> list[Check]:
     checks = []
-    why = "no promotion named" if not claim.promotion_id else "promotion terms are not applied yet"
+    why = "no promotion named"
     for name in PROMOTION_CHECKS:
         if name in _PER_PRODUCT:
             checks += [Check(name, i, "skipped", 0, None, None, None, None, why)
@@ -100,8 +103,13 @@ def _promotion_checks(claim: Claim) -> list[Check]:
 
 
 def verify_claim(source: str | Path | dict | Claim, config: Config | None = None, *,
-                 base_dir: str | Path | None = None, reader: Reader | None = None) -> Decision:
-    """Verify one claim (a folder, a claim.json path, a dict or a Claim) and decide."""
+                 base_dir: str | Path | None = None, reader: Reader | None = None,
+                 promotions: dict[str, Terms] | None = None, store: ClaimStore | None | bool = True) -> Decision:
+    """Verify one claim (a folder, a claim.json path, a dict or a Claim) and decide.
+
+    ``promotions``: loaded terms (default: ``[promotions].dir``). ``store``: the claims seen before
+    (True: the ``[store]`` of the config; None/False: no duplicate or limit checks).
+    """
     config = config or default_config()
     reader = reader or default_reader(config)
     started = time.perf_counter()
@@ -114,10 +122,27 @@ def verify_claim(source: str | Path | dict | Claim, config: Config | None = None
                          barcodes=False)
     photos = _read_all(claim.documents.serial_photos or [], folder, reader, languages=languages,
                        config=_sticker_config(config), barcodes=True)
-    checks = document_checks(claim, invoices, photos, config) + _promotion_checks(claim)
-    if claim.promotion_id:
-        # Terms cannot be applied yet: never auto-approve a claim on a promotion unchecked.
-        checks.append(Check("promotion_terms", None, "uncertain", 0, claim.promotion_id, None, None,
-                            "PROMOTION_NOT_CHECKED", "promotion terms are not applied by this version"))
-    elapsed_ms = round((time.perf_counter() - started) * 1000)
-    return decide(claim.claim_id, checks, config, extra={"timing_ms": elapsed_ms})
+    checks = document_checks(claim, invoices, photos, config)
+    if not claim.promotion_id:
+        checks += _no_promotion_checks(claim)
+        elapsed_ms = round((time.perf_counter() - started) * 1000)
+        return decide(claim.claim_id, checks, config, extra={"timing_ms": elapsed_ms})
+    try:
+        terms = (promotions if promotions is not None else load_promotions(config.promotions.dir or None))
+        own_store = store is True
+        claim_store = default_store(config) if own_store else (store or None)
+    except ClaimcheckError as exc:
+        return unprocessable(claim.claim_id, exc, config)
+    try:
+        outcome = apply_promotion(claim, invoices, checks, terms=terms.get(claim.promotion_id), store=claim_store,
+                                  config=config)
+        elapsed_ms = round((time.perf_counter() - started) * 1000)
+        decision = decide(claim.claim_id, checks + list(outcome.checks), config, reward=outcome.reward,
+                          extra={"promotion": outcome.facts, "timing_ms": elapsed_ms})
+        if claim_store is not None and decision.decision == "reject":
+            # A rejected claim must not block the claimant's (or anyone's) next, valid one.
+            claim_store.release_claim(claim.claim_id)
+        return decision
+    finally:
+        if own_store and claim_store is not None:
+            claim_store.close()

@@ -76,4 +76,6 @@ def _isolated_read_cache(tmp_path_factory):
     import os
 
     os.environ["CLAIMCHECK_CACHE_DIR"] = str(tmp_path_factory.mktemp("read-cache"))
+    # ... and never write to (or read duplicates from) a developer's claim store.
+    os.environ["CLAIMCHECK_STORE"] = str(tmp_path_factory.mktemp("store") / "claims.sqlite3")
     yield

@@ -122,3 +122,67 @@ def test_batch_cli_writes_jsonl_and_summary_to_stderr(backlog, tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and proc.stdout == ""
     assert '"processed": 6' in proc.stderr and len(out.read_text().splitlines()) == 6
+
+
+KOMPLETT_LINES = ["Komplett.no", "Komplett AS, Postboks 2094, 3202 Sandefjord", "FAKTURA 204417811",
+                  "Fakturadato: 19.02.2020", "MSI MEG X570 ACE hovedkort 3 990,00",
+                  "AMD Ryzen 9 3900X prosessor 5 490,00", "Totalt inkl. mva NOK 9 480,00"]
+
+
+def _promo_claim(folder: Path, claim_id: str, email: str, *, submitted="2020-03-20T10:15:00+01:00",
+                 date="2020-02-19", lines=KOMPLETT_LINES) -> Path:
+    from pipeline.samples import save_png, sticker_image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    digital_pdf(folder / "faktura.pdf", [lines])
+    save_png(sticker_image("602-7C35-010B1912000123", "A1C", "MEG X570 ACE"), folder / "sticker.png")
+    (folder / "claim.json").write_text(json.dumps({
+        "claim_id": claim_id, "promotion_id": "amd-msi-cashback-2020", "submitted_at": submitted,
+        "claimant": {"email": email, "country": "NO"},
+        "purchase": {"date": date, "retailer": "Komplett.no", "channel": "online_retailer", "country": "NO"},
+        "products": [
+            {"model": "MEG X570 ACE", "serial": "602-7C35-010B1912000123", "chk": "A1C", "category": "motherboard"},
+            {"model": "AMD Ryzen 9 3900X", "serial": None, "chk": None, "category": "cpu"}],
+        "documents": {"invoices": ["faktura.pdf"], "serial_photos": ["sticker.png"]}}))
+    return folder
+
+
+def test_promotion_claim_earns_the_duo_reward_and_a_reused_serial_is_caught(tmp_path):
+    from pipeline.promotions import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    first = verify_claim(_promo_claim(tmp_path / "a", "C-A", "kari@example.no"), store=store).to_dict()
+    assert first["decision"] == "approve", first["reasons"]
+    assert first["reward"] == {"amount": 692, "currency": "NOK", "bundle": "duo"}
+    assert first["promotion"]["territory"] == "NO" and first["promotion"]["terms_sha256"].startswith("sha256:")
+    statuses = {c["name"]: c["status"] for c in first["checks"] if c["product"] in (None, 0)}
+    for name in ("promotion_period", "claim_window", "territory", "retailer_eligible", "bundle",
+                 "duplicate_serial", "duplicate_invoice", "redeem_limit"):
+        assert statuses[name] == "pass", (name, statuses)
+    again = verify_claim(tmp_path / "a", store=store)
+    assert again.decision == "approve"  # re-verifying a claim never makes it a duplicate of itself
+    second = verify_claim(_promo_claim(tmp_path / "b", "C-B", "ola@example.no"), store=store)
+    codes = [r.code for r in second.reasons]
+    assert second.decision == "reject" and "SERIAL_ALREADY_CLAIMED" in codes and second.reward is None
+
+
+def test_claim_filed_before_day_30_is_too_early(tmp_path):
+    d = verify_claim(_promo_claim(tmp_path / "c", "C-C", "x@example.no", submitted="2020-03-18T12:00:00+01:00"),
+                     store=None)
+    assert d.decision == "reject" and "CLAIM_TOO_EARLY" in [r.code for r in d.reasons]
+
+
+def test_invoice_dated_before_the_period_fails_even_if_typed_inside(tmp_path):
+    lines = [x.replace("19.02.2020", "10.02.2020") for x in KOMPLETT_LINES]
+    d = verify_claim(_promo_claim(tmp_path / "d", "C-D", "y@example.no", lines=lines), store=None)
+    period = next(c for c in d.checks if c.name == "promotion_period")
+    assert period.status == "fail" and d.decision == "reject"
+
+
+def test_unknown_promotion_goes_to_review(tmp_path):
+    folder = _promo_claim(tmp_path / "e", "C-E", "z@example.no")
+    data = json.loads((folder / "claim.json").read_text())
+    data["promotion_id"] = "no-such-promotion"
+    (folder / "claim.json").write_text(json.dumps(data))
+    d = verify_claim(folder, store=None)
+    assert d.decision == "review" and "PROMOTION_UNKNOWN" in [r.code for r in d.reasons]
