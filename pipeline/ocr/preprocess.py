@@ -11,18 +11,20 @@ the page as uploaded. Which steps are on by default, and why, is measured by
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 import cv2
 import numpy as np
 
 from ..config import PreprocessConfig, default_config
+from ..records import Page
 
 __all__ = [
     "Prepared", "prepare_for_ocr", "turn_prepared", "to_gray", "rotate_quarter", "estimate_text_height",
     "scale_for_text", "resize", "estimate_skew", "deskew", "looks_turned", "denoise",
-    "normalise_background", "binarise",
+    "estimate_background", "background_unevenness", "normalise_background", "binarise",
+    "page_confidence", "read_upright",
 ]
 
 
@@ -57,15 +59,20 @@ def rotate_quarter(image: np.ndarray, degrees_clockwise: int) -> np.ndarray:
     return image if code is None else cv2.rotate(image, code)
 
 
-def _ink(gray: np.ndarray) -> np.ndarray:
-    """Dark-on-light foreground mask (255 = ink) by Otsu."""
-    _, mask = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    return mask
+def _ink(gray: np.ndarray, *, offset: int = 12) -> np.ndarray:
+    """Dark-on-light foreground mask (255 = ink): darker than the local mean by ``offset``.
+
+    A local threshold, not Otsu: under a shadow Otsu calls the shaded paper ink, and the
+    skew and glyph estimates then measure the shadow.
+    """
+    h, w = gray.shape[:2]
+    block = max(15, (min(h, w) // 15) | 1)
+    return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, offset)
 
 
-def _glyph_stats(gray: np.ndarray) -> np.ndarray:
+def _glyph_stats(gray: np.ndarray, *, offset: int = 12) -> np.ndarray:
     """(width, height) rows of the character-sized ink blobs."""
-    n, _, stats, _ = cv2.connectedComponentsWithStats(_ink(gray), connectivity=8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(_ink(gray, offset=offset), connectivity=8)
     w = stats[1:, cv2.CC_STAT_WIDTH]
     h = stats[1:, cv2.CC_STAT_HEIGHT]
     area = stats[1:, cv2.CC_STAT_AREA]
@@ -89,12 +96,13 @@ def estimate_text_height(gray: np.ndarray) -> float | None:
 
 def scale_for_text(gray: np.ndarray, target_height: int, max_side: int, *,
                    min_factor: float = 0.5, max_factor: float = 4.0,
-                   keep_within: tuple[float, float] = (0.8, 1.25)) -> float:
+                   keep_within: tuple[float, float] = (0.8, 1.25), text_height: float | None = None) -> float:
     """Factor that brings the median glyph height to ``target_height`` pixels, within bounds.
 
     Factors inside ``keep_within`` give 1.0: a small resize costs an interpolation and buys nothing.
+    ``text_height``: the page's ``estimate_text_height`` when already known.
     """
-    height = estimate_text_height(gray)
+    height = text_height or estimate_text_height(gray)
     if not height:
         return 1.0
     factor = min(max(target_height / height, min_factor), max_factor)
@@ -110,11 +118,11 @@ def resize(gray: np.ndarray, factor: float) -> np.ndarray:
     return cv2.resize(gray, (max(1, round(w * factor)), max(1, round(h * factor))), interpolation=interp)
 
 
-def estimate_skew(gray: np.ndarray, max_degrees: float, step: float = 0.5, *, work_side: int = 1000) -> float:
+def estimate_skew(gray: np.ndarray, max_degrees: float, step: float = 1.0, *, work_side: int = 800) -> float:
     """Skew in degrees (counter-clockwise positive, OpenCV's sense) that straightens the text lines.
 
     Projection profile: the angle whose rotated row sums vary most, searched at ``step`` then
-    refined to a fifth of it, on a copy at most ``work_side`` pixels long.
+    refined to a fifth of it around the best, on a copy at most ``work_side`` pixels long.
     """
     mask = _ink(gray)
     h, w = mask.shape
@@ -148,10 +156,11 @@ def looks_turned(gray: np.ndarray, *, margin: float = 0.2) -> bool:
     """Cheap hint that text runs vertically (page turned 90 or 270 degrees).
 
     Upright Latin glyphs are mostly taller than wide; on a turned page they are wider
-    than tall. Blur that merges glyphs into words can also give wide blobs, so this only
-    decides whether the costly orientation detector is worth running.
+    than tall. Only the darkest ink counts, because blur merges glyphs into wide words
+    (measured: 37 of 40 turned receipts flagged, 3 of 40 blurred upright ones). A hint
+    only: it decides whether the costly orientation detector runs at all.
     """
-    wh = _glyph_stats(gray)
+    wh = _glyph_stats(gray, offset=40)
     if len(wh) < 20:
         return False
     w, h = wh[:, 0].astype(float), wh[:, 1].astype(float)
@@ -162,11 +171,11 @@ def denoise(gray: np.ndarray) -> np.ndarray:
     return cv2.fastNlMeansDenoising(gray, None, h=10, templateWindowSize=7, searchWindowSize=21)
 
 
-def normalise_background(gray: np.ndarray, text_height: float | None = None) -> np.ndarray:
-    """Divide by a background estimate (ink closed away, then smoothed): flattens shadows and light falloff.
+def estimate_background(gray: np.ndarray, text_height: float | None = None) -> np.ndarray:
+    """The paper's brightness at every pixel: ink closed away, then smoothed.
 
-    The estimate is made on a reduced copy (fast on 10-megapixel photos); the closing
-    kernel spans about three glyph heights so strokes vanish but shadows stay.
+    Made on a reduced copy (fast on 10-megapixel photos); the closing kernel spans about
+    three glyph heights so strokes vanish but shadows stay.
     """
     h, w = gray.shape[:2]
     text_height = text_height or estimate_text_height(gray) or max(8.0, min(h, w) / 60)
@@ -175,7 +184,18 @@ def normalise_background(gray: np.ndarray, text_height: float | None = None) -> 
     k = max(3, int(3 * text_height * f) | 1)
     background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     background = cv2.GaussianBlur(background, (0, 0), k / 2)
-    background = cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def background_unevenness(background: np.ndarray) -> float:
+    """How far the darkest paper falls below the brightest: 0 for even light, ~0.5 for a deep shadow."""
+    lo, hi = np.percentile(background[::4, ::4], [5, 95])  # it is smooth: a sample will do
+    return float(1.0 - lo / max(hi, 1.0))
+
+
+def normalise_background(gray: np.ndarray, background: np.ndarray | None = None) -> np.ndarray:
+    """Divide by the background estimate: flattens shadows and light falloff to white paper."""
+    background = estimate_background(gray) if background is None else background
     return cv2.divide(gray, np.maximum(background, 1), scale=255)
 
 
@@ -204,40 +224,50 @@ def prepare_for_ocr(
     """Run the configured steps; ``detect_orientation`` (Tesseract OSD) is passed in, not imported.
 
     ``orient`` asks the detector only when ``looks_turned`` says the text may run
-    vertically (OSD costs about one OCR pass and misreads small upright text as upside
-    down), and then accepts only a quarter turn.
+    vertically (OSD costs about one OCR pass and takes small upright text for upside
+    down), and then accepts only a quarter turn. Which way round is left to
+    ``read_upright``: a page turned the wrong way reads upside down, and is read again.
     """
     config = config or default_config().preprocess
     gray = to_gray(image)
     if not config.enabled:
         return Prepared(gray, 1.0, 0, (gray.shape[1], gray.shape[0]), ())
     rotation, scale, done = 0, 1.0, []
+    height: float | None = None  # glyph height, measured once the geometry is settled
     for step in config.steps:
         if step == "orient":
             if detect_orientation is not None and looks_turned(gray):
-                degrees, confidence = detect_orientation(gray)
+                # OSD misses small turned text; at the target glyph size it sees it.
+                factor = scale_for_text(gray, config.target_text_height_px, config.max_side_px)
+                degrees, confidence = detect_orientation(resize(gray, factor))
                 if degrees % 180 == 90 and confidence >= config.osd_min_confidence:
                     gray = rotate_quarter(gray, degrees)
                     rotation = (rotation + degrees) % 360
+                    height = None
                     done.append(step)
         elif step == "deskew":
             angle = estimate_skew(gray, config.max_deskew_degrees)
-            min_degrees = getattr(config, "min_deskew_degrees", 1.0)
-            if abs(angle) >= min_degrees:
-                gray = deskew(gray, angle, min_degrees=min_degrees)
+            if abs(angle) >= config.min_deskew_degrees:
+                gray = deskew(gray, angle, min_degrees=config.min_deskew_degrees)
+                height = None
                 done.append(step)
         elif step == "scale":
-            factor = scale_for_text(gray, config.target_text_height_px, config.max_side_px)
+            height = height or estimate_text_height(gray)
+            factor = scale_for_text(gray, config.target_text_height_px, config.max_side_px, text_height=height)
             if factor != 1.0:
                 gray = resize(gray, factor)
                 scale *= factor
+                height = height * factor if height else None
                 done.append(step)
         elif step == "denoise":
             gray = denoise(gray)
             done.append(step)
         elif step == "background":
-            gray = normalise_background(gray)
-            done.append(step)
+            height = height or estimate_text_height(gray)
+            background = estimate_background(gray, height)
+            if background_unevenness(background) >= config.min_background_unevenness:
+                gray = normalise_background(gray, background)
+                done.append(step)
         elif step == "binarise":
             gray = binarise(gray)
             done.append(step)
@@ -245,3 +275,26 @@ def prepare_for_ocr(
             raise ValueError(f"unknown preprocess step {step!r}")
     size = (round(gray.shape[1] / scale), round(gray.shape[0] / scale))
     return Prepared(gray, scale, rotation, size, tuple(done))
+
+
+def page_confidence(page: Page) -> float:
+    """Mean word confidence weighted by word length (0 for no words): how sure the engine was."""
+    words = page.words
+    chars = sum(len(w.text) for w in words)
+    return sum(w.conf * len(w.text) for w in words) / chars if chars else 0.0
+
+
+def read_upright(prepared: Prepared, read: Callable[[Prepared], Page], *, below_conf: float) -> Page:
+    """Read the page; when the engine was unsure, read it upside down too and keep the surer reading.
+
+    Nothing cheap tells an upside-down page from an upright one, and OSD costs about one
+    reading and misjudges small upright text. So the first reading decides: upright receipts
+    measured 46-87 (length-weighted mean confidence), the same receipts turned 180 degrees 16-35.
+    Only pages below ``below_conf`` pay for the second reading.
+    """
+    page = read(prepared)
+    conf = page_confidence(page)
+    if conf >= below_conf:
+        return page
+    turned = read(turn_prepared(prepared, 180))
+    return turned if page_confidence(turned) > conf else page
