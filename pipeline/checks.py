@@ -30,8 +30,18 @@ Read = tuple[str, "DocumentRead | ClaimcheckError"]
 _RANK = {"pass": 3, "uncertain": 2, "fail": 1}
 
 
-def _readable(reads: Sequence[Read]) -> list[tuple[str, DocumentRead]]:
-    return [(name, doc) for name, doc in reads if isinstance(doc, DocumentRead) and doc.pages]
+def _readable(reads: Sequence[Read], min_chars: int = 1) -> list[tuple[str, DocumentRead]]:
+    """Documents with at least ``min_chars`` characters read (or a barcode): the ones a check may judge.
+
+    A document we could not read is no evidence against the claim: checks on it are skipped and
+    invoice_readable sends the claim to a reviewer.
+    """
+    return [(name, doc) for name, doc in reads if isinstance(doc, DocumentRead) and doc.pages
+            and (len("".join(doc.text.split())) >= min_chars or doc.barcodes)]
+
+
+def _invoices(reads: Sequence[Read], config: Config) -> list[tuple[str, DocumentRead]]:
+    return _readable(reads, config.matching.readable_min_chars)
 
 
 def _page_source(doc: DocumentRead, page: int | None) -> str | None:
@@ -76,7 +86,7 @@ def check_invoice_readable(reads: Sequence[Read], config: Config) -> Check:
 
 def check_purchase_date(claim: Claim, reads: Sequence[Read], config: Config) -> Check:
     expected = claim.purchase.date
-    good = _readable(reads)
+    good = _invoices(reads, config)
     if not good:
         return _skipped("purchase_date", None, expected.isoformat(), "no readable invoice")
     day_first = day_first_for(claim.country)
@@ -132,7 +142,7 @@ def check_retailer(claim: Claim, reads: Sequence[Read], config: Config) -> Check
     expected = claim.purchase.retailer
     if not expected:
         return _skipped("retailer", None, None, "no retailer claimed")
-    good = _readable(reads)
+    good = _invoices(reads, config)
     if not good:
         return _skipped("retailer", None, expected, "no readable invoice")
     th = config.matching.get("retailer", {})
@@ -146,7 +156,7 @@ def check_product_on_invoice(claim: Claim, index: int, reads: Sequence[Read], co
     expected = claim.product_list[index].model
     if not expected:
         return _skipped("product_on_invoice", index, None, "no model claimed")
-    good = _readable(reads)
+    good = _invoices(reads, config)
     if not good:
         return _skipped("product_on_invoice", index, expected, "no readable invoice")
     th = config.matching.get("model", {})

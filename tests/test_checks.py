@@ -31,8 +31,12 @@ def page(*lines: str, conf: float = 95.0) -> Page:
     return Page(1, 800, 1200, "ocr", tuple(out))
 
 
+HEADER = ("TAX INVOICE", "Thank you for shopping with us, goods sold are not returnable")
+
+
 def doc(*lines: str, **kw) -> tuple[str, DocumentRead]:
-    return ("invoice.jpg", DocumentRead("invoice.jpg", "jpeg", "0" * 64, (page(*lines, **kw),)))
+    """An invoice page: the given lines under a header, so it is long enough to count as readable."""
+    return ("invoice.jpg", DocumentRead("invoice.jpg", "jpeg", "0" * 64, (page(*HEADER, *lines, **kw),)))
 
 
 def claim(date="2020-02-19", retailer="Komplett.no", country="NO", products=(), submitted=None):
@@ -81,7 +85,8 @@ def test_unreadable_invoice_fails_readability_with_the_document_error_code():
 
 
 def test_near_empty_invoice_is_not_readable():
-    assert check_invoice_readable([doc("x")], CFG).status in ("uncertain", "fail")
+    tiny = ("invoice.jpg", DocumentRead("invoice.jpg", "jpeg", "0" * 64, (page("x"),)))
+    assert check_invoice_readable([tiny], CFG).status in ("uncertain", "fail")
     assert check_invoice_readable([doc(*INVOICE)], CFG).status == "pass"
 
 
@@ -126,3 +131,12 @@ def test_serial_off_by_one_fails():
 
 def test_dates_are_dates():
     assert claim().purchase.date == dt.date(2020, 2, 19)
+
+
+def test_an_invoice_read_as_nothing_is_never_evidence_against_the_claim():
+    empty = ("invoice.jpg", DocumentRead("invoice.jpg", "jpeg", "0" * 64, (Page(1, 800, 1200, "ocr", ()),)))
+    cl = claim(products=[{"model": "MEG X570 ACE"}])
+    assert check_invoice_readable([empty], CFG).reason == "INVOICE_UNREADABLE"
+    assert check_retailer(cl, [empty], CFG).status == "skipped"
+    assert check_purchase_date(cl, [empty], CFG).status == "skipped"
+    assert check_product_on_invoice(cl, 0, [empty], CFG).status == "skipped"
