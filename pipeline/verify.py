@@ -19,6 +19,7 @@ from .config import Config, default_config
 from .decide import decide
 from .decision import Check, Decision
 from .errors import ClaimcheckError, ClaimError, DocumentError
+from .extract.invoice import extract_invoice
 from .promotions import PROMOTION_CHECKS, ClaimStore, Terms, apply_promotion, load_promotions, open_store
 from .read import read_document
 from .records import DocumentRead
@@ -90,6 +91,12 @@ def default_store(config: Config) -> ClaimStore | None:
     return open_store(config.store.url or None) if config.store.enabled else None
 
 
+def _extracted(claim: Claim, invoices: list[Read]) -> dict:
+    """What each readable invoice states (number, total, currency, items), for the reviewer."""
+    return {name: extract_invoice(doc.pages, claim.country).to_dict()
+            for name, doc in invoices if isinstance(doc, DocumentRead) and doc.pages}
+
+
 def _no_promotion_checks(claim: Claim) -> list[Check]:
     checks = []
     why = "no promotion named"
@@ -123,10 +130,11 @@ def verify_claim(source: str | Path | dict | Claim, config: Config | None = None
     photos = _read_all(claim.documents.serial_photos or [], folder, reader, languages=languages,
                        config=_sticker_config(config), barcodes=True)
     checks = document_checks(claim, invoices, photos, config)
+    extracted = _extracted(claim, invoices)
     if not claim.promotion_id:
         checks += _no_promotion_checks(claim)
         elapsed_ms = round((time.perf_counter() - started) * 1000)
-        return decide(claim.claim_id, checks, config, extra={"timing_ms": elapsed_ms})
+        return decide(claim.claim_id, checks, config, extra={"extracted": extracted, "timing_ms": elapsed_ms})
     try:
         terms = (promotions if promotions is not None else load_promotions(config.promotions.dir or None))
         own_store = store is True
@@ -138,7 +146,7 @@ def verify_claim(source: str | Path | dict | Claim, config: Config | None = None
                                   config=config)
         elapsed_ms = round((time.perf_counter() - started) * 1000)
         decision = decide(claim.claim_id, checks + list(outcome.checks), config, reward=outcome.reward,
-                          extra={"promotion": outcome.facts, "timing_ms": elapsed_ms})
+                          extra={"promotion": outcome.facts, "extracted": extracted, "timing_ms": elapsed_ms})
         if claim_store is not None and decision.decision == "reject":
             # A rejected claim must not block the claimant's (or anyone's) next, valid one.
             claim_store.release_claim(claim.claim_id)

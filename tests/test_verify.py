@@ -155,6 +155,8 @@ def test_promotion_claim_earns_the_duo_reward_and_a_reused_serial_is_caught(tmp_
     assert first["decision"] == "approve", first["reasons"]
     assert first["reward"] == {"amount": 692, "currency": "NOK", "bundle": "duo"}
     assert first["promotion"]["territory"] == "NO" and first["promotion"]["terms_sha256"].startswith("sha256:")
+    facts = first["extracted"]["faktura.pdf"]
+    assert (facts["invoice_number"], facts["total"], facts["currency"]) == ("204417811", "9480.00", "NOK")
     statuses = {c["name"]: c["status"] for c in first["checks"] if c["product"] in (None, 0)}
     for name in ("promotion_period", "claim_window", "territory", "retailer_eligible", "bundle",
                  "duplicate_serial", "duplicate_invoice", "redeem_limit"):

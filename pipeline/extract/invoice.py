@@ -1,0 +1,221 @@
+"""What an invoice states besides its date: the total and its currency, the line items,
+the invoice number. Pure functions over read pages; labels and currency signs are data
+(``pipeline/data/invoice.toml``).
+
+>>> parse_amount("1.234,56"), parse_amount("1,234.56"), parse_amount("3 990,00"), parse_amount("Rp 500.000")
+(Decimal('1234.56'), Decimal('1234.56'), Decimal('3990.00'), Decimal('500000'))
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from importlib import resources
+
+from ..errors import ConfigError
+from ..records import BBox, Page
+
+__all__ = ["parse_amount", "find_amounts", "find_currency", "find_total", "find_line_items", "extract_invoice",
+           "Amount", "LineItem", "InvoiceFacts"]
+
+# An amount: digits with optional thousands groups (".", ",", space, apostrophe) and 1-2 decimals.
+_AMOUNT = re.compile(
+    r"(?<![\w.,])-?(?:\d{1,3}(?:[.,' \u00a0]\d{3})+|\d+)(?:[.,]\d{1,2})?(?![\w]|[.,]\d)")
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=1)
+def _knowledge() -> dict:
+    try:
+        data = tomllib.loads(resources.files("pipeline.data").joinpath("invoice.toml").read_text())
+        labels = data["labels"]
+        out = {
+            "total": tuple(_fold(x) for x in labels["total"]),
+            "not_total": tuple(_fold(x) for x in labels["not_total"]),
+            "not_item": tuple(_fold(x) for x in labels["not_item"]),
+            "currencies": {_fold(k): v for k, v in data["currencies"].items()},
+            "country_currency": dict(data["country_currency"]),
+        }
+    except (KeyError, TypeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(message=f"invoice.toml: {exc}") from exc
+    bad = [k for k, v in out["currencies"].items() if not (v == "?" or re.fullmatch(r"[A-Z]{3}", v))]
+    if bad:
+        raise ConfigError(message=f"invoice.toml: currencies: not ISO 4217 codes for {bad}")
+    return out
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """The money value written in ``text`` (European or English separators), or None.
+
+    A separator followed by exactly 3 digits groups thousands ("500.000" = 500000); followed by
+    1-2 digits at the end it is the decimal point.
+    """
+    m = _AMOUNT.search(text)
+    if not m:
+        return None
+    raw = m.group(0).replace("\u00a0", " ")
+    sign = -1 if raw.startswith("-") else 1
+    raw = raw.lstrip("-")
+    decimals = ""
+    tail = re.search(r"[.,](\d{1,2})$", raw)
+    if tail:
+        decimals = tail.group(1)
+        raw = raw[: tail.start()]
+    digits = re.sub(r"[.,' ]", "", raw)
+    try:
+        value = Decimal(digits + ("." + decimals if decimals else ""))
+    except InvalidOperation:
+        return None
+    return value * sign
+
+
+@dataclass(frozen=True)
+class Amount:
+    value: Decimal
+    raw: str
+    page: int
+    bbox: BBox | None
+
+
+def _next_to_currency(text: str, start: int, end: int) -> bool:
+    """A currency sign right before or after the number ("Rs 1939", "1939 €", "NOK 9 480")."""
+    signs = _knowledge()["currencies"]
+    before = _fold(text[max(0, start - 5):start]).rstrip().split()
+    after = _fold(text[end:end + 5]).lstrip().split()
+    return bool((before and before[-1].lstrip("(") in signs) or (after and after[0].rstrip(")*.,") in signs)
+                or (before and before[-1][-1:] in signs) or text[end:end + 1] in signs)
+
+
+def _line_amounts(line) -> list[tuple[Decimal, str, BBox | None]]:
+    text = line.text
+    out = []
+    for m in _AMOUNT.finditer(text):
+        raw = m.group(0)
+        has_decimals = bool(re.search(r"[.,]\d{2}$", raw))
+        currency = _next_to_currency(text, m.start(), m.end())
+        # "2" or "2020" is a quantity or a year, and "080 100 444" a phone number, not money:
+        # a whole or space-grouped number counts only beside a currency sign.
+        if not has_decimals and not currency:
+            if " " in raw.strip() or not re.search(r"\d[.,']\d{3}$", raw):
+                continue
+        value = parse_amount(raw)
+        if value is None:
+            continue
+        # words the span touches, for evidence
+        pos, boxes = 0, []
+        for w in line.words:
+            start, end = pos, pos + len(w.text)
+            if start < m.end() and end > m.start():
+                boxes.append(w.bbox)
+            pos = end + 1
+        bbox = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+                max(b[3] for b in boxes)) if boxes else None
+        out.append((value, raw, bbox))
+    return out
+
+
+def find_amounts(pages: Sequence[Page]) -> list[Amount]:
+    return [Amount(v, raw, p.number, bbox) for p in pages for line in p.lines for v, raw, bbox in _line_amounts(line)]
+
+
+def find_currency(pages: Sequence[Page], country: str | None = None) -> str | None:
+    """The currency most written on the invoice; 'kr' and bare amounts resolved by the country."""
+    k = _knowledge()
+    fallback = k["country_currency"].get((country or "").upper())
+    counts: dict[str, int] = {}
+    for p in pages:
+        for line in p.lines:
+            for w in line.words:
+                token = _fold(w.text).strip(":;()[]")
+                for sign, code in k["currencies"].items():
+                    if token == sign or (len(sign) == 1 and not sign.isalnum() and sign in token):
+                        code = fallback if code == "?" else code
+                        if code:
+                            counts[code] = counts.get(code, 0) + 1
+    if counts:
+        return max(sorted(counts), key=lambda c: counts[c])
+    return fallback
+
+
+def _has_label(folded: str, labels: Sequence[str]) -> bool:
+    return any(re.search(r"(?<![a-z])" + re.escape(label) + r"(?![a-z])", folded) for label in labels)
+
+
+def find_total(pages: Sequence[Page]) -> Amount | None:
+    """The invoice total: the largest amount on a line labelled as the total."""
+    k = _knowledge()
+    best: Amount | None = None
+    for p in pages:
+        for line in p.lines:
+            folded = _fold(line.text)
+            if not _has_label(folded, k["total"]) or _has_label(folded, k["not_total"]):
+                continue
+            for value, raw, bbox in _line_amounts(line):
+                if best is None or value > best.value:
+                    best = Amount(value, raw, p.number, bbox)
+    return best
+
+
+@dataclass(frozen=True)
+class LineItem:
+    description: str
+    amount: Decimal
+    page: int
+    bbox: BBox | None
+
+    def to_dict(self) -> dict:
+        return {"description": self.description, "amount": str(self.amount), "page": self.page,
+                "bbox": list(self.bbox) if self.bbox else None}
+
+
+def find_line_items(pages: Sequence[Page]) -> list[LineItem]:
+    """Lines that name something (two or more words with letters) and end with a price."""
+    k = _knowledge()
+    items = []
+    for p in pages:
+        for line in p.lines:
+            amounts = _line_amounts(line)
+            if not amounts:
+                continue
+            folded = _fold(line.text)
+            if _has_label(folded, k["total"]) or _has_label(folded, k["not_item"]):
+                continue
+            first_amount = line.text.find(amounts[0][1])
+            description = line.text[:first_amount].strip(" :-\t")
+            if sum(1 for t in description.split() if re.search(r"[^\W\d_]{2,}", t)) < 2:
+                continue
+            items.append(LineItem(description, amounts[-1][0], p.number, line.bbox))
+    return items
+
+
+@dataclass(frozen=True)
+class InvoiceFacts:
+    total: Amount | None
+    currency: str | None
+    invoice_number: str | None
+    items: tuple[LineItem, ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "invoice_number": self.invoice_number,
+            "total": str(self.total.value) if self.total else None,
+            "currency": self.currency,
+            "total_evidence": {"page": self.total.page, "bbox": list(self.total.bbox) if self.total.bbox else None}
+            if self.total else None,
+            "items": [i.to_dict() for i in self.items],
+        }
+
+
+def extract_invoice(pages: Sequence[Page], country: str | None = None) -> InvoiceFacts:
+    from ..promotions.invoice_numbers import find_invoice_numbers
+
+    numbers = find_invoice_numbers(pages)
+    return InvoiceFacts(find_total(pages), find_currency(pages, country),
+                        numbers[0].number if numbers else None, tuple(find_line_items(pages)))
