@@ -248,7 +248,13 @@ def _sqlite_path(url: str) -> str:
 
 
 def open_store(url: str | None = None) -> ClaimStore:
-    """The claim store at ``url`` ('sqlite:///path', a plain path), or the default SQLite file."""
-    if url is None or not str(url).strip():
+    """The claim store at ``url``: 'sqlite:///path', a plain path, or 'postgresql://...' (SQLAlchemy,
+    migrated with Alembic on open); else the default SQLite file."""
+    text = str(url or "").strip()
+    if not text:
         return SqliteClaimStore(default_store_path())
-    return SqliteClaimStore(_sqlite_path(str(url).strip()))
+    if text.split("://", 1)[0].split("+", 1)[0].lower() in ("postgresql", "postgres"):
+        from ..db import open_sql_store  # SQLAlchemy only when a database server is asked for
+
+        return open_sql_store(text)
+    return SqliteClaimStore(_sqlite_path(text))

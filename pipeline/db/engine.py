@@ -1,0 +1,114 @@
+"""Connecting to the claim store's database and bringing its schema up to date.
+
+URLs: ``sqlite:///relative.db``, ``sqlite:////abs/path.db``, ``sqlite://`` (memory), a plain
+path (a SQLite file), or ``postgresql://user@host/db`` (any ``postgres[ql][+driver]://``;
+the driver becomes psycopg 3).
+
+>>> sql_url("postgresql://claims@db:5432/claims")
+'postgresql+psycopg://claims@db:5432/claims'
+>>> sql_url("sqlite://")
+'sqlite://'
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from ..errors import ConfigError
+
+__all__ = ["sql_url", "make_engine", "migrate", "alembic_config", "MIGRATIONS", "is_sqlite"]
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+"""The Alembic scripts, found next to this module so an installed package can migrate too."""
+
+
+def sql_url(url: str | Path) -> str:
+    """A SQLAlchemy URL for what a user wrote: plain paths become SQLite files, PostgreSQL uses psycopg 3."""
+    text = str(url).strip()
+    if not text:
+        raise ConfigError(message="claim store: empty database URL")
+    if "://" not in text:
+        return "sqlite:///" + str(Path(text).expanduser().resolve())
+    scheme, rest = text.split("://", 1)
+    base = scheme.split("+", 1)[0].lower()
+    if base in ("postgresql", "postgres"):
+        return f"postgresql+psycopg://{rest}"
+    if base == "sqlite":
+        return text
+    raise ConfigError(message=f"claim store {text!r}: {scheme} is not supported; use sqlite:///PATH or postgresql://")
+
+
+def is_sqlite(engine: Engine | Connection) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str | Path, *, timeout_s: float = 30.0) -> Engine:
+    """An engine for ``url``. SQLite transactions begin with ``BEGIN IMMEDIATE`` (a second writer
+    waits up to ``timeout_s``) so that checking and recording a claim is one atomic step there too."""
+    try:
+        parsed = make_url(sql_url(url))
+    except ArgumentError as exc:
+        raise ConfigError(message=f"claim store {url!r}: not a database URL: {exc}") from exc
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": max(1, int(timeout_s))})
+    database = parsed.database or ""
+    memory = database in ("", ":memory:")
+    if not memory:
+        path = Path(database).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        parsed = parsed.set(database=str(path))
+    # One connection for a memory database: each new one would be a new, empty database.
+    engine = create_engine(parsed, connect_args={"timeout": timeout_s, "check_same_thread": False},
+                           **({"poolclass": StaticPool} if memory else {}))
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        # Take transactions out of the driver's hands (it would BEGIN DEFERRED lazily) ...
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if not memory:
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:
+        # ... and lock for writing from the first statement: two writers never both read "no prior".
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def alembic_config(url: str | Path | None = None, *, connection: Connection | None = None):
+    """An Alembic Config for the packaged migrations, for ``alembic.command`` calls."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if url is not None:
+        # ConfigParser interpolates '%': a URL-encoded password must survive it.
+        config.set_main_option("sqlalchemy.url", sql_url(url).replace("%", "%%"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def migrate(target: str | Path | Engine, revision: str = "head") -> None:
+    """Bring the database at ``target`` (a URL or an engine) to ``revision`` (``alembic upgrade``)."""
+    from alembic import command
+
+    engine = target if isinstance(target, Engine) else make_engine(target)
+    try:
+        # One transaction for the whole upgrade: on SQLite it is BEGIN IMMEDIATE and on PostgreSQL
+        # env.py takes an advisory lock in it, so processes opening a new store at once migrate in turn.
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection=connection), revision)
+    except SQLAlchemyError as exc:
+        raise ConfigError(message=f"claim store {engine.url!r}: cannot open or migrate: {exc}") from exc
+    finally:
+        if engine is not target:
+            engine.dispose()

@@ -1,0 +1,1 @@
+"""Alembic migrations for the claim store (``pipeline.db.migrate`` runs them)."""

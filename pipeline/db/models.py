@@ -1,0 +1,148 @@
+"""The claim store's tables as SQLAlchemy 2 models: claims and what they used (serials,
+invoice fingerprints), every decision run, and what reviewers did.
+
+The schema itself is created by the Alembic migrations in ``migrations/``; these models
+must match them (a test compares the two).
+
+>>> sorted(Base.metadata.tables)
+['claim_serials', 'claims', 'decisions', 'invoice_fingerprints', 'reviewer_actions']
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    false,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = ["Base", "Claim", "ClaimSerial", "InvoiceFingerprint", "Decision", "ReviewerAction",
+           "FINGERPRINT_KINDS", "REVIEWER_ACTIONS"]
+
+FINGERPRINT_KINDS = ("sha256", "phash", "number")
+"""'sha256:<hex>' the file's bytes, 'phash:<hex>' a perceptual hash of the image (near-duplicate
+photos), 'number:<retailer>:<invoice number key>'."""
+
+REVIEWER_ACTIONS = ("approve", "reject", "request_info")
+
+# SQLite only numbers rows without reuse with INTEGER PRIMARY KEY AUTOINCREMENT: a released
+# claim recorded again must go behind every claim, so seq may never be handed out twice.
+_SEQ = BigInteger().with_variant(Integer, "sqlite")
+_JSON = JSON().with_variant(JSONB(), "postgresql")
+
+# Named constraints so migrations can drop them by name on every backend.
+_NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=_NAMING)
+    type_annotation_map = {dict[str, Any]: _JSON, list[Any]: _JSON}
+
+
+class Claim(Base):
+    """One claim as the duplicate and limit rules count it."""
+
+    __tablename__ = "claims"
+    __table_args__ = (
+        Index("ix_claims_promotion_email", "promotion_id", "email"),
+        Index("ix_claims_promotion_participant", "promotion_id", "participant_key"),
+        {"sqlite_autoincrement": True},
+    )
+
+    seq: Mapped[int] = mapped_column(_SEQ, primary_key=True, autoincrement=True)
+    """Order recorded: a claim is 'earlier' than another when its seq is smaller."""
+    claim_id: Mapped[str] = mapped_column(String(200), unique=True)
+    promotion_id: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    participant_key: Mapped[str | None] = mapped_column(String(320))
+    decided_at: Mapped[str | None] = mapped_column(String(64))
+    """ISO time of the verification that recorded the claim, as the caller gave it."""
+    released: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Rejected or withdrawn: no longer counted."""
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,
+                                                     server_default=func.current_timestamp())
+
+
+class ClaimSerial(Base):
+    """A serial key (``serial_key``) a claim names."""
+
+    __tablename__ = "claim_serials"
+
+    claim_id: Mapped[str] = mapped_column(ForeignKey("claims.claim_id", ondelete="CASCADE"), primary_key=True)
+    serial: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+
+
+class InvoiceFingerprint(Base):
+    """One fingerprint of an invoice a claim uses; ``kind:value`` is the caller's key."""
+
+    __tablename__ = "invoice_fingerprints"
+    __table_args__ = (
+        CheckConstraint("kind IN ('sha256', 'phash', 'number')", name="kind"),
+        Index("ix_invoice_fingerprints_kind_value", "kind", "value"),
+    )
+
+    claim_id: Mapped[str] = mapped_column(ForeignKey("claims.claim_id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(500), primary_key=True)
+
+
+class Decision(Base):
+    """One verification run's decision; every run is kept, tagged with what produced it."""
+
+    __tablename__ = "decisions"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(_SEQ, primary_key=True, autoincrement=True)
+    claim_id: Mapped[str] = mapped_column(String(200), index=True)
+    decision: Mapped[str] = mapped_column(String(32))
+    score: Mapped[float | None] = mapped_column(Float)
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    checks: Mapped[list[Any]] = mapped_column(default=list)
+    reward: Mapped[dict[str, Any] | None] = mapped_column(_JSON)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """The decision's added fields (promotion facts, extracted values, timings)."""
+    pipeline_version: Mapped[str] = mapped_column(String(64))
+    config_hash: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,
+                                                    server_default=func.current_timestamp())
+
+
+class ReviewerAction(Base):
+    """What a person did with a claim after the pipeline's decision."""
+
+    __tablename__ = "reviewer_actions"
+    __table_args__ = (CheckConstraint("action IN ('approve', 'reject', 'request_info')", name="action"),
+                      {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(_SEQ, primary_key=True, autoincrement=True)
+    claim_id: Mapped[str] = mapped_column(String(200), index=True)
+    reviewer: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(16))
+    reason_code: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,
+                                                    server_default=func.current_timestamp())

@@ -1,0 +1,267 @@
+"""The claim store on SQLAlchemy: the ``ClaimStore`` protocol on a SQLite file or PostgreSQL,
+plus the record of every decision run and of what reviewers did.
+
+``record_claim`` checks and records in one transaction, as ``SqliteClaimStore`` does. Two
+workers recording claims of the same promotion at once take turns: on PostgreSQL through a
+transaction-scoped advisory lock per promotion (``pg_advisory_xact_lock``), on SQLite through
+``BEGIN IMMEDIATE``. Whoever commits first is earlier; the other sees its serials, invoices
+and claimant, so ``duplicate_serial``, ``duplicate_invoice`` and ``redeem_limit`` never let
+both through.
+
+>>> store = SqlClaimStore("sqlite://")
+>>> store.record_claim("C-1", "p", "a@x.no", "a@x.no", ["S1"], ["sha256:ab"], "2020-03-20T10:00:00+00:00").is_new
+True
+>>> store.record_claim("C-2", "p", "b@x.no", "b@x.no", ["S1"], [], "2020-03-21T10:00:00+00:00").serials
+{'S1': ('C-1',)}
+>>> store.close()
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, insert, or_, select, text, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..errors import ClaimcheckError
+from ..promotions.store import PriorClaim, PriorUse
+from . import models as m
+from .engine import is_sqlite, make_engine, migrate
+
+__all__ = ["SqlClaimStore", "StoreError", "SavedDecision", "SavedAction"]
+
+_DECISION_FIELDS = ("claim_id", "decision", "score", "reasons", "checks", "reward", "pipeline_version",
+                    "config_hash")
+
+
+class StoreError(ClaimcheckError):
+    """The claim store's database failed (unreachable, locked too long, constraint broken)."""
+
+    default_code = "CLAIM_STORE_UNAVAILABLE"
+
+
+@dataclass(frozen=True)
+class SavedDecision:
+    """One stored decision run."""
+
+    id: int
+    claim_id: str
+    decision: str
+    pipeline_version: str
+    config_hash: str
+    created_at: dt.datetime
+    record: dict
+    """The decision as saved: the contract's fields and any added ones."""
+
+
+@dataclass(frozen=True)
+class SavedAction:
+    """One stored reviewer action."""
+
+    id: int
+    claim_id: str
+    reviewer: str
+    action: str
+    """'approve', 'reject' or 'request_info'."""
+    reason_code: str | None
+    message: str | None
+    created_at: dt.datetime
+
+
+def _lock_key(promotion_id: str) -> int:
+    """A signed 64-bit advisory-lock key per promotion (a collision only makes two promotions take turns)."""
+    digest = hashlib.sha256(b"claimcheck:claims:" + promotion_id.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _split_fingerprint(fingerprint: str) -> tuple[str, str]:
+    kind, sep, value = fingerprint.partition(":")
+    if not sep or kind not in m.FINGERPRINT_KINDS or not value:
+        raise ValueError(f"invoice fingerprint {fingerprint!r}: expected one of "
+                         f"{', '.join(k + ':...' for k in m.FINGERPRINT_KINDS)}")
+    return kind, value
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    # SQLite keeps no time zone; everything is written in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+class SqlClaimStore:
+    """A ClaimStore on any SQLAlchemy URL this project supports (see ``pipeline.db.engine.sql_url``).
+
+    migrate_schema: bring the schema to the newest revision on open (``alembic upgrade head``).
+    timeout_s: how long to wait for a connection, and for another writer's transaction on the
+    same promotion (PostgreSQL) or the same file (SQLite) before failing with StoreError.
+    """
+
+    def __init__(self, url: str | Path, *, migrate_schema: bool = True, timeout_s: float = 30.0) -> None:
+        self.engine = make_engine(url, timeout_s=timeout_s)
+        self._timeout_ms = max(1, round(timeout_s * 1000))
+        if migrate_schema:
+            migrate(self.engine)  # raises ConfigError: cannot open or migrate
+        # One SQLite connection may be shared (a memory database): one call at a time in this process.
+        self._lock = threading.Lock() if is_sqlite(self.engine) else None
+
+    @contextmanager
+    def _transaction(self, what: str) -> Iterator[Connection]:
+        if self._lock is not None:
+            self._lock.acquire()
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StoreError(message=f"claim store {self.engine.url!r}: {what} failed: {exc}") from exc
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+
+    # ------------------------------------------------------------------ the ClaimStore protocol
+
+    def record_claim(self, claim_id: str, promotion_id: str, email: str | None, participant_key: str | None,
+                     serials: Iterable[str], invoice_fingerprints: Iterable[str], decided_at: str) -> PriorUse:
+        serials = sorted({s for s in serials if s})
+        fingerprints = sorted({f for f in invoice_fingerprints if f})
+        pairs = [_split_fingerprint(f) for f in fingerprints]
+        with self._transaction(f"recording claim {claim_id}") as conn:
+            if conn.dialect.name == "postgresql":
+                # Wait for the promotion's lock no longer than SQLite waits for its write lock.
+                conn.execute(text("SELECT set_config('lock_timeout', :ms, true)"), {"ms": f"{self._timeout_ms}ms"})
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(promotion_id)})
+            row = conn.execute(select(m.Claim.seq, m.Claim.released).where(m.Claim.claim_id == claim_id)
+                               .with_for_update()).first()
+            if row is not None and row.released:
+                conn.execute(delete(m.Claim).where(m.Claim.claim_id == claim_id))  # back of the queue
+                row = None
+            values = {"promotion_id": promotion_id, "email": email, "participant_key": participant_key,
+                      "decided_at": decided_at}
+            if row is None:
+                seq = conn.execute(insert(m.Claim).values(claim_id=claim_id, released=False, **values)
+                                   ).inserted_primary_key[0]
+            else:
+                seq = row.seq
+                conn.execute(update(m.Claim).where(m.Claim.claim_id == claim_id).values(**values))
+                conn.execute(delete(m.ClaimSerial).where(m.ClaimSerial.claim_id == claim_id))
+                conn.execute(delete(m.InvoiceFingerprint).where(m.InvoiceFingerprint.claim_id == claim_id))
+            if serials:
+                conn.execute(insert(m.ClaimSerial), [{"claim_id": claim_id, "serial": s} for s in serials])
+            if pairs:
+                conn.execute(insert(m.InvoiceFingerprint),
+                             [{"claim_id": claim_id, "kind": k, "value": v} for k, v in pairs])
+            return self._prior(conn, seq, promotion_id, email, participant_key, serials, pairs)
+
+    @staticmethod
+    def _prior(conn: Connection, seq: int, promotion_id: str, email: str | None, participant_key: str | None,
+               serials: list[str], pairs: list[tuple[str, str]]) -> PriorUse:
+        C = m.Claim
+        earlier = (C.seq < seq, C.promotion_id == promotion_id, C.released.is_(False))
+
+        serial_hits: dict[str, list[str]] = {}
+        if serials:
+            rows = conn.execute(select(m.ClaimSerial.serial, C.claim_id)
+                                .join(C, C.claim_id == m.ClaimSerial.claim_id)
+                                .where(*earlier, m.ClaimSerial.serial.in_(serials)).order_by(C.seq))
+            for serial, cid in rows:
+                serial_hits.setdefault(serial, []).append(cid)
+
+        invoice_hits: dict[str, list[str]] = {}
+        if pairs:
+            F = m.InvoiceFingerprint
+            rows = conn.execute(select(F.kind, F.value, C.claim_id).join(C, C.claim_id == F.claim_id)
+                                .where(*earlier, or_(*(and_(F.kind == k, F.value == v) for k, v in pairs)))
+                                .order_by(C.seq))
+            for kind, value, cid in rows:
+                invoice_hits.setdefault(f"{kind}:{value}", []).append(cid)
+
+        def ids(column, value: str | None) -> tuple[str, ...]:
+            if not value:
+                return ()
+            return tuple(conn.execute(select(C.claim_id).where(*earlier, column == value).order_by(C.seq))
+                         .scalars())
+
+        email_hits = ids(C.email, email)
+        participant_hits = ids(C.participant_key, participant_key)
+        every = {c for v in (*serial_hits.values(), *invoice_hits.values()) for c in v}
+        every |= set(email_hits) | set(participant_hits)
+        claims: dict[str, PriorClaim] = {}
+        if every:
+            for cid, em, pk, at in conn.execute(select(C.claim_id, C.email, C.participant_key, C.decided_at)
+                                                .where(C.claim_id.in_(sorted(every)))):
+                claims[cid] = PriorClaim(cid, em, pk, at)
+        return PriorUse({k: tuple(v) for k, v in serial_hits.items()},
+                        {k: tuple(v) for k, v in invoice_hits.items()},
+                        email_hits, participant_hits, claims)
+
+    def release_claim(self, claim_id: str) -> None:
+        with self._transaction(f"releasing claim {claim_id}") as conn:
+            conn.execute(update(m.Claim).where(m.Claim.claim_id == claim_id).values(released=True))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ decisions and reviewers
+
+    def save_decision(self, decision: Mapping[str, Any] | Any) -> int:
+        """Keep one decision run (a ``Decision`` or its ``to_dict()``); returns its id. Runs are never replaced."""
+        record = decision.to_dict() if hasattr(decision, "to_dict") else dict(decision)
+        missing = [k for k in ("claim_id", "decision", "pipeline_version", "config_hash") if not record.get(k)]
+        if missing:
+            raise ValueError(f"decision without {', '.join(missing)}")
+        # What is stored is what a decision.json holds: plain JSON.
+        record = json.loads(json.dumps(record, default=str))
+        row = {k: record.get(k) for k in _DECISION_FIELDS}
+        row["reasons"] = row["reasons"] or []
+        row["checks"] = row["checks"] or []
+        row["extra"] = {k: v for k, v in record.items() if k not in _DECISION_FIELDS}
+        with self._transaction(f"saving a decision for {record['claim_id']}") as conn:
+            return conn.execute(insert(m.Decision).values(**row)).inserted_primary_key[0]
+
+    def decisions_for(self, claim_id: str) -> list[SavedDecision]:
+        """Every decision run for ``claim_id``, oldest first."""
+        with self._transaction(f"reading decisions for {claim_id}") as conn:
+            rows = conn.execute(select(m.Decision).where(m.Decision.claim_id == claim_id)
+                                .order_by(m.Decision.id)).all()
+        out = []
+        for r in rows:
+            record = {"claim_id": r.claim_id, "decision": r.decision, "score": r.score, "reasons": r.reasons,
+                      "checks": r.checks, "reward": r.reward, "pipeline_version": r.pipeline_version,
+                      "config_hash": r.config_hash, **(r.extra or {})}
+            out.append(SavedDecision(r.id, r.claim_id, r.decision, r.pipeline_version, r.config_hash,
+                                     _utc(r.created_at), record))
+        return out
+
+    def record_action(self, claim_id: str, reviewer: str, action: str, *, reason_code: str | None = None,
+                      message: str | None = None) -> int:
+        """Keep what a reviewer did (approve, reject, request_info); returns its id."""
+        if action not in m.REVIEWER_ACTIONS:
+            raise ValueError(f"reviewer action {action!r}: expected one of {', '.join(m.REVIEWER_ACTIONS)}")
+        if not reviewer:
+            raise ValueError("reviewer action without a reviewer")
+        with self._transaction(f"recording a reviewer action for {claim_id}") as conn:
+            return conn.execute(insert(m.ReviewerAction).values(
+                claim_id=claim_id, reviewer=reviewer, action=action, reason_code=reason_code, message=message)
+            ).inserted_primary_key[0]
+
+    def actions_for(self, claim_id: str) -> list[SavedAction]:
+        """Every reviewer action on ``claim_id``, oldest first."""
+        A = m.ReviewerAction
+        with self._transaction(f"reading reviewer actions for {claim_id}") as conn:
+            rows = conn.execute(select(A.id, A.claim_id, A.reviewer, A.action, A.reason_code, A.message,
+                                       A.created_at).where(A.claim_id == claim_id).order_by(A.id)).all()
+        return [SavedAction(*r[:-1], _utc(r.created_at)) for r in rows]
+
+    def __enter__(self) -> SqlClaimStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SqlClaimStore({self.engine.url!r})"
