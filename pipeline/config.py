@@ -56,7 +56,7 @@ class PreprocessConfig(_Section):
     upside_down_below_conf: float = Field(ge=0, le=100)
     max_deskew_degrees: float = Field(ge=0, le=45)
     min_deskew_degrees: float = Field(ge=0, le=45)
-    min_background_unevenness: float = Field(ge=0, le=1)
+    min_shaded_paper_share: float = Field(ge=0, le=1)
 
 
 class PdfConfig(_Section):

@@ -15,7 +15,7 @@ from .errors import DocumentError
 from .ingest import decode_image_pages, load_upload
 from .ocr import pdf as pdf_engine
 from .ocr import tesseract
-from .ocr.preprocess import prepare_for_ocr, rotate_quarter
+from .ocr.preprocess import prepare_for_ocr, read_upright, rotate_quarter
 from .records import DocumentRead, Page
 
 __all__ = ["read_document", "ocr_page_image"]
@@ -28,10 +28,16 @@ def ocr_page_image(image: np.ndarray, languages: list[str], config: Config, *, p
         def orient(gray):
             return tesseract.detect_orientation(gray, config.ocr)
     prepared = prepare_for_ocr(image, config.preprocess, detect_orientation=orient)
-    return tesseract.ocr_image(
-        prepared.image, languages, config.ocr, page=page, scale=prepared.scale,
-        size=prepared.size, rotation=prepared.rotation,
-    )
+
+    def read(p):
+        return tesseract.ocr_image(p.image, languages, config.ocr, page=page, scale=p.scale,
+                                   size=p.size, rotation=p.rotation)
+
+    if "orient" not in config.preprocess.steps or not config.preprocess.enabled:
+        return read(prepared)
+    # Nothing cheap tells an upside-down page before reading it; a low-confidence first
+    # reading is read again turned 180 degrees and the surer reading kept.
+    return read_upright(prepared, read, below_conf=config.preprocess.upside_down_below_conf)
 
 
 def _with_barcodes(page: Page, image: np.ndarray, config: Config) -> Page:

@@ -23,7 +23,7 @@ from ..records import Page
 __all__ = [
     "Prepared", "prepare_for_ocr", "turn_prepared", "to_gray", "rotate_quarter", "estimate_text_height",
     "scale_for_text", "resize", "estimate_skew", "deskew", "looks_turned", "denoise",
-    "estimate_background", "background_unevenness", "normalise_background", "binarise",
+    "estimate_background", "shaded_paper_share", "normalise_background", "binarise",
     "page_confidence", "read_upright",
 ]
 
@@ -72,7 +72,7 @@ def _ink(gray: np.ndarray, *, offset: int = 12) -> np.ndarray:
 
 def _glyph_stats(gray: np.ndarray, *, offset: int = 12) -> np.ndarray:
     """(width, height) rows of the character-sized ink blobs."""
-    n, _, stats, _ = cv2.connectedComponentsWithStats(_ink(gray, offset=offset), connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(_ink(gray, offset=offset), connectivity=8)
     w = stats[1:, cv2.CC_STAT_WIDTH]
     h = stats[1:, cv2.CC_STAT_HEIGHT]
     area = stats[1:, cv2.CC_STAT_AREA]
@@ -187,10 +187,15 @@ def estimate_background(gray: np.ndarray, text_height: float | None = None) -> n
     return cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def background_unevenness(background: np.ndarray) -> float:
-    """How far the darkest paper falls below the brightest: 0 for even light, ~0.5 for a deep shadow."""
-    lo, hi = np.percentile(background[::4, ::4], [5, 95])  # it is smooth: a sample will do
-    return float(1.0 - lo / max(hi, 1.0))
+def shaded_paper_share(gray: np.ndarray, background: np.ndarray) -> float:
+    """Share of the paper darker than the page's global Otsu threshold.
+
+    Tesseract binarises with one global Otsu threshold: paper below it turns into ink
+    and the text under it is lost (a shaded photo can read as nothing at all). On the
+    40 SROIE scans this is 0, on shaded copies up to 0.6.
+    """
+    threshold, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return float(np.mean(background[::4, ::4] <= threshold))  # it is smooth: a sample will do
 
 
 def normalise_background(gray: np.ndarray, background: np.ndarray | None = None) -> np.ndarray:
@@ -265,7 +270,7 @@ def prepare_for_ocr(
         elif step == "background":
             height = height or estimate_text_height(gray)
             background = estimate_background(gray, height)
-            if background_unevenness(background) >= config.min_background_unevenness:
+            if shaded_paper_share(gray, background) >= config.min_shaded_paper_share:
                 gray = normalise_background(gray, background)
                 done.append(step)
         elif step == "binarise":
