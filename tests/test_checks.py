@@ -140,3 +140,13 @@ def test_an_invoice_read_as_nothing_is_never_evidence_against_the_claim():
     assert check_retailer(cl, [empty], CFG).status == "skipped"
     assert check_purchase_date(cl, [empty], CFG).status == "skipped"
     assert check_product_on_invoice(cl, 0, [empty], CFG).status == "skipped"
+
+
+def test_a_low_confidence_date_one_digit_from_the_claim_is_unclear_not_a_mismatch():
+    # "22/12/2017" misread as "29/12/2017": a reviewer decides; a clear read still fails
+    c = check_purchase_date(claim(date="2017-12-22", country="MY"), [doc("Date: 29/12/2017", conf=70)], CFG)
+    assert c.status == "uncertain" and c.reason == "DATE_UNCLEAR"
+    clear = check_purchase_date(claim(date="2017-12-22", country="MY"), [doc("Date: 29/12/2017", conf=96)], CFG)
+    assert clear.status == "fail"
+    far = check_purchase_date(claim(date="2017-11-22", country="MY"), [doc("Date: 29/12/2017", conf=70)], CFG)
+    assert far.status == "fail"
