@@ -187,5 +187,74 @@ def promotions_show(
         raise typer.Exit(2) from exc
 
 
+samples_app = typer.Typer(no_args_is_help=True, help="Labelled sample claims for the threshold lab.")
+app.add_typer(samples_app, name="samples")
+
+
+@samples_app.command("generate")
+def samples_generate(
+    out: Annotated[Path, typer.Argument(help="Folder to write the claim folders into.")],
+    n: Annotated[int, typer.Option("--n", min=1, help="Number of claims.")] = 60,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same bytes.")] = 1,
+    kinds: Annotated[str, typer.Option("--kinds", help="all | documents (promotion_id null) | promotion.")] = "all",
+) -> None:
+    """Generate labelled sample claims (claim.json, documents, expected.json), deterministic for a seed."""
+    from .lab import KINDS, generate, render_generated
+
+    if kinds not in KINDS:
+        typer.echo(f"error: --kinds must be one of {', '.join(KINDS)}", err=True)
+        raise typer.Exit(2)
+    folders = generate(out, n=n, seed=seed, kinds=kinds, progress=True)
+    sys.stdout.write(render_generated(folders) + "\n")
+
+
+@app.command()
+def evaluate(
+    root: Annotated[Path, typer.Argument(help="A folder of labelled claims (expected.json per claim).")],
+    config: Annotated[Optional[Path], typer.Option(help="TOML config merged over the defaults.")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Report folder (report.html, metrics.json, ...).")] = Path(
+        "out/lab"),
+    workers: Annotated[Optional[int], typer.Option(help="Parallel processes (default: one per core).")] = None,
+    results: Annotated[Optional[Path], typer.Option(
+        help="Use these batch results (JSON lines) instead of verifying again.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print metrics.json instead of the summary.")] = False,
+) -> None:
+    """Verify a labelled set and compare with its labels: confusion matrix, per-check and per-reason
+    accuracy, approve/reject cut-off sweep; writes OUT/report.html with PNG plots, metrics.json, claims.csv."""
+    from .lab import evaluate as run_lab
+    from .lab import render_metrics
+
+    _config(config)  # fail fast, before any worker starts
+    if not root.is_dir():
+        typer.echo(f"error: {root} is not a folder", err=True)
+        raise typer.Exit(2)
+    metrics = run_lab(root, config_path=config, out_dir=out, workers=workers, results=results)
+    sys.stdout.write((json.dumps(metrics, ensure_ascii=False) if as_json else render_metrics(metrics)) + "\n")
+    typer.echo(f"report: {out / 'report.html'}", err=True)
+
+
+@app.command()
+def diff(
+    run_a: Annotated[Path, typer.Argument(help="Decisions of run A (JSON lines).")],
+    run_b: Annotated[Path, typer.Argument(help="Decisions of run B (JSON lines).")],
+    all_changes: Annotated[bool, typer.Option(
+        "--all", help="Also list claims whose checks changed but not their decision.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per changed claim.")] = False,
+) -> None:
+    """Which claims changed decision between two runs, and why (the checks that changed)."""
+    from .lab import diff_runs, render_diff
+
+    for path in (run_a, run_b):
+        if not path.is_file():
+            typer.echo(f"error: {path} does not exist", err=True)
+            raise typer.Exit(2)
+    rows = diff_runs(run_a, run_b, all_changes=all_changes)
+    if as_json:
+        for row in rows:
+            _emit(row)
+    else:
+        sys.stdout.write(render_diff(rows) + "\n")
+
+
 def main() -> None:  # pragma: no cover
     app()

@@ -1,0 +1,320 @@
+"""Write the lab's outputs: ``metrics.json``, ``claims.csv``, PNG plots and ``report.html``.
+
+Plots use matplotlib's Agg backend (no display); the page is one jinja2 template with
+the plots beside the tables they summarise.
+
+>>> # write_report(metrics, rows, Path("out/lab"))
+"""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from .evaluation import aggregate_checks
+
+__all__ = ["write_report", "write_claims_csv", "plot_all"]
+
+_COLORS = {"all": "#1f77b4", "documents": "#2ca02c", "promotion": "#d62728"}
+
+
+def write_claims_csv(rows, path: Path) -> Path:
+    """One line per claim: label, decision, reasons, and the labelled checks that disagree."""
+    fields = ["claim_id", "claim_path", "kind", "scenario", "expected_decision", "decision", "agree", "score",
+              "expected_reasons", "reasons", "check_disagreements", "invoice_form", "invoice_level", "sticker_form",
+              "timing_ms"]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        for r in rows:
+            got = aggregate_checks(r.result)
+            wrong = [f"{name}:{want}->{got.get(name, 'missing')}"
+                     for name, want in (r.expected.get("checks") or {}).items() if got.get(name) != want]
+            truth = r.expected.get("truth") or {}
+            inv = truth.get("invoice") or {}
+            sticker = (truth.get("stickers") or [{}])[0]
+            writer.writerow({
+                "claim_id": r.claim_id, "claim_path": r.claim_path, "kind": r.kind, "scenario": r.scenario,
+                "expected_decision": r.expected.get("decision", ""), "decision": r.result.get("decision"),
+                "agree": "" if not r.labelled else int(r.result.get("decision") == r.expected["decision"]),
+                "score": r.result.get("score"),
+                "expected_reasons": " ".join(r.expected.get("reasons") or []),
+                "reasons": " ".join(x.get("code", "") for x in r.result.get("reasons", [])),
+                "check_disagreements": " ".join(wrong), "invoice_form": inv.get("form", ""),
+                "invoice_level": inv.get("level") or "", "sticker_form": sticker.get("form", ""),
+                "timing_ms": r.result.get("timing_ms", ""),
+            })
+    return path
+
+
+def _pct(v) -> str:
+    return "–" if v is None else f"{100 * v:.1f}%"
+
+
+def _frame_tradeoff(ax, metrics: dict) -> None:
+    """Automation (0..1) against false approvals, the 0.5% goal drawn, x wide enough to see it."""
+    worst = max((p["false_approve_rate"] or 0 for sw in metrics["sweep"].values()
+                 for key in ("approve", "reject") for p in sw[key]), default=0)
+    ax.set_xlim(-0.001, max(0.02, worst * 1.1))
+    ax.set_ylim(0, 1.02)
+    ax.axvline(0.005, color="grey", lw=0.8, ls=":")
+    ax.text(0.005, 0.03, " goal 0.5%", fontsize=8, color="grey", transform=ax.get_xaxis_transform())
+
+
+def plot_all(metrics: dict, out: Path) -> dict[str, str]:
+    """The report's PNGs; returns {name: file name}."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    files: dict[str, str] = {}
+    decisions = ("approve", "review", "reject")
+
+    # confusion matrix
+    conf = metrics["overall"]["confusion"]
+    fig, ax = plt.subplots(figsize=(4.6, 3.8), dpi=110)
+    grid = [[conf[e][p] for p in decisions] for e in decisions]
+    ax.imshow(grid, cmap="Blues")
+    for i in range(3):
+        for j in range(3):
+            ax.text(j, i, str(grid[i][j]), ha="center", va="center",
+                    color="white" if grid[i][j] > max(map(max, grid)) / 2 else "black")
+    ax.set_xticks(range(3), decisions)
+    ax.set_yticks(range(3), decisions)
+    ax.set_xlabel("pipeline decision")
+    ax.set_ylabel("label")
+    ax.set_title("Decisions (all labelled claims)")
+    fig.tight_layout()
+    fig.savefig(out / "confusion.png")
+    plt.close(fig)
+    files["confusion"] = "confusion.png"
+
+    # approve cut-off sweep: rates vs threshold, and automation vs false-approve
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=110)
+    for kind, sw in metrics["sweep"].items():
+        pts = sw["approve"]
+        xs = [p["threshold"] for p in pts]
+        color = _COLORS.get(kind, "grey")
+        ax1.plot(xs, [p["automation_rate"] or 0 for p in pts], color=color, label=f"automation ({kind})")
+        ax1.plot(xs, [p["false_approve_rate"] or 0 for p in pts], color=color, ls="--",
+                 label=f"false-approve ({kind})")
+        ax1.plot(xs, [p["genuine_auto_approved"] or 0 for p in pts], color=color, ls=":",
+                 label=f"genuine auto-approved ({kind})")
+        ax2.plot([p["false_approve_rate"] or 0 for p in pts], [p["automation_rate"] or 0 for p in pts], color=color,
+                 marker=".", ms=3, label=kind)
+        chosen = sw["chosen"]
+        ax2.plot([chosen["false_approve_rate"] or 0], [chosen["automation_rate"] or 0], marker="*", ms=14,
+                 color=color, mec="black")
+    a = metrics["config"]["approve_cutoff"]
+    ax1.axvline(a, color="black", lw=0.8)
+    ax1.text(a, 1.02, f" config {a:.2f}", fontsize=8)
+    ax1.set_xlabel("approve cut-off (approve_min_score)")
+    ax1.set_ylabel("rate")
+    ax1.set_ylim(0, 1.08)
+    ax1.legend(fontsize=6.5, loc="lower left")
+    ax1.set_title("Approve cut-off sweep")
+    _frame_tradeoff(ax2, metrics)
+    ax2.set_xlabel("false-approve rate")
+    ax2.set_ylabel("automation rate")
+    ax2.set_title("Automation vs false approvals (* = config)")
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "sweep_approve.png")
+    plt.close(fig)
+    files["sweep_approve"] = "sweep_approve.png"
+
+    # reject cut-off sweep
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=110)
+    for kind, sw in metrics["sweep"].items():
+        pts = sw["reject"]
+        xs = [p["threshold"] for p in pts]
+        color = _COLORS.get(kind, "grey")
+        ax1.plot(xs, [p["automation_rate"] or 0 for p in pts], color=color, label=f"automation ({kind})")
+        ax1.plot(xs, [p["reject_precision"] or 0 for p in pts], color=color, ls="--",
+                 label=f"reject precision ({kind})")
+        ax1.plot(xs, [p["false_reject_rate"] or 0 for p in pts], color=color, ls=":",
+                 label=f"false-reject ({kind})")
+        ax2.plot([p["false_approve_rate"] or 0 for p in pts], [p["automation_rate"] or 0 for p in pts], color=color,
+                 marker=".", ms=4, label=kind)
+        chosen = sw["chosen"]
+        ax2.plot([chosen["false_approve_rate"] or 0], [chosen["automation_rate"] or 0], marker="*", ms=14,
+                 color=color, mec="black")
+    ax1.axvline(1.0, color="black", lw=0.8)
+    ax1.text(0.8, 1.02, "config 1.0", fontsize=8)
+    ax1.set_xlabel("reject cut-off (max score of the check raising a reject reason)")
+    ax1.set_ylim(0, 1.08)
+    ax1.legend(fontsize=6.5, loc="lower right")
+    ax1.set_title("Reject cut-off sweep")
+    _frame_tradeoff(ax2, metrics)
+    ax2.set_xlabel("false-approve rate")
+    ax2.set_ylabel("automation rate")
+    ax2.set_title("Automation vs false approvals (* = config)")
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "sweep_reject.png")
+    plt.close(fig)
+    files["sweep_reject"] = "sweep_reject.png"
+
+    # per-check accuracy
+    checks = metrics["checks"]
+    if checks:
+        names = list(checks)
+        fig, ax = plt.subplots(figsize=(8, 0.32 * len(names) + 1.2), dpi=110)
+        ax.barh(names, [checks[n]["accuracy"] or 0 for n in names], color="#4c72b0")
+        for i, n in enumerate(names):
+            ax.text((checks[n]["accuracy"] or 0) + 0.005, i, f"{checks[n]['agree']}/{checks[n]['n']}",
+                    va="center", fontsize=7)
+        ax.set_xlim(0, 1.12)
+        ax.invert_yaxis()
+        ax.set_xlabel("agreement with the label")
+        ax.set_title("Per-check accuracy")
+        fig.tight_layout()
+        fig.savefig(out / "checks.png")
+        plt.close(fig)
+        files["checks"] = "checks.png"
+
+    # per-scenario outcome
+    scen = metrics["by_scenario"]
+    if scen:
+        names = list(scen)
+        fig, ax = plt.subplots(figsize=(8, 0.3 * len(names) + 1.2), dpi=110)
+        left = [0] * len(names)
+        for d, color in zip(decisions, ("#2ca02c", "#ff7f0e", "#d62728")):
+            vals = [scen[n]["decisions"][d] / scen[n]["n"] for n in names]
+            ax.barh(names, vals, left=left, color=color, label=d)
+            left = [a + b for a, b in zip(left, vals)]
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("share of the scenario's claims")
+        ax.legend(fontsize=8, ncol=3, loc="lower right")
+        ax.set_title("Pipeline decisions per scenario")
+        fig.tight_layout()
+        fig.savefig(out / "scenarios.png")
+        plt.close(fig)
+        files["scenarios"] = "scenarios.png"
+    return files
+
+
+_TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>claimcheck lab: {{ m.set }}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2em; max-width: 1150px; color: #222; }
+table { border-collapse: collapse; margin: 0.6em 0 1.4em; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+th { background: #f2f2f2; }
+.bad { color: #b00; font-weight: bold; } .good { color: #070; font-weight: bold; }
+dt { font-weight: bold; margin-top: 0.4em; } dd { margin-left: 1.5em; }
+code { background: #f4f4f4; padding: 0 3px; }
+</style></head><body>
+<h1>claimcheck threshold lab</h1>
+<p>Set <code>{{ m.set }}</code>: {{ m.claims }} claims, {{ m.labelled }} with a labelled decision.
+Config <code>{{ m.config.source }}</code> (<code>{{ m.config.hash[:19] }}…</code>): approve cut-off
+{{ m.config.approve_cutoff }}, reject cut-off {{ m.config.reject_cutoff }}.
+{% if m.run.seconds is defined %}Verified {{ m.run.verified }} claims in {{ m.run.seconds }} s
+({{ m.run.ms_per_claim }} ms per claim wall-clock with {{ m.run.workers }} workers).{% endif %}
+Files: <a href="metrics.json">metrics.json</a>, <a href="claims.csv">claims.csv</a>,
+<a href="{{ results_name }}">{{ results_name }}</a>.</p>
+
+<h2>Headline</h2>
+<table><tr><th>subset</th><th>claims</th><th>agreement</th><th>automation</th><th>false-approve rate</th>
+<th>genuine auto-approved</th><th>reject precision</th><th>reject recall</th><th>false-reject rate</th></tr>
+{% for name, d in headline %}<tr><td>{{ name }}</td><td>{{ d.n }}</td><td>{{ pct(d.agreement) }}</td>
+<td>{{ pct(d.automation_rate) }}</td>
+<td class="{{ 'good' if d.false_approve_rate is not none and d.false_approve_rate <= 0.005 else 'bad' }}">
+{{ pct(d.false_approve_rate) }} ({{ d.false_approves }})</td>
+<td class="{{ 'good' if d.genuine_auto_approved is not none and d.genuine_auto_approved >= 0.85 else 'bad' }}">
+{{ pct(d.genuine_auto_approved) }}</td><td>{{ pct(d.reject_precision) }}</td><td>{{ pct(d.reject_recall) }}</td>
+<td>{{ pct(d.false_reject_rate) }}</td></tr>{% endfor %}
+</table>
+<p>Goals: false-approve rate &le; 0.5%, genuine auto-approved &ge; 85%.</p>
+
+<h2>Confusion matrix</h2>
+<img src="{{ files.confusion }}" alt="confusion matrix">
+{% for name, d in headline %}<h3>{{ name }}</h3>
+<table><tr><th>label \\ decision</th>{% for p in decisions %}<th>{{ p }}</th>{% endfor %}<th>total</th></tr>
+{% for e in decisions %}<tr><td>{{ e }}</td>{% for p in decisions %}<td>{{ d.confusion[e][p] }}</td>{% endfor %}
+<td>{{ d.expected[e] }}</td></tr>{% endfor %}</table>{% endfor %}
+
+<h2>Threshold sweep</h2>
+<dl>{% for k, v in m.definitions.items() %}<dt>{{ k }}</dt><dd>{{ v }}</dd>{% endfor %}</dl>
+<p>Decisions are recomputed from the stored checks with <code>pipeline.decide.decide</code>: no document is
+read again. The star marks the config's point. Moving the reject cut-off only turns rejections into reviews,
+so it never changes the false-approve rate: its cost is automation, its gain reject precision.</p>
+<img src="{{ files.sweep_approve }}" alt="approve sweep" width="1100">
+<img src="{{ files.sweep_reject }}" alt="reject sweep" width="1100">
+<table><tr><th>approve cut-off</th><th>automation</th><th>false-approve</th><th>genuine auto-approved</th>
+<th>reject precision</th></tr>
+{% for p in approve_rows %}<tr><td>{{ '%.2f' % p.threshold }}
+{{- ' (config)' if p.threshold == m.config.approve_cutoff }}</td>
+<td>{{ pct(p.automation_rate) }}</td><td>{{ pct(p.false_approve_rate) }}</td>
+<td>{{ pct(p.genuine_auto_approved) }}</td><td>{{ pct(p.reject_precision) }}</td></tr>{% endfor %}</table>
+<table><tr><th>reject cut-off</th><th>automation</th><th>reject precision</th><th>false-reject</th></tr>
+{% for p in reject_rows %}<tr><td>{{ '%.2f' % p.threshold }}</td><td>{{ pct(p.automation_rate) }}</td>
+<td>{{ pct(p.reject_precision) }}</td><td>{{ pct(p.false_reject_rate) }}</td></tr>{% endfor %}</table>
+
+<h2>Per scenario</h2>
+<img src="{{ files.scenarios }}" alt="scenarios">
+<table><tr><th>scenario</th><th>kind</th><th>claims</th><th>label</th><th>approve</th><th>review</th><th>reject</th>
+<th>agreement</th></tr>
+{% for name, s in m.by_scenario.items() %}<tr><td>{{ name }}</td><td>{{ s.kind }}</td><td>{{ s.n }}</td>
+<td>{{ s.expected | dictsort | map('join', ': ') | join(', ') }}</td>
+{% for d in decisions %}<td>{{ s.decisions[d] }}</td>{% endfor %}<td>{{ pct(s.agreement) }}</td></tr>{% endfor %}
+</table>
+<h3>Genuine claims auto-approved, by invoice form</h3>
+<table><tr><th>form / photo level</th><th>genuine</th><th>auto-approved</th><th>share</th></tr>
+{% for name, f in m.genuine_by_invoice_form.items() %}<tr><td>{{ name }}</td><td>{{ f.genuine }}</td>
+<td>{{ f.auto_approved }}</td><td>{{ pct(f.share) }}</td></tr>{% endfor %}</table>
+
+<h2>Per check</h2>
+<p>A per-product check counts with its worst non-skipped status (labels give one status per check name).</p>
+{% if files.checks %}<img src="{{ files.checks }}" alt="checks">{% endif %}
+<table><tr><th>check</th><th>labelled</th><th>agree</th><th>accuracy</th><th>label &rarr; pipeline</th></tr>
+{% for name, c in m.checks.items() %}<tr><td>{{ name }}</td><td>{{ c.n }}</td><td>{{ c.agree }}</td>
+<td>{{ pct(c.accuracy) }}</td><td style="text-align:left">{% for want, got in c.confusion.items() %}
+{{ want }} &rarr; {{ got | dictsort | map('join', ': ') | join(', ') }}<br>{% endfor %}</td></tr>{% endfor %}
+</table>
+
+<h2>Per reason</h2>
+<table><tr><th>code</th><th>true pos.</th><th>false pos.</th><th>false neg.</th><th>precision</th><th>recall</th></tr>
+{% for code, r in m.reasons.items() %}<tr><td>{{ code }}</td><td>{{ r.tp }}</td><td>{{ r.fp }}</td><td>{{ r.fn }}</td>
+<td>{{ pct(r.precision) }}</td><td>{{ pct(r.recall) }}</td></tr>{% endfor %}</table>
+
+<h2>Rewards</h2>
+<p>{{ m.rewards.agree }} of {{ m.rewards.labelled }} labelled rewards (the terms' authoritative NOK table)
+agree in amount, currency and bundle.</p>
+{% if m.rewards.disagreements %}<table><tr><th>claim</th><th>label</th><th>pipeline</th></tr>
+{% for d in m.rewards.disagreements %}<tr><td>{{ d.claim_path }}</td><td>{{ d.expected }}</td><td>{{ d.got }}</td></tr>
+{% endfor %}</table>{% endif %}
+
+<h2>Claims decided differently from their label ({{ m.disagreements | length }})</h2>
+<table><tr><th>claim</th><th>scenario</th><th>label</th><th>decision</th><th>score</th><th>label reasons</th>
+<th>pipeline reasons</th></tr>
+{% for d in m.disagreements %}<tr><td>{{ d.claim_path }}</td><td>{{ d.scenario }}</td><td>{{ d.expected }}</td>
+<td>{{ d.decision }}</td><td>{{ d.score }}</td><td>{{ d.expected_reasons | join(' ') }}</td>
+<td>{{ d.reasons | join(' ') }}</td></tr>{% endfor %}</table>
+</body></html>
+"""
+
+
+def write_report(metrics: dict, rows, out: Path) -> Path:
+    """metrics.json, claims.csv, the PNGs and report.html in ``out``; returns the report's path."""
+    import jinja2
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_claims_csv(rows, out / "claims.csv")
+    files = plot_all(metrics, out)
+    headline = [("all", metrics["overall"]), *metrics["by_kind"].items()]
+    sweep_all = metrics["sweep"].get("all", {"approve": [], "reject": []})
+    approve_rows = [p for p in sweep_all["approve"]
+                    if round(p["threshold"] * 100) % 10 == 0 or p["threshold"] == metrics["config"]["approve_cutoff"]]
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.ChainableUndefined)
+    html = env.from_string(_TEMPLATE).render(
+        m=metrics, files=files, headline=headline, pct=_pct, decisions=("approve", "review", "reject"),
+        approve_rows=approve_rows, reject_rows=sweep_all["reject"][::2],
+        results_name=Path(metrics["run"].get("results", "results.jsonl")).name)
+    path = out / "report.html"
+    path.write_text(html, encoding="utf-8")
+    return path
