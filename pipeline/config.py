@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .datafiles import read_toml
 from .errors import ConfigError
 
 __all__ = ["Config", "load_config", "default_config", "config_hash", "with_overrides"]
@@ -216,16 +215,7 @@ def _merge(base: dict, over: dict) -> dict:
 
 
 def _read_toml(path: Path | None, packaged: str = "default.toml") -> dict:
-    try:
-        if path is None:
-            text = resources.files("pipeline.data").joinpath(packaged).read_text()
-        else:
-            text = Path(path).read_text()
-        return tomllib.loads(text)
-    except FileNotFoundError as exc:
-        raise ConfigError(message=f"Config file not found: {path}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(message=f"{path or packaged} is not valid TOML: {exc}") from exc
+    return read_toml(path, packaged=packaged)[0]
 
 
 def load_config(path: str | Path | None = None) -> Config:

@@ -41,17 +41,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
+from ..datafiles import read_toml
 from ..errors import ConfigError
 from ..records import BBox, Page, union_bbox
 
@@ -252,18 +251,7 @@ def load_date_knowledge(path: str | Path | None = None) -> DateKnowledge:
     >>> load_date_knowledge().month_of("stycznia")
     1
     """
-    source = str(path) if path is not None else f"pipeline/data/{_PACKAGED}"
-    try:
-        if path is None:
-            text = resources.files("pipeline.data").joinpath(_PACKAGED).read_text(encoding="utf-8")
-        else:
-            text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(message=f"{source}: cannot read the dates data file: {exc}") from exc
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(message=f"{source} is not valid TOML: {exc}") from exc
+    raw, source = read_toml(path, packaged=_PACKAGED)
     try:
         parsed = _DatesFile(**raw)
     except ValidationError as exc:

@@ -8,14 +8,13 @@ the invoice number. Pure functions over read pages; labels and currency signs ar
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from importlib import resources
 
+from ..datafiles import read_toml
 from ..errors import ConfigError
 from ..records import BBox, Page
 
@@ -33,8 +32,8 @@ def _fold(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _knowledge() -> dict:
+    data, _ = read_toml(None, packaged="invoice.toml")
     try:
-        data = tomllib.loads(resources.files("pipeline.data").joinpath("invoice.toml").read_text())
         labels = data["labels"]
         out = {
             "total": tuple(_fold(x) for x in labels["total"]),
@@ -43,7 +42,7 @@ def _knowledge() -> dict:
             "currencies": {_fold(k): v for k, v in data["currencies"].items()},
             "country_currency": dict(data["country_currency"]),
         }
-    except (KeyError, TypeError, tomllib.TOMLDecodeError) as exc:
+    except (KeyError, TypeError) as exc:
         raise ConfigError(message=f"invoice.toml: {exc}") from exc
     bad = [k for k, v in out["currencies"].items() if not (v == "?" or re.fullmatch(r"[A-Z]{3}", v))]
     if bad:

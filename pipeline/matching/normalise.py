@@ -22,14 +22,13 @@ are optional words for the same reason.
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
+from ..datafiles import read_toml
 from ..errors import ConfigError
 
 __all__ = [
@@ -173,24 +172,12 @@ def load_model_vocabulary(path: str | Path | None = None) -> ModelVocabulary:
     """
     if path is None:
         return _default_vocabulary()
-    source = str(path)
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(message=f"Model vocabulary not found: {source}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(message=f"{source} is not valid TOML: {exc}") from exc
-    return _parse_vocabulary(data, source)
+    return _parse_vocabulary(*read_toml(path, packaged="models.toml"))
 
 
 @lru_cache(maxsize=1)
 def _default_vocabulary() -> ModelVocabulary:
-    text = resources.files("pipeline.data").joinpath("models.toml").read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(message=f"pipeline/data/models.toml is not valid TOML: {exc}") from exc
-    return _parse_vocabulary(data, "pipeline/data/models.toml")
+    return _parse_vocabulary(*read_toml(None, packaged="models.toml"))
 
 
 def _brand_set(brands: Iterable[str] | None) -> frozenset[str]:

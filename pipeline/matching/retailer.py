@@ -21,15 +21,14 @@ the top of the first page score ``outside_top_penalty`` less, so the header wins
 """
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 from rapidfuzz import fuzz
 
+from ..datafiles import read_toml
 from ..errors import ConfigError
 from ..records import BBox, Page, union_bbox
 from .normalise import fold_confusables, normalise_text
@@ -174,23 +173,12 @@ def load_retailers(path: str | Path | None = None) -> RetailerData:
     """
     if path is None:
         return _default_retailers()
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(message=f"Retailer alias file not found: {path}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(message=f"{path} is not valid TOML: {exc}") from exc
-    return _parse_retailers(data, str(path))
+    return _parse_retailers(*read_toml(path, packaged="retailers.toml"))
 
 
 @lru_cache(maxsize=1)
 def _default_retailers() -> RetailerData:
-    text = resources.files("pipeline.data").joinpath("retailers.toml").read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(message=f"pipeline/data/retailers.toml is not valid TOML: {exc}") from exc
-    return _parse_retailers(data, "pipeline/data/retailers.toml")
+    return _parse_retailers(*read_toml(None, packaged="retailers.toml"))
 
 
 # -------------------------------------------------------------------------------- name handling
