@@ -20,18 +20,21 @@ from .claim import find_claim_files
 from .config import Config, load_config, with_overrides
 from .errors import ClaimcheckError, EngineError
 
-__all__ = ["run_batch", "BatchSummary", "already_done"]
+__all__ = ["run_batch", "BatchSummary", "already_done", "claim_jobs", "init_worker", "verify_one"]
 
 _CONFIG: Config | None = None
 
 
-def _init_worker(config_path: str | None, omp_threads: int, overrides: dict | None = None) -> None:
+def init_worker(config_path: str | None, omp_threads: int, overrides: dict | None = None) -> None:
+    """Once per worker process (pool or Dask worker): Tesseract's thread limit and the config."""
     global _CONFIG
     os.environ["OMP_THREAD_LIMIT"] = str(omp_threads)
     _CONFIG = with_overrides(load_config(config_path), **(overrides or {}))
 
 
-def _verify_one(claim_file: str, rel: str) -> dict:
+def verify_one(claim_file: str, rel: str) -> dict:
+    """One claim's decision line (a dict with ``claim_path``), never an exception: the unit of work
+    of run_batch and of the Prefect flows (one task per claim)."""
     from .verify import unprocessable, verify_claim
 
     config = _CONFIG or load_config()
@@ -45,6 +48,17 @@ def _verify_one(claim_file: str, rel: str) -> dict:
     out = decision.to_dict()
     out["claim_path"] = rel
     return out
+
+
+_init_worker, _verify_one = init_worker, verify_one  # the names the process pool uses
+
+
+def claim_jobs(root: Path) -> list[tuple[str, str]]:
+    """(claim.json path, its path relative to ``root``) per claim; the relative path is the
+    ``claim_path`` that resuming matches on."""
+    files = find_claim_files(root)
+    base = root if root.is_dir() else root.parent
+    return [(str(f), str(f.relative_to(base))) for f in files]
 
 
 def already_done(out: Path) -> set[str]:
@@ -89,9 +103,7 @@ def run_batch(root: str | Path, out: str | Path, *, workers: int | None = None,
         from .promotions import load_promotions
 
         load_promotions(config.promotions.dir)  # a broken terms file fails here, before any claim
-    files = find_claim_files(root)
-    base = root if root.is_dir() else root.parent
-    jobs = [(str(f), str(f.relative_to(base))) for f in files]
+    jobs = claim_jobs(root)
     summary = BatchSummary(total=len(jobs))
     if force and out.exists():
         out.unlink()
