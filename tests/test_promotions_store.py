@@ -1,5 +1,8 @@
 """The claim store (duplicates and limits): first-recorded wins, re-verifying is idempotent,
-several processes at once cannot both be first, and the duplicate checks across claims."""
+several processes at once cannot both be first, and the duplicate checks across claims.
+
+Every store here is the one implementation, ``SqlClaimStore``, on an SQLite file and on
+PostgreSQL (the PostgreSQL cases skip only when no server answers; see test_db_store)."""
 from __future__ import annotations
 
 import multiprocessing
@@ -8,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.db import SqlClaimStore
 from pipeline.errors import ConfigError
-from pipeline.promotions import ClaimStore, SqliteClaimStore, open_store
+from pipeline.promotions import ClaimStore, open_store
 from pipeline.promotions.store import ENV_STORE, default_store_path
 
+from .test_db_store import db_url, pg_url, postgres  # noqa: F401 - fixtures
 from .test_promotions_rules import (
     AIO,
     BOARD,
@@ -31,8 +36,8 @@ AT = "2020-03-20T10:00:00+00:00"
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = SqliteClaimStore(tmp_path / "claims.sqlite3")
+def store(db_url):  # noqa: F811 - the fixture imported above
+    s = open_store(db_url)
     yield s
     s.close()
 
@@ -87,9 +92,9 @@ def test_counts_list_claims_in_the_order_recorded(store):
 
 def test_the_store_persists_across_connections(tmp_path):
     path = tmp_path / "deep" / "claims.sqlite3"
-    with SqliteClaimStore(path) as s:
+    with open_store(path) as s:
         record(s, "C-1", serials=["S1"])
-    with SqliteClaimStore(path) as s:
+    with open_store(path) as s:
         assert record(s, "C-2", serials=["S1"]).serials == {"S1": ("C-1",)}
 
 
@@ -99,16 +104,21 @@ def test_the_store_follows_the_protocol(store):
 
 @pytest.mark.parametrize("url,expected", [
     ("sqlite:///relative/claims.db", "relative/claims.db"),
-    ("sqlite:////abs/claims.db", "/abs/claims.db"),
-    ("sqlite://", ":memory:"),
-    ("plain/path.sqlite3", "plain/path.sqlite3"),
+    ("sqlite:///{tmp}/abs/claims.db", "{tmp}/abs/claims.db"),
+    ("sqlite://", None),
+    ("plain/path.sqlite3", "{tmp}/plain/path.sqlite3"),
 ])
 def test_store_urls(url, expected, monkeypatch, tmp_path):
-    from pipeline.promotions import store as module
+    monkeypatch.chdir(tmp_path)
+    with open_store(url.format(tmp=tmp_path)) as s:
+        assert isinstance(s, SqlClaimStore) and s.engine.dialect.name == "sqlite"
+        assert s.engine.url.database == (expected.format(tmp=tmp_path) if expected else None)
+        assert record(s, "C-1", serials=["S1"]).is_new
 
-    seen = []
-    monkeypatch.setattr(module, "SqliteClaimStore", lambda p: seen.append(str(p)) or "store")
-    assert open_store(url) == "store" and seen == [expected]
+
+def test_a_postgresql_url_opens_the_same_store(pg_url):  # noqa: F811
+    with open_store(pg_url.replace("postgresql+psycopg://", "postgresql://")) as s:
+        assert isinstance(s, SqlClaimStore) and s.engine.dialect.name == "postgresql"
 
 
 def test_other_databases_are_refused_with_a_clear_error():
@@ -124,21 +134,38 @@ def test_default_store_path(monkeypatch, tmp_path):
     assert default_store_path() == tmp_path / "env.sqlite3"
     s = open_store(None)
     try:
-        assert Path(s.path) == tmp_path / "env.sqlite3"
+        assert isinstance(s, SqlClaimStore) and Path(s.engine.url.database) == tmp_path / "env.sqlite3"
     finally:
         s.close()
+
+
+def test_reopening_a_migrated_store_does_not_run_alembic(tmp_path, monkeypatch):
+    from alembic import command
+
+    open_store(tmp_path / "claims.sqlite3").close()
+    calls = []
+    monkeypatch.setattr(command, "upgrade", lambda *a, **k: calls.append(a))
+    for _ in range(3):
+        open_store(tmp_path / "claims.sqlite3").close()
+    assert calls == []
+    (tmp_path / "claims.sqlite3").unlink()  # deleted and made again: migrated again
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / f"claims.sqlite3{suffix}").unlink(missing_ok=True)
+    monkeypatch.undo()
+    with open_store(tmp_path / "claims.sqlite3") as s:
+        assert record(s, "C-1", serials=["S1"]).is_new
 
 
 def test_an_unopenable_store_is_a_config_error(tmp_path):
     (tmp_path / "dir.sqlite3").mkdir()
     with pytest.raises(ConfigError, match="cannot open"):
-        SqliteClaimStore(tmp_path / "dir.sqlite3")
+        open_store(tmp_path / "dir.sqlite3")
 
 
 # ------------------------------------------------------------------------------ several processes
 
 def _race(path: str, worker: int, rounds: int, barrier, results) -> None:
-    store = SqliteClaimStore(path)
+    store = open_store(path)
     try:
         for r in range(rounds):
             barrier.wait(timeout=20)
@@ -152,7 +179,7 @@ def _race(path: str, worker: int, rounds: int, barrier, results) -> None:
 @pytest.mark.parametrize("workers", [2, 4])
 def test_processes_recording_the_same_serial_at_once_exactly_one_is_first(tmp_path, workers):
     path = str(tmp_path / "claims.sqlite3")
-    SqliteClaimStore(path).close()  # create the schema once, as a deployment would
+    open_store(path).close()  # create the schema once, as a deployment would
     ctx = multiprocessing.get_context("fork")
     rounds = 25
     barrier = ctx.Barrier(workers)

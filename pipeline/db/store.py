@@ -1,7 +1,7 @@
 """The claim store on SQLAlchemy: the ``ClaimStore`` protocol on a SQLite file or PostgreSQL,
 plus the record of every decision run and of what reviewers did.
 
-``record_claim`` checks and records in one transaction, as ``SqliteClaimStore`` does. Two
+``record_claim`` checks and records in one transaction. Two
 workers recording claims of the same promotion at once take turns: on PostgreSQL through a
 transaction-scoped advisory lock per promotion (``pg_advisory_xact_lock``), on SQLite through
 ``BEGIN IMMEDIATE``. Whoever commits first is earlier; the other sees its serials, invoices
