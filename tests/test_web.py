@@ -1,0 +1,283 @@
+"""The reviewer workspace over HTTP (FastAPI's TestClient): sign-in, CSRF, documents and path
+traversal, actions, the queue's filters, and reviewer actions exported as labels."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from pipeline.config import load_config, with_overrides  # noqa: E402
+from pipeline.db import SqlClaimStore  # noqa: E402
+from pipeline.web import auth  # noqa: E402
+from pipeline.web.app import WebSettings, create_app  # noqa: E402
+from pipeline.web.claims import verify_new_claims  # noqa: E402
+
+from .conftest import REPO, png_bytes, text_image  # noqa: E402
+
+SAMPLES = REPO / "sample_invoices"
+PASSWORD = "s3cret-enough"
+
+
+def build_store(tmp: Path, samples: list[str], *, traversal: bool = False) -> tuple[str, SqlClaimStore, Path]:
+    """A SQLite store in ``tmp`` filled by verifying copies of ``samples`` (with claim_dir)."""
+    root = tmp / "claims"
+    root.mkdir(parents=True)
+    for name in samples:
+        shutil.copytree(SAMPLES / name, root / name)
+    url = f"sqlite:///{tmp / 'store.sqlite3'}"
+    store = SqlClaimStore(url)
+    assert verify_new_claims(root, store, with_overrides(load_config(), store_url=url), progress=False) == len(samples)
+    if traversal:
+        add_traversal_claim(tmp, store)
+    return url, store, root
+
+
+def add_traversal_claim(tmp: Path, store: SqlClaimStore) -> Path:
+    """A claim whose claim.json names documents outside its folder, plus one real invoice."""
+    (tmp / "secret.txt").write_text("top secret", encoding="utf-8")
+    folder = tmp / "evil" / "T-1"
+    folder.mkdir(parents=True)
+    (folder / "invoice.png").write_bytes(png_bytes(text_image(["INVOICE 1", "Date: 01.02.2020"])))
+    (folder / "link.png").symlink_to(tmp / "secret.txt")
+    claim = {"claim_id": "T-1", "purchase": {"date": "2020-02-01"},
+             "documents": {"invoices": ["invoice.png", "../../secret.txt", str(tmp / "secret.txt"), "link.png"],
+                           "serial_photos": []}}
+    (folder / "claim.json").write_text(json.dumps(claim), encoding="utf-8")
+    store.save_decision({"claim_id": "T-1", "decision": "review", "score": 0.4, "reasons": [], "checks": [],
+                         "reward": None, "pipeline_version": "test", "config_hash": "sha256:test",
+                         "claim_dir": str(folder)})
+    return folder
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def sign_in(client: TestClient, name: str = "alice", password: str = PASSWORD):
+    token = csrf_of(client.get("/login").text)
+    return client.post("/login", data={"username": name, "password": password, "csrf_token": token, "next": "/"},
+                       follow_redirects=False)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("web")
+    url, store, root = build_store(tmp, ["demo-de-near-miss-model"], traversal=True)
+    users = tmp / "users.toml"
+    auth.add_user(users, "alice", PASSWORD)
+    auth.add_user(users, "bob", "another-password")
+    app = create_app(WebSettings(db_url=url, users_file=users, secret="x" * 40), store=store)
+    yield {"app": app, "store": store, "tmp": tmp, "url": url, "users": users}
+    store.close()
+
+
+@pytest.fixture
+def client(site):
+    with TestClient(site["app"], base_url="http://127.0.0.1") as c:
+        yield c
+
+
+@pytest.fixture
+def signed_in(client):
+    assert sign_in(client).status_code == 303
+    return client
+
+
+def test_signed_out_pages_redirect_to_login(client):
+    for path in ("/", "/claims/DEMO-DE-001", "/?state=needs_review"):
+        r = client.get(path, follow_redirects=False)
+        assert r.status_code == 303
+        assert r.headers["location"].startswith("/login?next=")
+    assert client.get("/login").status_code == 200
+
+
+def test_signed_out_documents_and_posts_are_refused(client):
+    assert client.get("/claims/DEMO-DE-001/documents/rechnung.pdf").status_code == 401
+    assert client.get("/claims/DEMO-DE-001/documents/rechnung.pdf?page=1").status_code == 401
+    token = csrf_of(client.get("/login").text)
+    r = client.post("/claims/DEMO-DE-001/actions", data={"action": "approve", "csrf_token": token},
+                    follow_redirects=False)
+    assert r.status_code == 401
+
+
+def test_wrong_password_and_unknown_user(client):
+    for name, password in (("alice", "wrong"), ("mallory", PASSWORD), ("alice", "")):
+        r = sign_in(client, name, password)
+        assert r.status_code == 401
+        assert "Wrong name or password" in r.text
+        assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_sign_in_out_and_safe_next(client):
+    token = csrf_of(client.get("/login").text)
+    r = client.post("/login", data={"username": "alice", "password": PASSWORD, "csrf_token": token,
+                                    "next": "//evil.example/x"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    page = client.get("/")
+    assert page.status_code == 200 and "alice" in page.text
+    # Sign-out needs the (new) token too.
+    assert client.post("/logout", data={}, follow_redirects=False).status_code == 403
+    assert client.post("/logout", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False).status_code == 303
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_csrf_is_required_on_every_post(client, site):
+    # No token at all, and a token from another session, on sign-in ...
+    assert client.post("/login", data={"username": "alice", "password": PASSWORD}).status_code == 403
+    with TestClient(site["app"], base_url="http://127.0.0.1") as other:
+        foreign = csrf_of(other.get("/login").text)
+    client.get("/login")
+    assert client.post("/login", data={"username": "alice", "password": PASSWORD,
+                                       "csrf_token": foreign}).status_code == 403
+    # ... and on actions when signed in.
+    assert sign_in(client).status_code == 303
+    before = len(site["store"].actions_for("DEMO-DE-001"))
+    for data in ({"action": "approve"}, {"action": "approve", "csrf_token": ""},
+                 {"action": "approve", "csrf_token": foreign}):
+        assert client.post("/claims/DEMO-DE-001/actions", data=data, follow_redirects=False).status_code == 403
+    assert len(site["store"].actions_for("DEMO-DE-001")) == before
+
+
+def test_tampered_session_cookie_is_signed_out(client):
+    client.cookies.set("claimcheck_session", "eyJ1c2VyIjogImFsaWNlIn0=.forged.signature")
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+@pytest.mark.parametrize("path", [
+    "/claims/T-1/documents/..%2F..%2Fsecret.txt",
+    "/claims/T-1/documents/..%2Fclaim.json",
+    "/claims/T-1/documents/claim.json",
+    "/claims/T-1/documents/%2Fetc%2Fpasswd",
+    "/claims/T-1/documents/..%2F..%2F..%2F..%2F..%2Fetc%2Fpasswd",
+    "/claims/DEMO-DE-001/documents/..%2Fdemo-de-near-miss-model%2Fclaim.json",
+    "/claims/..%2FT-1/documents/invoice.png",
+])
+def test_unlisted_paths_are_not_served(signed_in, path):
+    r = signed_in.get(path)
+    assert r.status_code in (403, 404)
+    assert "top secret" not in r.text
+
+
+@pytest.mark.parametrize("name", ["..%2F..%2Fsecret.txt", "link.png"])
+def test_listed_names_resolving_outside_the_folder_are_forbidden(signed_in, name):
+    r = signed_in.get(f"/claims/T-1/documents/{name}")
+    assert r.status_code == 403
+    assert "top secret" not in r.text
+
+
+def test_listed_absolute_path_is_forbidden(signed_in, site):
+    absolute = str(site["tmp"] / "secret.txt")
+    r = signed_in.get("/claims/T-1/documents/" + absolute.replace("/", "%2F"))
+    assert r.status_code in (403, 404)
+    assert "top secret" not in r.text
+
+
+def test_documents_and_rendered_pages(signed_in):
+    r = signed_in.get("/claims/DEMO-DE-001/documents/rechnung.pdf")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    page = signed_in.get("/claims/DEMO-DE-001/documents/rechnung.pdf?page=1")
+    assert page.status_code == 200 and page.content.startswith(b"\x89PNG")
+    # Rendered at the pipeline's DPI: an A4 page at 200 dpi is 1654 px wide.
+    import io
+
+    from PIL import Image
+
+    width = Image.open(io.BytesIO(page.content)).size[0]
+    assert abs(width - round(595.28 * load_config().ingest.pdf_dpi / 72)) <= 2
+    assert signed_in.get("/claims/DEMO-DE-001/documents/rechnung.pdf?page=9").status_code == 404
+    img = signed_in.get("/claims/T-1/documents/invoice.png")
+    assert img.status_code == 200 and img.headers["content-type"] == "image/png"
+
+
+def test_claim_page_shows_boxes_checks_and_typed_values(signed_in):
+    html = signed_in.get("/claims/DEMO-DE-001").text
+    assert 'class="box box-fail"' in html  # the model that does not match
+    assert 'class="box box-pass"' in html  # date, retailer
+    assert "MSI GeForce RTX 3060 Ti Gaming X" in html  # typed
+    assert "GeForce RTX 3060 Gaming X" in html  # read
+    assert "PRODUCT_MISMATCH" in html and "does not match the model on your invoice" in html
+    assert "within 14 days" in html
+    assert signed_in.get("/claims/NOPE").status_code == 404
+
+
+def test_queue_counts_filters_and_sorting(signed_in):
+    html = signed_in.get("/").text
+    assert "DEMO-DE-001" in html and "T-1" in html
+    assert re.search(r'data-state="needs_review">needs review <b>\d+</b>', html)
+    only = signed_in.get("/?reason=PRODUCT_MISMATCH").text
+    assert "DEMO-DE-001" in only and ">T-1<" not in only
+    assert ">T-1<" in signed_in.get("/?decision=review").text
+    assert "DEMO-DE-001" not in signed_in.get("/?min_score=0.3").text
+    assert "No claims match" in signed_in.get("/?date_to=2000-01-01").text
+    assert signed_in.get("/?sort=score&dir=desc&reason=bad%25code&min_score=x").status_code == 200
+
+
+def test_actions_are_stored_and_validated(signed_in, site):
+    store = site["store"]
+    html = signed_in.get("/claims/T-1").text
+    token = csrf_of(html)
+    post = signed_in.post
+    assert post("/claims/T-1/actions", data={"action": "reject", "csrf_token": token}).status_code == 400
+    assert post("/claims/T-1/actions", data={"action": "delete", "csrf_token": token}).status_code == 400
+    assert post("/claims/T-1/actions", data={"action": "reject", "reason_code": "NOT_A_CODE",
+                                             "csrf_token": token}).status_code == 400
+    assert post("/claims/NOPE/actions", data={"action": "approve", "csrf_token": token}).status_code == 404
+    r = post("/claims/T-1/actions", data={"action": "request_info", "message": "", "csrf_token": token},
+             follow_redirects=False)
+    assert r.status_code == 303
+    r = post("/claims/T-1/actions", data={"action": "reject", "reason_code": "DATE_MISMATCH", "message": "",
+                                          "csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303
+    actions = store.actions_for("T-1")
+    assert [(a.action, a.reviewer, a.reason_code) for a in actions] == [
+        ("request_info", "alice", None), ("reject", "alice", "DATE_MISMATCH")]
+    assert "14 days" in actions[0].message
+    assert actions[1].message.startswith("The purchase date you entered does not match")
+    # The pipeline's decision is untouched; the queue shows the reviewer's.
+    assert [d.decision for d in store.decisions_for("T-1")] == ["review"]
+    assert "rejected by reviewer" in signed_in.get("/?state=rejected").text
+
+
+def test_labels_export_for_evaluate(signed_in, site, tmp_path):
+    from pipeline.lab.evaluation import LabRow
+    from pipeline.web.labels import export_labels
+
+    token = csrf_of(signed_in.get("/claims/DEMO-DE-001").text)
+    signed_in.post("/claims/DEMO-DE-001/actions", data={"action": "approve", "csrf_token": token})
+    written = {p.name: p for p in export_labels(site["store"], tmp_path / "labels")}
+    assert {"DEMO-DE-001", "T-1"} <= set(written)
+    label = json.loads((written["DEMO-DE-001"] / "expected.json").read_text())
+    assert label["decision"] == "approve" and label["source"]["reviewer"] == "alice"
+    assert (written["DEMO-DE-001"] / "rechnung.pdf").is_file()
+    t1 = written["T-1"]
+    assert json.loads((t1 / "expected.json").read_text())["reasons"] == ["DATE_MISMATCH"]
+    assert not (t1 / "link.png").exists() and not (tmp_path / "secret.txt").exists()
+    row = LabRow("x/claim.json", {}, label, {})
+    assert row.labelled
+
+
+def test_users_add_command_and_hashes(tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    users = tmp_path / "users.toml"
+    r = CliRunner().invoke(app, ["users", "add", "carol", "--users", str(users), "--password-stdin"],
+                           input="pa55word\n")
+    assert r.exit_code == 0, r.output
+    stored = auth.load_users(users)["carol"]
+    assert stored.startswith("scrypt$") and "pa55word" not in users.read_text()
+    assert auth.verify_password("pa55word", stored) and not auth.verify_password("pa55word!", stored)
+    assert auth.hash_password("same") != auth.hash_password("same")  # salted per hash
+    assert users.stat().st_mode & 0o077 == 0
+    bad = CliRunner().invoke(app, ["users", "add", "../x", "--users", str(users), "--password-stdin"], input="p\n")
+    assert bad.exit_code == 2
