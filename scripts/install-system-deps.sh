@@ -10,6 +10,7 @@ PACKAGES=(
   tesseract-ocr-ces tesseract-ocr-swe tesseract-ocr-dan tesseract-ocr-fin tesseract-ocr-por
   tesseract-ocr-tur
   libzbar0 poppler-utils
+  chromium
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
