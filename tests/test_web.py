@@ -2,6 +2,7 @@
 traversal, actions, the queue's filters, and reviewer actions exported as labels."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
@@ -114,6 +115,15 @@ def test_wrong_password_and_unknown_user(client):
         assert r.status_code == 401
         assert "Wrong name or password" in r.text
         assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_repeated_failures_are_throttled(client):
+    from pipeline.web.app import LOGIN_MAX_FAILURES
+
+    for _ in range(LOGIN_MAX_FAILURES):
+        assert sign_in(client, "bob", "guess").status_code == 401
+    assert sign_in(client, "bob", "another-password").status_code == 429  # even the right one, for a while
+    assert sign_in(client).status_code == 303  # other names are not affected
 
 
 def test_sign_in_out_and_safe_next(client):
@@ -281,3 +291,87 @@ def test_users_add_command_and_hashes(tmp_path):
     assert users.stat().st_mode & 0o077 == 0
     bad = CliRunner().invoke(app, ["users", "add", "../x", "--users", str(users), "--password-stdin"], input="p\n")
     assert bad.exit_code == 2
+
+
+# ------------------------------------------------------------------ queue queries on both databases
+
+from .test_db_store import postgres  # noqa: E402,F401  (the PostgreSQL fixture, skipped/failed as there)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'q.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres").new_database()
+    store = SqlClaimStore(url)
+    yield store
+    store.close()
+
+
+def _decision(claim_id: str, decision: str, score: float, codes=(), promotion=None, claim_dir=None) -> dict:
+    d = {"claim_id": claim_id, "decision": decision, "score": score, "checks": [], "reward": None,
+         "reasons": [{"code": c, "severity": "reject", "message": f"msg {c}"} for c in codes],
+         "pipeline_version": "t", "config_hash": "sha256:t", "claim_dir": claim_dir or f"/claims/{claim_id}"}
+    if promotion:
+        d["promotion"] = {"promotion": promotion, "territory": "NO"}
+    return d
+
+
+def test_queue_queries(any_store):
+    from pipeline.web import queries as q
+
+    s = any_store
+    s.save_decision(_decision("A", "approve", 0.95, promotion="amd-msi-cashback-2020"))
+    s.save_decision(_decision("B", "review", 0.4, ["SERIAL_UNCERTAIN"], promotion="amd-msi-cashback-2020"))
+    s.save_decision(_decision("C", "reject", 0.0, ["DATE_MISMATCH"]))
+    s.save_decision(_decision("D", "review", 0.7, ["DATE_UNCLEAR"]))
+    s.save_decision(_decision("E", "review", 0.6, ["RETAILER_NOT_FOUND"]))
+    s.record_action("D", "alice", "approve")
+    s.record_action("E", "alice", "request_info", message="more please")
+    s.record_action("C", "bob", "reject", reason_code="DATE_MISMATCH")
+    s.save_decision(_decision("C", "review", 0.5, ["DATE_UNCLEAR"]))  # verified again after the action
+
+    rows = q.queue(s.engine)
+    assert [(r.claim_id, r.state) for r in rows] == [
+        ("B", "needs_review"), ("C", "needs_review"), ("E", "info_requested"), ("A", "auto_approved"),
+        ("D", "approved")]
+    assert rows[-1].reviewer == "alice" and rows[-1].acted_at is not None
+    assert q.state_counts(s.engine) == {"needs_review": 2, "info_requested": 1, "auto_rejected": 0,
+                                        "auto_approved": 1, "rejected": 0, "approved": 1}
+
+    def ids(**kw):
+        return [r.claim_id for r in q.queue(s.engine, q.QueueFilter(**kw))]
+
+    assert ids(promotion="amd-msi-cashback-2020") == ["B", "A"]
+    assert ids(promotion="-") == ["C", "E", "D"]
+    assert ids(reason="DATE_UNCLEAR") == ["C", "D"]
+    assert ids(reason="DATE_MISMATCH") == []  # only the newest run counts
+    assert ids(decision="review", min_score=0.45, max_score=0.65) == ["C", "E"]
+    assert ids(sort="score", desc=True) == ["A", "D", "E", "C", "B"]
+    assert ids(sort="claim") == ["A", "B", "C", "D", "E"]
+    assert ids(state="approved") == ["D"]
+    today = dt.datetime.now(dt.UTC).date()
+    assert len(ids(date_from=today, date_to=today)) == 5
+    assert ids(date_to=today - dt.timedelta(days=2)) == []
+    assert q.promotion_ids(s.engine) == ["amd-msi-cashback-2020"]
+    assert "/claims/C" in q.known_claim_dirs(s.engine)
+    assert q.neighbours(s.engine, q.QueueFilter(), "C") == ("B", "E")
+    assert q.latest_decision(s.engine, "C").decision == "review"
+
+
+def test_filters_from_query_strings_ignore_junk():
+    from pipeline.web.queries import QueueFilter
+
+    f = QueueFilter.from_params({"state": "nope", "reason": "x%' OR 1=1", "min_score": "abc",
+                                 "date_from": "2020-13-40", "sort": "evil", "dir": "desc", "decision": "approve"})
+    assert (f.state, f.reason, f.min_score, f.date_from, f.sort, f.desc, f.decision) == (
+        None, None, None, None, "state", True, "approve")
+
+
+def test_verify_new_claims_only_once(site):
+    root = site["tmp"] / "claims"
+    again = verify_new_claims(root, site["store"], with_overrides(load_config(), store_url=site["url"]),
+                              progress=False)
+    assert again == 0
+    assert len(site["store"].decisions_for("DEMO-DE-001")) == 1

@@ -10,6 +10,7 @@ pipeline's decisions.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -30,6 +31,9 @@ __all__ = ["WebSettings", "create_app", "DEFAULT_DB"]
 HERE = Path(__file__).resolve().parent
 DEFAULT_DB = "sqlite:///out/claimcheck.db"
 SESSION_MAX_AGE_S = 8 * 3600
+LOGIN_MAX_FAILURES = 5
+"""Failed sign-ins per name within LOGIN_WINDOW_S before further tries are refused (429)."""
+LOGIN_WINDOW_S = 300
 STATUS_CLASS = {"pass": "pass", "fail": "fail", "uncertain": "uncertain"}
 REQUEST_INFO_DAYS = 14
 _DOC_HEADERS = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
@@ -145,6 +149,8 @@ def create_app(settings: WebSettings | None = None, *, store: SqlClaimStore | No
 
     # ------------------------------------------------------------------ sign in and out
 
+    failures: dict[str, list[float]] = {}  # name -> monotonic times of recent failed sign-ins
+
     @app.get("/login", response_class=HTMLResponse)
     async def login_page(request: Request, next: str = "/"):
         return render(request, "login.html", next=_safe_next(next), error=None)
@@ -155,9 +161,19 @@ def create_app(settings: WebSettings | None = None, *, store: SqlClaimStore | No
         name = str(form.get("username") or "").strip()
         password = str(form.get("password") or "")
         target = _safe_next(str(form.get("next") or "/"))
+        now = time.monotonic()
+        recent = [t for t in failures.get(name, []) if now - t < LOGIN_WINDOW_S]
+        if len(recent) >= LOGIN_MAX_FAILURES:
+            failures[name] = recent
+            return render(request, "login.html", status_code=429, next=target,
+                          error="Too many failed attempts for this name: wait a few minutes.")
         if not auth.check_login(auth.load_users(users_file), name, password):
+            failures[name] = [*recent, now][-LOGIN_MAX_FAILURES:]
+            if len(failures) > 10_000:  # names are attacker-chosen: keep the table bounded
+                failures.clear()
             return render(request, "login.html", status_code=401, next=target,
                           error="Wrong name or password.")
+        failures.pop(name, None)
         request.session.clear()  # a new session on sign-in: nothing carried over from before
         request.session["user"] = name
         request.session["csrf"] = auth.new_csrf_token()
