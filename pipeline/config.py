@@ -117,6 +117,7 @@ class MatchingConfig(_Section):
     date_repaired_score: int = Field(ge=0, le=100)
     date_max_future_days: int = Field(ge=0)
     date_unclear_below_conf: float = Field(ge=0, le=100)
+    invoice_phash_max_distance: int = Field(ge=0, le=256)
     model: ModelMatchConfig
     serial: SerialMatchConfig
     chk: ChkMatchConfig

@@ -17,6 +17,7 @@ __all__ = ["open_sql_store", "migrate", "make_engine", "sql_url", "SqlClaimStore
            "SavedAction"]
 
 
-def open_sql_store(url: str | Path) -> SqlClaimStore:
-    """The claim store at ``url`` (``sqlite:///path``, a path, ``postgresql://...``), its schema brought up to date."""
-    return SqlClaimStore(url)
+def open_sql_store(url: str | Path, **options) -> SqlClaimStore:
+    """The claim store at ``url`` (``sqlite:///path``, a path, ``postgresql://...``), its schema brought up
+    to date; ``options`` go to ``SqlClaimStore`` (``timeout_s``, ``phash_max_distance``)."""
+    return SqlClaimStore(url, **options)

@@ -98,11 +98,15 @@ class SqlClaimStore:
     """A ClaimStore on any SQLAlchemy URL this project supports (see ``pipeline.db.engine.sql_url``).
 
     migrate_schema: bring the schema to the newest revision on open (``alembic upgrade head``).
+    phash_max_distance: a ``phash:`` fingerprint matches an earlier one that differs in at most this
+    many bits (``[matching].invoice_phash_max_distance``); other kinds match exactly.
     timeout_s: how long to wait for a connection, and for another writer's transaction on the
     same promotion (PostgreSQL) or the same file (SQLite) before failing with StoreError.
     """
 
-    def __init__(self, url: str | Path, *, migrate_schema: bool = True, timeout_s: float = 30.0) -> None:
+    def __init__(self, url: str | Path, *, migrate_schema: bool = True, timeout_s: float = 30.0,
+                 phash_max_distance: int = 20) -> None:
+        self.phash_max_distance = phash_max_distance
         self.engine = make_engine(url, timeout_s=timeout_s)
         self._timeout_ms = max(1, round(timeout_s * 1000))
         if migrate_schema:
@@ -157,9 +161,8 @@ class SqlClaimStore:
                              [{"claim_id": claim_id, "kind": k, "value": v} for k, v in pairs])
             return self._prior(conn, seq, promotion_id, email, participant_key, serials, pairs)
 
-    @staticmethod
-    def _prior(conn: Connection, seq: int, promotion_id: str, email: str | None, participant_key: str | None,
-               serials: list[str], pairs: list[tuple[str, str]]) -> PriorUse:
+    def _prior(self, conn: Connection, seq: int, promotion_id: str, email: str | None,
+               participant_key: str | None, serials: list[str], pairs: list[tuple[str, str]]) -> PriorUse:
         C = m.Claim
         earlier = (C.seq < seq, C.promotion_id == promotion_id, C.released.is_(False))
 
@@ -172,13 +175,30 @@ class SqlClaimStore:
                 serial_hits.setdefault(serial, []).append(cid)
 
         invoice_hits: dict[str, list[str]] = {}
-        if pairs:
-            F = m.InvoiceFingerprint
+        F = m.InvoiceFingerprint
+        exact = [(k, v) for k, v in pairs if k != "phash"]
+        if exact:
             rows = conn.execute(select(F.kind, F.value, C.claim_id).join(C, C.claim_id == F.claim_id)
-                                .where(*earlier, or_(*(and_(F.kind == k, F.value == v) for k, v in pairs)))
+                                .where(*earlier, or_(*(and_(F.kind == k, F.value == v) for k, v in exact)))
                                 .order_by(C.seq))
             for kind, value, cid in rows:
                 invoice_hits.setdefault(f"{kind}:{value}", []).append(cid)
+        near = [v for k, v in pairs if k == "phash"]
+        if near:
+            # Near, not equal: every earlier image hash of the promotion, compared here (Hamming distance).
+            rows = conn.execute(select(F.value, C.claim_id).join(C, C.claim_id == F.claim_id)
+                                .where(*earlier, F.kind == "phash").order_by(C.seq))
+            mine = [(v, int(v, 16)) for v in near]
+            for value, cid in rows:
+                try:
+                    theirs = int(value, 16)
+                except ValueError:
+                    continue
+                for text_value, bits in mine:
+                    if (bits ^ theirs).bit_count() <= self.phash_max_distance:
+                        hits = invoice_hits.setdefault(f"phash:{text_value}", [])
+                        if cid not in hits:
+                            hits.append(cid)
 
         def ids(column, value: str | None) -> tuple[str, ...]:
             if not value:

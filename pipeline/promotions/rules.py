@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -319,8 +319,24 @@ def _overlap(a: str, b: str) -> float:
     return len(ta & tb) / len(ta | tb) if ta | tb else 0.0
 
 
+_CANDIDATES: dict[tuple, tuple[Terms, list]] = {}
+
+
 def _model_candidates(model: str, terms: Terms, thresholds: dict) -> list[tuple[tuple, str, str, ProductGroup,
                                                                                  object]]:
+    """``_match_candidates``, remembered per process for the same terms object, model and thresholds:
+    a batch names the same few models again and again (a fresh list each time: callers append)."""
+    key = (model, id(terms), tuple(sorted(thresholds.items())))
+    hit = _CANDIDATES.get(key)
+    if hit is None or hit[0] is not terms:
+        if len(_CANDIDATES) > 4096:
+            _CANDIDATES.clear()
+        hit = _CANDIDATES[key] = (terms, _match_candidates(model, terms, thresholds))  # holding terms pins its id
+    return list(hit[1])
+
+
+def _match_candidates(model: str, terms: Terms, thresholds: dict) -> list[tuple[tuple, str, str, ProductGroup,
+                                                                                object]]:
     """Every eligible name matched against the claimed model. Ranked by status, then: a pass by
     its score, anything else by the tokens shared first, so the "closest" model named to a
     reviewer is the one that looks like the claim ("MAG X570 TOMAHAWK" -> "... TOMAHAWK WIFI")."""
@@ -623,16 +639,20 @@ def _retailer_key(name: str | None) -> str | None:
     return strip_legal_form(name).replace(" ", "")
 
 
-def invoice_fingerprints(claim: Claim, invoices: Sequence[Read],
-                         numbers: dict[str, list[InvoiceNumber]]) -> dict[str, tuple[str, Evidence]]:
-    """Fingerprint -> (how it reads, evidence): each upload's sha256, and the retailer with each
-    invoice number read (when a retailer is claimed: numbers repeat across shops)."""
+def invoice_fingerprints(claim: Claim, invoices: Sequence[Read], numbers: dict[str, list[InvoiceNumber]],
+                         phashes: Mapping[str, str] | None = None) -> dict[str, tuple[str, Evidence]]:
+    """Fingerprint -> (how it reads, evidence): each upload's sha256, its perceptual hash when given
+    (``phashes``: document name -> ``pipeline.imagehash`` hex; the store matches it within a
+    distance), and the retailer with each invoice number read (when a retailer is claimed:
+    numbers repeat across shops)."""
     out: dict[str, tuple[str, Evidence]] = {}
     retailer = _retailer_key(claim.purchase.retailer)
     for name, doc in invoices:
         if not isinstance(doc, DocumentRead):
             continue
         out[f"sha256:{doc.sha256}"] = (f"the same file as {name}", Evidence(name))
+        if (phashes or {}).get(name):
+            out[f"phash:{phashes[name]}"] = (f"a copy of the image {name}", Evidence(name))
         if retailer:
             for n in numbers.get(name, []):
                 if len(n.key) >= 4:
@@ -734,12 +754,14 @@ def _unknown(claim: Claim) -> PromotionOutcome:
 
 def apply_promotion(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence[Check], *,
                     terms: Terms | None, store: ClaimStore | None, config: Config | None = None,
-                    now: dt.datetime | None = None, knowledge: Knowledge | None = None) -> PromotionOutcome:
+                    now: dt.datetime | None = None, knowledge: Knowledge | None = None,
+                    invoice_phashes: Mapping[str, str] | None = None) -> PromotionOutcome:
     """Every promotion check of the contract for ``claim`` under ``terms``, and the reward.
 
     invoices: the invoice reads; doc_checks: the document checks already run (their
     ``purchase_date`` and ``product_on_invoice`` results are reused). store: where claims
     are remembered; the claim is recorded in it. now: the decision time recorded (UTC now).
+    invoice_phashes: invoice name -> perceptual hash (``pipeline.imagehash``), for near-copies.
     """
     if terms is None:
         return _unknown(claim)
@@ -780,7 +802,7 @@ def apply_promotion(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence
 
     serial_keys = {i: serial_key(p.serial) for i, p in enumerate(claim.product_list)
                    if (p.serial or "").strip() and serial_key(p.serial)}
-    fingerprints = invoice_fingerprints(claim, invoices, numbers)
+    fingerprints = invoice_fingerprints(claim, invoices, numbers, invoice_phashes)
     prior, store_error = None, None
     if store is not None:
         email = _email(claim)

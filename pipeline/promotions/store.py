@@ -32,7 +32,7 @@ from ..errors import ConfigError
 if TYPE_CHECKING:
     from ..db.store import SqlClaimStore
 
-__all__ = ["ClaimStore", "PriorUse", "PriorClaim", "open_store", "default_store_path", "ENV_STORE"]
+__all__ = ["ClaimStore", "PriorUse", "PriorClaim", "open_store", "store_url", "default_store_path", "ENV_STORE"]
 
 ENV_STORE = "CLAIMCHECK_STORE"
 
@@ -105,11 +105,10 @@ def _sqlite_path(url: str) -> str:
     return url
 
 
-def open_store(url: str | Path | None = None) -> SqlClaimStore:
-    """The claim store at ``url``: 'sqlite:///path', a plain path, 'sqlite://' (memory) or
-    'postgresql://...'; else the default SQLite file (``default_store_path``). Always the SQLAlchemy
-    store, its schema brought up to date (Alembic; a store already at head costs one query)."""
-    from ..db import open_sql_store  # not at import time: pipeline.db imports this module
+def store_url(url: str | Path | None = None) -> str:
+    """What ``open_store(url)`` opens, as a SQLAlchemy URL: ``url``; else ``$CLAIMCHECK_STORE``
+    (a path, an SQLite or a PostgreSQL URL); else the default SQLite file."""
+    from ..db.engine import sql_url
 
     text = str(url or "").strip()
     if not text:
@@ -119,4 +118,14 @@ def open_store(url: str | Path | None = None) -> SqlClaimStore:
         else:
             path = default_store_path()
             text = "sqlite://" if str(path) == ":memory:" else str(path)
-    return open_sql_store(text)
+    return sql_url(text)
+
+
+def open_store(url: str | Path | None = None, **options) -> SqlClaimStore:
+    """The claim store at ``url``: 'sqlite:///path', a plain path, 'sqlite://' (memory) or
+    'postgresql://...'; else ``$CLAIMCHECK_STORE`` or the default SQLite file (``store_url``).
+    Always the SQLAlchemy store, its schema brought up to date (Alembic; a store already at head
+    costs one query). ``options`` go to ``SqlClaimStore`` (``timeout_s``, ``phash_max_distance``)."""
+    from ..db import open_sql_store  # not at import time: pipeline.db imports this module
+
+    return open_sql_store(store_url(url), **options)
