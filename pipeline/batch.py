@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -23,6 +24,9 @@ from .errors import ClaimcheckError, EngineError
 __all__ = ["run_batch", "BatchSummary", "already_done", "claim_jobs", "init_worker", "verify_one"]
 
 _CONFIG: Config | None = None
+_STORE: tuple[tuple, object] | None = None
+"""(identity, store): the claim store this process keeps open across claims."""
+_STORE_LOCK = threading.RLock()
 
 
 def init_worker(config_path: str | None, omp_threads: int, overrides: dict | None = None) -> None:
@@ -30,16 +34,67 @@ def init_worker(config_path: str | None, omp_threads: int, overrides: dict | Non
     global _CONFIG
     os.environ["OMP_THREAD_LIMIT"] = str(omp_threads)
     _CONFIG = with_overrides(load_config(config_path), **(overrides or {}))
+    _close_store()
+
+
+def _close_store() -> None:
+    global _STORE
+    if _STORE is not None:
+        _STORE[1].close()
+        _STORE = None
+
+
+def _store_identity(config: Config) -> tuple:
+    """Which store ``[store]`` means now (``$CLAIMCHECK_STORE`` may change between runs), and for an
+    SQLite file which file: one deleted and made again (the lab empties its store) is another store."""
+    from .promotions.store import store_url
+
+    try:
+        url = store_url(config.store.url or None)
+    except ClaimcheckError:
+        return ("invalid",)
+    if url.startswith("sqlite:///"):
+        try:
+            st = os.stat(url[len("sqlite:///"):])
+            return url, st.st_dev, st.st_ino
+        except OSError:
+            pass
+    return (url,)
+
+
+def _shared_store(config: Config):
+    """The claim store of ``[store]``, opened once per process and reused by every claim (opening costs
+    an engine and a schema check); True lets verify_claim open it itself (and report why it cannot)."""
+    global _STORE
+    if not config.store.enabled:
+        return None
+    with _STORE_LOCK:  # flows may run claims on threads of one process
+        ident = _store_identity(config)
+        if _STORE is not None and _STORE[0] == ident:
+            return _STORE[1]
+        _close_store()
+        from .verify import default_store
+
+        try:
+            store = default_store(config)
+        except ClaimcheckError:
+            return True
+        _STORE = (_store_identity(config), store)
+        return store
 
 
 def verify_one(claim_file: str, rel: str) -> dict:
     """One claim's decision line (a dict with ``claim_path``), never an exception: the unit of work
-    of run_batch and of the Prefect flows (one task per claim)."""
+    of run_batch and of the Prefect flows (one task per claim). With a claim store, the decision is
+    also saved there (with ``claim_dir`` and ``claim_path``)."""
+    global _CONFIG
     from .verify import unprocessable, verify_claim
 
-    config = _CONFIG or load_config()
+    if _CONFIG is None:
+        _CONFIG = load_config()
+    config = _CONFIG
     try:
-        decision = verify_claim(claim_file, config)
+        decision = verify_claim(claim_file, config, store=_shared_store(config), claim_path=rel)
     except ClaimcheckError as exc:
         decision = unprocessable(Path(rel).parent.name or rel, exc, config)
     except Exception as exc:  # noqa: BLE001 - one claim's bug must not stop a backlog

@@ -22,7 +22,9 @@ promotions_app = typer.Typer(no_args_is_help=True, help="The promotions' terms f
 app.add_typer(promotions_app, name="promotions")
 
 PromotionsOpt = Annotated[Optional[Path], typer.Option("--promotions", help="Folder of terms files.")]
-StoreOpt = Annotated[Optional[str], typer.Option("--store", help="Claim store: sqlite:///path.sqlite3.")]
+StoreOpt = Annotated[Optional[str], typer.Option(
+    "--db", "--store", help="Claim store (every decision run is kept there): sqlite:///path.sqlite3, a path, "
+    "or postgresql://user@host/db. --store is the old name.")]
 
 
 def _config(path: Optional[Path]) -> Config:

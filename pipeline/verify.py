@@ -9,6 +9,7 @@ those become a ``review``/``reject`` decision with a reason.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,11 +18,10 @@ from .checks import Read, document_checks
 from .claim import Claim, load_claim
 from .config import Config, default_config
 from .decide import decide
-from .decision import Check, Decision
+from .decision import Check, Decision, Evidence
 from .errors import ClaimcheckError, ClaimError, DocumentError
 from .extract.invoice import extract_invoice
 from .promotions import PROMOTION_CHECKS, ClaimStore, Terms, apply_promotion, load_promotions, open_store
-from .read import read_document
 from .records import DocumentRead
 
 __all__ = ["verify_claim", "Reader", "PROMOTION_CHECKS", "unprocessable", "default_reader"]
@@ -30,6 +30,7 @@ Reader = Callable[..., DocumentRead]
 """read_document's signature: (path, name, *, languages, config, barcodes) -> DocumentRead."""
 
 _PER_PRODUCT = ("product_eligible", "duplicate_serial")
+_log = logging.getLogger(__name__)
 
 
 def _document_path(folder: Path, name: str) -> Path:
@@ -80,6 +81,8 @@ def _sticker_config(config: Config) -> Config:
 def default_reader(config: Config) -> Reader:
     """read_document behind the read cache when ``[cache].enabled``."""
     if not config.cache.enabled:
+        from .read import read_document  # the engines' modules load only when something is read
+
         return read_document
     from .cache import CachedReader, ReadCache, default_cache_dir
 
@@ -88,13 +91,72 @@ def default_reader(config: Config) -> Reader:
 
 def default_store(config: Config) -> ClaimStore | None:
     """The claim store of ``[store]``, or None when it is turned off."""
-    return open_store(config.store.url or None) if config.store.enabled else None
+    if not config.store.enabled:
+        return None
+    return open_store(config.store.url or None, phash_max_distance=config.matching.invoice_phash_max_distance)
+
+
+def _invoice_phashes(folder: Path, invoices: list[Read], config: Config) -> dict[str, str]:
+    """Invoice name -> perceptual hash of its first page, for each invoice image read (not PDFs);
+    kept in the read cache by content hash, so a re-run decodes no image again."""
+    from .cache import ReadCache, default_cache_dir
+    from .imagehash import phash_file
+
+    cache = ReadCache(config.cache.dir or default_cache_dir()) if config.cache.enabled else None
+    out = {}
+    for name, doc in invoices:
+        if not isinstance(doc, DocumentRead) or doc.kind == "pdf":
+            continue
+        value = cache.get_phash(doc.sha256) if cache else None
+        if value is None:
+            value = phash_file(_document_path(folder, name), config.ingest)
+            if value and cache:
+                cache.put_phash(doc.sha256, value)
+        if value:
+            out[name] = value
+    return out
 
 
 def _extracted(claim: Claim, invoices: list[Read]) -> dict:
     """What each readable invoice states (number, total, currency, items), for the reviewer."""
     return {name: extract_invoice(doc.pages, claim.country).to_dict()
             for name, doc in invoices if isinstance(doc, DocumentRead) and doc.pages}
+
+
+def _check_to_json(c: Check) -> list:
+    ev = c.evidence
+    return [c.name, c.product, c.status, c.score, c.expected, c.found,
+            [ev.document, ev.page, list(ev.bbox) if ev.bbox else None, ev.source] if ev else None, c.reason, c.detail]
+
+
+def _check_from_json(d: list) -> Check:
+    name, product, status, score, expected, found, ev, reason, detail = d
+    evidence = Evidence(ev[0], ev[1], tuple(ev[2]) if ev[2] else None, ev[3]) if ev else None
+    return Check(name, product, status, score, expected, found, evidence, reason, detail)
+
+
+def _document_results(claim: Claim, invoices: list[Read], photos: list[Read], config: Config,
+                      reader) -> tuple[list[Check], dict]:
+    """The document checks and what the invoices state. Behind a read cache they are kept too, keyed
+    by the claim, each read's key and ``[matching]`` (``pipeline.cache.checks_key``): a re-run under
+    new decision cut-offs, terms or policy recomputes only the promotion checks and the decision."""
+    cache = key = None
+    keys = list(reader.last_keys) if reader is not None else []
+    if keys and getattr(reader.cache, "folder", None) is not None and all(len(k) == 64 for k in keys):
+        from .cache import checks_key
+
+        cache, key = reader.cache, checks_key(claim.model_dump_json(), keys, config)
+        hit = cache.get_value("checks", key)
+        if hit is not None:
+            try:
+                return [_check_from_json(c) for c in hit["checks"]], hit["extracted"]
+            except (KeyError, TypeError, ValueError):
+                pass  # recomputed and overwritten below
+    checks = document_checks(claim, invoices, photos, config)
+    extracted = _extracted(claim, invoices)
+    if key is not None:
+        cache.put_value("checks", key, {"checks": [_check_to_json(c) for c in checks], "extracted": extracted})
+    return checks, extracted
 
 
 def _no_promotion_checks(claim: Claim) -> list[Check]:
@@ -109,48 +171,94 @@ def _no_promotion_checks(claim: Claim) -> list[Check]:
     return checks
 
 
+def _claim_dir(source, folder: Path | None) -> str | None:
+    """The claim folder's absolute path (also for a claim that could not be loaded), if on disk."""
+    if folder is None and isinstance(source, str | Path):
+        path = Path(source)
+        folder = path if path.is_dir() else path.parent
+    return str(folder.resolve()) if folder is not None else None
+
+
+def _save_decision(store, decision: Decision, claim_dir: str | None, claim_path: str | None) -> None:
+    """Keep this decision run in the store (``SqlClaimStore.save_decision``), with where the claim is."""
+    save = getattr(store, "save_decision", None)
+    if save is None:
+        return
+    record = decision.to_dict()
+    record["claim_dir"] = claim_dir
+    if claim_path is not None:
+        record["claim_path"] = claim_path
+    try:
+        save(record)
+    except (ClaimcheckError, ValueError) as exc:  # the decision stands; only its history is incomplete
+        _log.warning("claim %s: decision not saved to the claim store: %s", decision.claim_id, exc)
+
+
 def verify_claim(source: str | Path | dict | Claim, config: Config | None = None, *,
                  base_dir: str | Path | None = None, reader: Reader | None = None,
-                 promotions: dict[str, Terms] | None = None, store: ClaimStore | None | bool = True) -> Decision:
+                 promotions: dict[str, Terms] | None = None, store: ClaimStore | None | bool = True,
+                 claim_path: str | None = None) -> Decision:
     """Verify one claim (a folder, a claim.json path, a dict or a Claim) and decide.
 
     ``promotions``: loaded terms (default: ``[promotions].dir``). ``store``: the claims seen before
-    (True: the ``[store]`` of the config; None/False: no duplicate or limit checks).
+    (True: the ``[store]`` of the config; None/False: no duplicate or limit checks). With a store,
+    every decision run is also saved in it (``save_decision``) with ``claim_dir`` (the claim folder's
+    absolute path) and ``claim_path`` (as given: a batch's path relative to its root).
     """
     config = config or default_config()
-    reader = reader or default_reader(config)
-    started = time.perf_counter()
+    own_store = store is True
+    claim_store, store_error = None, None
+    if own_store:
+        try:
+            claim_store = default_store(config)
+        except ClaimcheckError as exc:  # matters only to a claim that names a promotion
+            store_error = exc
+    else:
+        claim_store = store or None
     try:
-        claim, folder = load_claim(source, base_dir)
-    except ClaimError as exc:
-        return unprocessable(_claim_id_guess(source), exc, config)
-    languages = config.languages_for(claim.country)
-    invoices = _read_all(claim.documents.invoices, folder, reader, languages=languages, config=config,
-                         barcodes=False)
-    photos = _read_all(claim.documents.serial_photos or [], folder, reader, languages=languages,
-                       config=_sticker_config(config), barcodes=True)
-    checks = document_checks(claim, invoices, photos, config)
-    extracted = _extracted(claim, invoices)
-    if not claim.promotion_id:
-        checks += _no_promotion_checks(claim)
-        elapsed_ms = round((time.perf_counter() - started) * 1000)
-        return decide(claim.claim_id, checks, config, extra={"extracted": extracted, "timing_ms": elapsed_ms})
-    try:
-        terms = (promotions if promotions is not None else load_promotions(config.promotions.dir or None))
-        own_store = store is True
-        claim_store = default_store(config) if own_store else (store or None)
-    except ClaimcheckError as exc:
-        return unprocessable(claim.claim_id, exc, config)
-    try:
-        outcome = apply_promotion(claim, invoices, checks, terms=terms.get(claim.promotion_id), store=claim_store,
-                                  config=config)
-        elapsed_ms = round((time.perf_counter() - started) * 1000)
-        decision = decide(claim.claim_id, checks + list(outcome.checks), config, reward=outcome.reward,
-                          extra={"promotion": outcome.facts, "extracted": extracted, "timing_ms": elapsed_ms})
-        if claim_store is not None and decision.decision == "reject":
-            # A rejected claim must not block the claimant's (or anyone's) next, valid one.
-            claim_store.release_claim(claim.claim_id)
+        decision, folder = _verify(source, config, base_dir, reader or default_reader(config), promotions,
+                                   claim_store, store_error)
+        if claim_store is not None:
+            _save_decision(claim_store, decision, _claim_dir(source, folder), claim_path)
         return decision
     finally:
         if own_store and claim_store is not None:
             claim_store.close()
+
+
+def _verify(source, config: Config, base_dir, reader: Reader, promotions: dict[str, Terms] | None,
+            claim_store: ClaimStore | None, store_error: ClaimcheckError | None) -> tuple[Decision, Path | None]:
+    started = time.perf_counter()
+    try:
+        claim, folder = load_claim(source, base_dir)
+    except ClaimError as exc:
+        return unprocessable(_claim_id_guess(source), exc, config), None
+    languages = config.languages_for(claim.country)
+    tracked = reader if isinstance(getattr(reader, "last_keys", None), list) else None
+    if tracked is not None:
+        tracked.last_keys = []
+    invoices = _read_all(claim.documents.invoices, folder, reader, languages=languages, config=config,
+                         barcodes=False)
+    photos = _read_all(claim.documents.serial_photos or [], folder, reader, languages=languages,
+                       config=_sticker_config(config), barcodes=True)
+    checks, extracted = _document_results(claim, invoices, photos, config, tracked)
+    if not claim.promotion_id:
+        checks += _no_promotion_checks(claim)
+        elapsed_ms = round((time.perf_counter() - started) * 1000)
+        return decide(claim.claim_id, checks, config, extra={"extracted": extracted, "timing_ms": elapsed_ms}), folder
+    try:
+        terms = (promotions if promotions is not None else load_promotions(config.promotions.dir or None))
+        if store_error is not None:
+            raise store_error
+    except ClaimcheckError as exc:
+        return unprocessable(claim.claim_id, exc, config), folder
+    phashes = _invoice_phashes(folder, invoices, config) if claim_store is not None else None
+    outcome = apply_promotion(claim, invoices, checks, terms=terms.get(claim.promotion_id), store=claim_store,
+                              config=config, invoice_phashes=phashes)
+    elapsed_ms = round((time.perf_counter() - started) * 1000)
+    decision = decide(claim.claim_id, checks + list(outcome.checks), config, reward=outcome.reward,
+                      extra={"promotion": outcome.facts, "extracted": extracted, "timing_ms": elapsed_ms})
+    if claim_store is not None and decision.decision == "reject":
+        # A rejected claim must not block the claimant's (or anyone's) next, valid one.
+        claim_store.release_claim(claim.claim_id)
+    return decision, folder

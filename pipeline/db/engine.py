@@ -11,6 +11,7 @@ the driver becomes psycopg 3).
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -75,6 +76,9 @@ def make_engine(url: str | Path, *, timeout_s: float = 30.0) -> Engine:
         cursor.execute("PRAGMA foreign_keys = ON")
         if not memory:
             cursor.execute("PRAGMA journal_mode = WAL")
+            # WAL + NORMAL: never corrupt; a power cut may lose the last commits, not a crashed process.
+            # Saves an fsync per transaction (two per claim: record_claim and save_decision).
+            cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -99,9 +103,21 @@ def alembic_config(url: str | Path | None = None, *, connection: Connection | No
     return config
 
 
+_REVISION = re.compile(r'^(down_)?revision(?:\s*:[^=]*)?\s*=\s*["\']?([\w-]+|None)["\']?\s*$', re.M)
+
+
 @lru_cache(maxsize=1)
 def head_revision() -> str:
-    """The newest migration's revision id (read once per process)."""
+    """The newest migration's revision id (read once per process). Read off the scripts' own
+    ``revision = ...`` lines (importing Alembic costs ~0.3 s per process); Alembic decides when
+    that reading is not plain (a merge, a branch)."""
+    revisions, parents = set(), set()
+    for script in (MIGRATIONS / "versions").glob("*.py"):
+        for down, value in _REVISION.findall(script.read_text(encoding="utf-8")):
+            (parents if down else revisions).add(value)
+    heads = revisions - parents
+    if len(heads) == 1:
+        return heads.pop()
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config()).get_current_head()

@@ -1,0 +1,223 @@
+"""Verifying with a claim store: every decision run is kept (with where the claim is), invoice
+images are matched by perceptual hash, and two worker processes verifying at the same moment
+against PostgreSQL never both get what only one may have (a serial, an invoice, a claim limit).
+
+The PostgreSQL cases work in a database of their own (CREATE DATABASE, dropped at the end) and
+skip only when no server answers (see test_db_store)."""
+from __future__ import annotations
+
+import io
+import json
+import multiprocessing
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pipeline.batch import run_batch
+from pipeline.config import load_config, with_overrides
+from pipeline.db import SqlClaimStore, migrate
+from pipeline.imagehash import phash_distance, phash_file, phash_image
+from pipeline.verify import verify_claim
+
+from .test_db_store import postgres  # noqa: F401 - fixture
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "sample_invoices" / "demo-no-komplett-duo-genuine"
+OTHER = REPO / "sample_invoices" / "i2d-oyo-png-genuine"
+CFG = load_config()
+
+
+def _claim(folder: Path, claim_id: str, email: str, *, invoice: bytes | None = None,
+           serial: str = "602-7C35-010B1912000123") -> Path:
+    """A copy of the Komplett sample claim, naming the AMD/MSI cashback promotion."""
+    shutil.copytree(SAMPLE, folder)
+    data = json.loads((folder / "claim.json").read_text())
+    data.update(claim_id=claim_id, promotion_id="amd-msi-cashback-2020", submitted_at="2020-03-20T10:15:00+01:00")
+    data["claimant"]["email"] = email
+    data["products"][0]["serial"] = serial
+    (folder / "claim.json").write_text(json.dumps(data))
+    if invoice is not None:
+        (folder / "faktura.jpg").write_bytes(invoice)
+    if serial != "602-7C35-010B1912000123":  # a sticker showing the serial claimed: a genuine claim
+        from pipeline.samples import save_png, sticker_image
+
+        save_png(sticker_image(serial, "A1C", "MEG X570 ACE"), folder / "sticker.png")
+    return folder
+
+
+def _recompressed(path: Path, scale: float = 0.8, quality: int = 60) -> bytes:
+    image = Image.open(path).convert("RGB")
+    image = image.resize((round(image.width * scale), round(image.height * scale)))
+    buf = io.BytesIO()
+    image.save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def _store_cfg(url: str):
+    return with_overrides(CFG, store_url=url)
+
+
+# ------------------------------------------------------------------------------ every decision run kept
+
+def test_verify_with_a_store_keeps_every_run_with_the_claim_folder(tmp_path):
+    url = f"sqlite:///{tmp_path / 'claims.sqlite3'}"
+    folder = _claim(tmp_path / "a", "C-A", "kari@example.no")
+    first = verify_claim(folder, _store_cfg(url))
+    second = verify_claim(folder, _store_cfg(url))
+    no_promotion = verify_claim(SAMPLE, _store_cfg(url))
+    with SqlClaimStore(url) as store:
+        runs = store.decisions_for("C-A")
+        [plain] = store.decisions_for("DEMO-NO-001")
+    assert [r.decision for r in runs] == [first.decision, second.decision]
+    for run in runs:
+        assert run.record["claim_dir"] == str(folder.resolve())
+        assert run.pipeline_version == first.pipeline_version and run.config_hash == first.config_hash
+        assert run.record["checks"] == first.to_dict()["checks"]
+    assert plain.record["claim_dir"] == str(SAMPLE.resolve()) and plain.decision == no_promotion.decision
+
+
+def test_an_unprocessable_claim_is_kept_too(tmp_path):
+    url = f"sqlite:///{tmp_path / 'claims.sqlite3'}"
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "claim.json").write_text("{not json")
+    decision = verify_claim(folder, _store_cfg(url))
+    with SqlClaimStore(url) as store:
+        [run] = store.decisions_for(decision.claim_id)
+    assert run.decision == decision.decision and run.record["claim_dir"] == str(folder.resolve())
+
+
+def test_batch_keeps_every_run_with_claim_path_and_claim_dir(tmp_path):
+    url = f"sqlite:///{tmp_path / 'claims.sqlite3'}"
+    root = tmp_path / "backlog"
+    _claim(root / "x" / "C-X", "C-X", "x@example.no")
+    _claim(root / "C-Y", "C-Y", "y@example.no", serial="602-7C35-010B1912000999")
+    run_batch(root, tmp_path / "out.jsonl", workers=1, progress=False, store_url=url)
+    run_batch(root, tmp_path / "out.jsonl", workers=2, progress=False, store_url=url, force=True)
+    lines = {d["claim_id"]: d for d in map(json.loads, (tmp_path / "out.jsonl").read_text().splitlines())}
+    with SqlClaimStore(url) as store:
+        for claim_id, rel in (("C-X", "x/C-X/claim.json"), ("C-Y", "C-Y/claim.json")):
+            runs = store.decisions_for(claim_id)
+            assert len(runs) == 2
+            assert {r.record["claim_path"] for r in runs} == {rel} == {lines[claim_id]["claim_path"]}
+            assert {r.record["claim_dir"] for r in runs} == {str((root / rel).parent.resolve())}
+            assert runs[-1].decision == lines[claim_id]["decision"]
+
+
+def test_the_cli_takes_db_and_the_old_store_name(tmp_path):
+    cli = Path(sys.executable).parent / "claimcheck"
+    for option, name in (("--db", "a.sqlite3"), ("--store", "b.sqlite3")):
+        proc = subprocess.run([str(cli), "verify", str(SAMPLE), option, str(tmp_path / name)],
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        with SqlClaimStore(tmp_path / name) as store:
+            assert [r.decision for r in store.decisions_for("DEMO-NO-001")] == [json.loads(proc.stdout)["decision"]]
+
+
+# ------------------------------------------------------------------------------ perceptual hash
+
+def test_a_recompressed_resized_copy_is_near_and_another_invoice_is_not(tmp_path):
+    original = phash_file(SAMPLE / "faktura.jpg")
+    (tmp_path / "copy.jpg").write_bytes(_recompressed(SAMPLE / "faktura.jpg"))
+    copy = phash_file(tmp_path / "copy.jpg")
+    other = phash_file(OTHER / "invoice.png")
+    limit = CFG.matching.invoice_phash_max_distance
+    assert phash_distance(original, copy) <= limit < phash_distance(original, other)
+    assert phash_file(REPO / "sample_invoices" / "demo-fr-amazon-gpu-genuine" / "facture.pdf") is None  # PDFs: no
+
+
+def test_phash_is_stable_under_scale_and_sees_a_different_page():
+    page = np.full((400, 300), 255, np.uint8)
+    page[40:80, 20:280] = 0
+    page[200:220, 20:150] = 0
+    other = np.full((400, 300), 255, np.uint8)
+    other[300:380, 150:280] = 0
+    limit = CFG.matching.invoice_phash_max_distance
+    assert phash_distance(phash_image(page), phash_image(page[::3, ::3])) <= limit
+    assert phash_distance(phash_image(page), phash_image(other)) > 2 * limit
+
+
+def test_the_store_matches_near_image_hashes_only_within_the_limit(tmp_path):
+    a = phash_file(SAMPLE / "faktura.jpg")
+    (tmp_path / "copy.jpg").write_bytes(_recompressed(SAMPLE / "faktura.jpg"))
+    near = phash_file(tmp_path / "copy.jpg")
+    far = f"{int(a, 16) ^ int('f' * 16, 16):064x}"  # 64 bits away
+    with SqlClaimStore("sqlite://", phash_max_distance=CFG.matching.invoice_phash_max_distance) as store:
+        at = "2020-03-20T10:00:00+00:00"
+        assert store.record_claim("C-1", "p", None, None, [], [f"phash:{a}"], at).is_new
+        prior = store.record_claim("C-2", "p", None, None, [], [f"phash:{near}"], at)
+        assert prior.invoices == {f"phash:{near}": ("C-1",)}
+        assert store.record_claim("C-3", "p", None, None, [], [f"phash:{far}"], at).is_new
+
+
+def test_verify_records_the_invoice_phash_and_catches_a_recompressed_copy(tmp_path):
+    url = f"sqlite:///{tmp_path / 'claims.sqlite3'}"
+    first = verify_claim(_claim(tmp_path / "a", "C-A", "a@example.no"), _store_cfg(url)).to_dict()
+    assert any(f.startswith("phash:") for f in first["promotion"]["fingerprints"])
+    assert first["decision"] == "approve", first["reasons"]
+    copy = _recompressed(SAMPLE / "faktura.jpg")
+    second = verify_claim(_claim(tmp_path / "b", "C-B", "b@example.no", invoice=copy,
+                                 serial="602-7C35-010B1912000999"), _store_cfg(url)).to_dict()
+    check = next(c for c in second["checks"] if c["name"] == "duplicate_invoice")
+    assert (check["status"], check["reason"], check["found"]) == ("fail", "INVOICE_ALREADY_USED", "C-A")
+    with SqlClaimStore(url) as store, store.engine.connect() as conn:
+        from sqlalchemy import text
+
+        kinds = dict(conn.execute(text("SELECT claim_id, kind FROM invoice_fingerprints WHERE kind = 'phash'")).all())
+    assert set(kinds) == {"C-A", "C-B"}
+
+
+# ------------------------------------------------------------------------------ two workers, PostgreSQL
+
+def _verify_at_once(folder: str, url: str, barrier, results) -> None:
+    config = with_overrides(load_config(), store_url=url)
+    barrier.wait(timeout=120)
+    decision = verify_claim(folder, config).to_dict()
+    results.put((decision["claim_id"], decision["decision"],
+                 {(c["name"], c["product"]): (c["status"], c.get("reason")) for c in decision["checks"]}))
+
+
+SCENARIOS = {
+    # Every claim is a copy of the genuine sample (the same invoice file): the one recorded first is
+    # approved, so no rejection releases anything while the other is being checked.
+    # two claimants, the same serial
+    "duplicate_serial": (("duplicate_serial", 0), "SERIAL_ALREADY_CLAIMED",
+                         [dict(email="a@example.no"), dict(email="b@example.no")]),
+    # two claimants, the same invoice, each their own serial
+    "duplicate_invoice": (("duplicate_invoice", None), "INVOICE_ALREADY_USED",
+                          [dict(email="a@example.no"), dict(email="b@example.no", serial="602-7C35-010B1912000999")]),
+    # one claimant twice (one claim per participant), own serials
+    "redeem_limit": (("redeem_limit", None), "CLAIM_LIMIT_REACHED",
+                     [dict(email="a@example.no"), dict(email="a@example.no", serial="602-7C35-010B1912000999")]),
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_two_processes_verifying_at_once_never_both_get_it(scenario, postgres, tmp_path):  # noqa: F811
+    check, reason, variants = SCENARIOS[scenario]
+    url = postgres.new_database()
+    migrate(url)
+    folders = [_claim(tmp_path / f"c{i}", f"C-{scenario}-{i}", v["email"],
+                      serial=v.get("serial", "602-7C35-010B1912000123")) for i, v in enumerate(variants)]
+    for folder in folders:  # each genuine on its own; its reads cached, so both reach the store at once
+        assert verify_claim(folder, CFG, store=None).decision == "approve"
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    results = ctx.Queue()
+    procs = [ctx.Process(target=_verify_at_once, args=(str(f), url, barrier, results)) for f in folders]
+    for p in procs:
+        p.start()
+    got = [results.get(timeout=600) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    outcomes = [checks[check] for _, _, checks in got]
+    assert sorted(o[1] == reason for o in outcomes) == [False, True], got
+    assert [d for _, d, _ in got].count("approve") <= 1, got
+    first = next(g for g in got if g[2][check][1] != reason)
+    assert first[2][check][0] == "pass" and first[1] == "approve", got  # the sample is genuine
