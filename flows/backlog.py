@@ -1,0 +1,217 @@
+"""The verify_claim and process_backlog flows: one Prefect task per claim, over ``pipeline.batch.verify_one``.
+
+One task per claim because a claim costs ~0.5 s per page of OCR while a Prefect task run costs
+~5 ms (bench/bench_flows.py measures both): finer tasks (per document, per page) would multiply
+the overhead and ship page images between processes; coarser ones (chunks of claims) would lose
+per-claim resumability, retries and visibility in the UI.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from pipeline import batch
+from pipeline.config import load_config, with_overrides
+from pipeline.errors import ClaimcheckError, EngineError
+
+RUNNERS = ("local", "dask")
+
+_POOLS: dict[str, _LocalPool] = {}
+_WORKER_KEY: str | None = None
+
+
+class _LocalPool:
+    """The process pool behind the local runner's task threads. A worker that dies (a native crash
+    in an engine) breaks the pool: it is replaced, and each claim that was in flight is tried once
+    more, as in run_batch; a claim present at two crashes gets an ENGINE_FAILED decision."""
+
+    def __init__(self, workers: int, config_path: str | None, omp: int, overrides: dict):
+        self._args = (workers, config_path, omp, overrides)
+        self._lock = threading.Lock()
+        self.pool = self._new()
+
+    def _new(self) -> ProcessPoolExecutor:
+        workers, config_path, omp, overrides = self._args
+        return ProcessPoolExecutor(workers, initializer=batch.init_worker,
+                                   initargs=(config_path, omp, overrides))
+
+    def run(self, claim_file: str, rel: str) -> dict | None:
+        for _ in range(2):
+            pool = self.pool
+            try:
+                return pool.submit(batch.verify_one, claim_file, rel).result()
+            except BrokenProcessPool:
+                with self._lock:
+                    if self.pool is pool:
+                        pool.shutdown(wait=False, cancel_futures=True)
+                        self.pool = self._new()
+        return None
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _overrides(promotions_dir: str | None, store_url: str | None) -> dict:
+    return {"promotions_dir": promotions_dir, "store_url": store_url}
+
+
+def _unprocessable(rel: str, error: ClaimcheckError, config_path: str | None, overrides: dict) -> dict:
+    from pipeline.verify import unprocessable
+
+    config = with_overrides(load_config(config_path), **overrides)
+    result = unprocessable(Path(rel).parent.name or rel, error, config).to_dict()
+    result["claim_path"] = rel
+    return result
+
+
+def _crashed(rel: str, config_path: str | None, overrides: dict) -> dict:
+    err = EngineError("ENGINE_FAILED", "A reading engine crashed on this claim's documents.")
+    return _unprocessable(rel, err, config_path, overrides)
+
+
+def _torn(path: Path) -> bool:
+    if not path.stat().st_size:
+        return False
+    with path.open("rb") as f:
+        f.seek(-1, 2)
+        return f.read(1) != b"\n"
+
+
+@task(name="claim", task_run_name="{rel}", cache_policy=NO_CACHE)
+def verify_claim_task(claim_file: str, rel: str, config_path: str | None = None, omp: int = 1,
+                      overrides: dict | None = None, pool_key: str | None = None) -> dict:
+    """One claim's decision line. Local runner: run in the flow's process pool (``pool_key``);
+    Dask: run here, in the Dask worker process, configured once per process."""
+    global _WORKER_KEY
+    overrides = overrides or {}
+    if pool_key is not None:
+        result = _POOLS[pool_key].run(claim_file, rel)
+        return result if result is not None else _crashed(rel, config_path, overrides)
+    key = json.dumps([config_path, omp, overrides], sort_keys=True)
+    if _WORKER_KEY != key:
+        batch.init_worker(config_path, omp, overrides)
+        _WORKER_KEY = key
+    return batch.verify_one(claim_file, rel)
+
+
+def task_runner(runner: str, workers: int, dask_address: str | None = None):
+    """The Prefect task runner for ``runner`` (see the package docstring)."""
+    if runner == "local":
+        return ThreadPoolTaskRunner(max_workers=2 * workers)  # 2 in flight per process, as run_batch
+    if runner == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        if dask_address:
+            return DaskTaskRunner(address=dask_address)
+        return DaskTaskRunner(cluster_class="distributed.LocalCluster",
+                              cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
+                                              "dashboard_address": None})
+    raise ValueError(f"runner must be one of {', '.join(RUNNERS)}, not {runner!r}")
+
+
+@flow(name="verify-claims", log_prints=False)
+def _verify_claims(root: str, out: str, workers: int, runner: str, config_path: str | None, force: bool,
+                   promotions_dir: str | None, store_url: str | None, progress: bool) -> dict:
+    """The backlog's claims as tasks on the runner chosen by process_backlog; lines written as they finish."""
+    root_p, out_p = Path(root), Path(out)
+    overrides = _overrides(promotions_dir, store_url)
+    config = with_overrides(load_config(config_path), **overrides)
+    jobs = batch.claim_jobs(root_p)
+    summary = batch.BatchSummary(total=len(jobs))
+    if force and out_p.exists():
+        out_p.unlink()
+    done = batch.already_done(out_p)
+    todo = [j for j in jobs if j[1] not in done]
+    summary.skipped = len(jobs) - len(todo)
+    out_p.parent.mkdir(parents=True, exist_ok=True)
+    omp = config.ocr.omp_thread_limit
+    pool_key = None
+    if runner == "local" and todo:
+        pool_key = uuid.uuid4().hex
+        _POOLS[pool_key] = _LocalPool(workers, config_path, omp, overrides)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(todo), file=sys.stderr, unit="claim", desc="verifying")
+    started = time.perf_counter()
+    try:
+        futures = {}
+        for claim_file, rel in todo:
+            fut = verify_claim_task.submit(claim_file, rel, config_path=config_path, omp=omp,
+                                           overrides=overrides, pool_key=pool_key)
+            futures[fut] = rel
+        with out_p.open("a", encoding="utf-8") as sink:
+            if _torn(out_p):
+                sink.write("\n")  # a run killed mid-line: the next line must not be glued to it
+            for fut in as_completed(list(futures)):
+                rel = futures[fut]
+                try:
+                    result = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a task lost to its runner (a Dask worker killed
+                    # three times, a crash in Prefect) is that claim's decision, not the backlog's end
+                    err = ClaimcheckError("INTERNAL_ERROR", f"{type(exc).__name__}: {exc}")
+                    result = _unprocessable(rel, err, config_path, overrides)
+                sink.write(json.dumps(result, ensure_ascii=False) + "\n")
+                sink.flush()
+                summary.processed += 1
+                summary.decisions[result["decision"]] += 1
+                if bar:
+                    bar.update(1)
+    finally:
+        if pool_key is not None:
+            _POOLS.pop(pool_key).close()
+        if bar:
+            bar.close()
+    summary.seconds = time.perf_counter() - started
+    return summary.to_dict()
+
+
+@flow(name="process-backlog", log_prints=False)
+def process_backlog(root: str, out: str, workers: int | None = None, runner: str = "local",
+                    dask_address: str | None = None, config_path: str | None = None, force: bool = False,
+                    promotions_dir: str | None = None, store_url: str | None = None,
+                    progress: bool = False) -> dict:
+    """Verify every claim.json below ``root`` into ``out`` (JSON Lines), like ``claimcheck batch``:
+    resumable, a bad claim gets its own decision, returns the summary (counts, ms per claim)."""
+    import os
+
+    if runner not in RUNNERS:
+        raise ValueError(f"runner must be one of {', '.join(RUNNERS)}, not {runner!r}")
+    config_path = str(config_path) if config_path else None
+    config = with_overrides(load_config(config_path), **_overrides(promotions_dir, store_url))
+    if config.promotions.dir or promotions_dir:
+        from pipeline.promotions import load_promotions
+
+        load_promotions(config.promotions.dir)  # a broken terms file fails here, before any claim
+    workers = max(1, workers or os.cpu_count() or 1)
+    sub = _verify_claims.with_options(task_runner=task_runner(runner, workers, dask_address))
+    summary = sub(str(root), str(out), workers, runner, config_path, force, promotions_dir, store_url, progress)
+    summary["runner"] = runner
+    return summary
+
+
+@task(name="verify", cache_policy=NO_CACHE)
+def _verify_task(claim: str, config_path: str | None, overrides: dict) -> dict:
+    from pipeline.verify import verify_claim as verify
+
+    return verify(claim, with_overrides(load_config(config_path), **overrides)).to_dict()
+
+
+@flow(name="verify-claim", log_prints=False)
+def verify_claim(claim: str, config_path: str | None = None, promotions_dir: str | None = None,
+                 store_url: str | None = None) -> dict:
+    """One claim (folder or claim.json) through ``pipeline.verify.verify_claim``: its decision as a dict."""
+    return _verify_task(str(claim), str(config_path) if config_path else None,
+                        _overrides(promotions_dir, store_url))
