@@ -41,6 +41,10 @@ class OcrConfig(_Section):
     omp_thread_limit: int = Field(ge=1)
     psm: int = Field(ge=0, le=13)
     sticker_psm: int = Field(ge=0, le=13)
+    sticker_reads: list[list[Literal["orient", "deskew", "scale", "background", "denoise", "binarise"]]] = Field(
+        min_length=1)
+    sticker_mask_barcodes: bool
+    sticker_labels: list[str]
     oem: int = Field(ge=0, le=3)
     always_languages: list[str]
     country_languages: dict[str, list[str]]

@@ -6,6 +6,7 @@ and barcodes where asked. The only stage that touches the engine wrappers.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from .errors import DocumentError
 from .ingest import decode_image_pages, load_upload
 from .ocr import pdf as pdf_engine
 from .ocr import tesseract
-from .ocr.preprocess import prepare_for_ocr, read_upright, rotate_quarter
+from .ocr.preprocess import page_confidence, prepare_for_ocr, read_upright, rotate_quarter
 from .records import DocumentRead, Page
 
 __all__ = ["read_document", "ocr_page_image"]
@@ -40,14 +41,65 @@ def ocr_page_image(image: np.ndarray, languages: list[str], config: Config, *, p
     return read_upright(prepared, read, below_conf=config.preprocess.upside_down_below_conf)
 
 
-def _with_barcodes(page: Page, image: np.ndarray, config: Config) -> Page:
-    # Decode on the page as read (after any quarter turn) so barcode and word boxes share one frame.
+def _decode(image: np.ndarray, config: Config, page: int) -> list:
     from .ocr import barcodes as barcode_engine  # only serial photos need the barcode engines
 
-    image = rotate_quarter(image, page.rotation)
-    found = barcode_engine.decode_barcodes(image, config.barcodes, page=page.number)
+    return barcode_engine.decode_barcodes(image, config.barcodes, page=page)
+
+
+def _with_barcodes(page: Page, image: np.ndarray, config: Config, found: list | None = None) -> Page:
+    # Decode on the page as read (after any quarter turn) so barcode and word boxes share one frame.
+    if found is None or page.rotation:
+        found = _decode(rotate_quarter(image, page.rotation), config, page.number)
     return Page(page.number, page.width, page.height, page.source, page.lines, tuple(found),
                 page.rotation, page.languages)
+
+
+def mask_barcodes(image: np.ndarray, boxes, *, margin: int = 4) -> np.ndarray:
+    """A copy of ``image`` with each box painted the paper's colour (a bright percentile of the page).
+
+    Bars next to printed text make Tesseract find no text lines at all; once the barcode has
+    been decoded, its bars carry nothing more for OCR.
+    """
+    if not boxes:
+        return image
+    out = image.copy()
+    paper = np.percentile(image[::4, ::4].reshape(-1, *image.shape[2:]), 90, axis=0).astype(image.dtype)
+    h, w = image.shape[:2]
+    for x0, y0, x1, y1 in boxes:
+        out[max(0, y0 - margin):min(h, y1 + margin), max(0, x0 - margin):min(w, x1 + margin)] = paper
+    return out
+
+
+def _read_sticker(image: np.ndarray, languages: list[str], config: Config, number: int, ocr: bool) -> Page:
+    """A serial photo: barcodes first, then OCR of the photo with the decoded barcodes masked."""
+    found = _decode(image, config, number)
+    if not ocr:
+        return _with_barcodes(Page(number, image.shape[1], image.shape[0], "none"), image, config, found)
+    if config.ocr.sticker_mask_barcodes:
+        image_for_ocr = mask_barcodes(image, [b.bbox for b in found if b.bbox])
+    else:
+        image_for_ocr = image
+    page = ocr_page_image(image_for_ocr, languages, config, page=number)
+    for steps in config.ocr.sticker_reads[1:]:
+        if has_label(page, config.ocr.sticker_labels) or list(steps) == list(config.preprocess.steps):
+            break
+        again = config.model_copy(update={"preprocess": config.preprocess.model_copy(update={"steps": list(steps)})})
+        page = merge_readings(page, ocr_page_image(image_for_ocr, languages, again, page=number))
+    return _with_barcodes(page, image, config, found)
+
+
+def has_label(page: Page, labels) -> bool:
+    """Whether a word of the page starts with one of ``labels`` (case-insensitive)."""
+    wanted = tuple(label.upper() for label in labels)
+    return any(w.text.upper().startswith(wanted) for w in page.words)
+
+
+def merge_readings(first: Page, second: Page) -> Page:
+    """Two readings of one page: every line of both when they share a frame, else the surer one."""
+    if first.rotation != second.rotation:
+        return first if page_confidence(first) >= page_confidence(second) else second
+    return replace(first, lines=first.lines + second.lines)
 
 
 def read_document(
@@ -89,21 +141,24 @@ def read_document(
                     w_pt, h_pt = plumber.pages[index].width, plumber.pages[index].height
                     page = Page(number, int(round(w_pt * dpi / 72)), int(round(h_pt * dpi / 72)),
                                 "pdf_text", tuple(lines))
+                elif barcodes:
+                    page = _read_sticker(image, languages, config, number, ocr)
                 elif ocr:
                     page = ocr_page_image(image, languages, config, page=number)
                 else:
                     page = Page(number, image.shape[1], image.shape[0], "none")
-                if barcodes:
+                if barcodes and lines is not None:
                     page = _with_barcodes(page, image, config)
                 pages.append(page)
     else:
         for index, image in enumerate(decode_image_pages(upload, config.ingest)):
             number = index + 1
+            if barcodes:
+                pages.append(_read_sticker(image, languages, config, number, ocr))
+                continue
             if ocr:
                 page = ocr_page_image(image, languages, config, page=number)
             else:
                 page = Page(number, image.shape[1], image.shape[0], "none")
-            if barcodes:
-                page = _with_barcodes(page, image, config)
             pages.append(page)
     return DocumentRead(upload.name, upload.kind, upload.sha256, tuple(pages))

@@ -74,8 +74,12 @@ def unprocessable(claim_id: str, error: ClaimcheckError, config: Config, extra: 
 
 
 def _sticker_config(config: Config) -> Config:
-    # Stickers are sparse text, not paragraphs: Tesseract's sparse-text mode reads them better.
-    return config.model_copy(update={"ocr": config.ocr.model_copy(update={"psm": config.ocr.sticker_psm})})
+    # Stickers are sparse text, not paragraphs: Tesseract's sparse-text mode reads them better,
+    # with only the preprocess steps that measured well on labels (see [ocr] in default.toml).
+    return config.model_copy(update={
+        "ocr": config.ocr.model_copy(update={"psm": config.ocr.sticker_psm}),
+        "preprocess": config.preprocess.model_copy(update={"steps": list(config.ocr.sticker_reads[0])}),
+    })
 
 
 def default_reader(config: Config) -> Reader:

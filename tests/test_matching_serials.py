@@ -176,6 +176,15 @@ def test_chk_differing_from_the_labelled_code_fails():
     assert match_chk("A7C", pages=[STICKER]).status == "fail"
 
 
+def test_chk_read_with_a_glyph_more_or_less_is_uncertain_not_a_mismatch():
+    m = match_chk("H4J8R", pages=[photo("CHK: H4jJ8R")])  # the OCR doubled the J
+    assert (m.status, m.found) == ("uncertain", "H4jJ8R")
+    assert match_chk("H4J8R", pages=[photo("CHK: H48R")]).status == "uncertain"
+    # ... but a different code of the right length, or a change plus a glyph more, still fails.
+    assert match_chk("H4J8R", pages=[photo("CHK: H4K8R")]).status == "fail"
+    assert match_chk("H4J8R", pages=[photo("CHK: H4KX8R")]).status == "fail"
+
+
 def test_chk_without_a_label_passes_only_when_exact():
     m = match_chk("A1C", pages=[photo("MSI A1C 2019")])
     assert (m.status, m.score) == ("pass", 90)
