@@ -81,6 +81,18 @@ def test_estimate_text_height_is_the_cap_height(font_scale):
     assert got == pytest.approx(expected, rel=0.2)
 
 
+def test_estimate_text_height_ignores_a_speckled_background():
+    # A photo of an invoice lying on a textured table: far more small specks than glyphs.
+    rng = np.random.default_rng(3)
+    img = np.full((900, 1400), 120, np.uint8)
+    for _ in range(3000):
+        x, y = int(rng.integers(0, 1395)), int(rng.integers(0, 895))
+        img[y:y + int(rng.integers(4, 7)), x:x + int(rng.integers(2, 5))] = int(rng.integers(20, 60))
+    sheet = page(1.0)
+    img[100:100 + sheet.shape[0], 300:300 + sheet.shape[1]] = sheet[:800, :1100]
+    assert estimate_text_height(img) == pytest.approx(cap_height(1.0), rel=0.2)
+
+
 def test_estimate_text_height_is_none_without_text():
     assert estimate_text_height(np.full((300, 300), 255, np.uint8)) is None
 
