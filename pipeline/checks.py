@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 
 from .claim import Claim
 from .config import Config
@@ -233,4 +234,22 @@ def document_checks(claim: Claim, invoices: Sequence[Read], photos: Sequence[Rea
         checks.append(check_product_on_invoice(claim, i, invoices, config))
         checks.append(check_serial_number(claim, i, photos, config))
         checks.append(check_chk_code(claim, i, photos, config))
+    if checks[0].status == "uncertain":
+        checks = [_doubtful_read(c) if c.name in _READ_FROM_INVOICE else c for c in checks]
     return checks
+
+
+_READ_FROM_INVOICE = ("purchase_date", "retailer", "product_on_invoice")
+
+
+def _doubtful_read(check: Check) -> Check:
+    """A mismatch found on an invoice the OCR could barely read is a question, not a verdict.
+
+    Text read at low confidence garbles names and dates; rejecting a claim for what such a
+    read did not show would reject genuine claims for a bad photo. The reviewer asks for a
+    better one (INVOICE_UNREADABLE) instead.
+    """
+    if check.status != "fail":
+        return check
+    detail = f"{check.detail + '; ' if check.detail else ''}a mismatch on a poorly read invoice"
+    return replace(check, status="uncertain", score=min(check.score, 49), reason="INVOICE_UNREADABLE", detail=detail)

@@ -11,6 +11,7 @@ from pipeline.checks import (
     check_purchase_date,
     check_retailer,
     check_serial_number,
+    document_checks,
 )
 from pipeline.claim import load_claim
 from pipeline.config import load_config
@@ -150,3 +151,15 @@ def test_a_low_confidence_date_one_digit_from_the_claim_is_unclear_not_a_mismatc
     assert clear.status == "fail"
     far = check_purchase_date(claim(date="2017-11-22", country="MY"), [doc("Date: 29/12/2017", conf=70)], CFG)
     assert far.status == "fail"
+
+
+def test_a_mismatch_on_a_barely_readable_invoice_is_a_question_not_a_reject():
+    cl = claim(date="2020-02-21", retailer="Elkjøp", products=[{"model": "AMD Ryzen 9 3950X"}])
+    poor = doc(*INVOICE, conf=40)  # long enough, but the OCR was unsure of every word
+    checks = {c.name: c for c in document_checks(cl, [poor], [], CFG)}
+    assert checks["invoice_readable"].status == "uncertain"
+    for name in ("purchase_date", "retailer", "product_on_invoice"):
+        assert (checks[name].status, checks[name].reason) == ("uncertain", "INVOICE_UNREADABLE"), name
+    # the same invoice read clearly: the mismatches stand
+    clear = {c.name: c for c in document_checks(cl, [doc(*INVOICE)], [], CFG)}
+    assert [clear[n].status for n in ("purchase_date", "retailer", "product_on_invoice")] == ["fail"] * 3
