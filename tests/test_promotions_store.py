@@ -168,7 +168,7 @@ def _race(path: str, worker: int, rounds: int, barrier, results) -> None:
     store = open_store(path)
     try:
         for r in range(rounds):
-            barrier.wait(timeout=20)
+            barrier.wait(timeout=60)
             prior = store.record_claim(f"C-{r}-{worker}", "p", f"w{worker}@x.no", f"w{worker}@x.no",
                                        [f"SERIAL-{r}"], [], AT)
             results.put((r, worker, not prior.serials))
@@ -180,7 +180,9 @@ def _race(path: str, worker: int, rounds: int, barrier, results) -> None:
 def test_processes_recording_the_same_serial_at_once_exactly_one_is_first(tmp_path, workers):
     path = str(tmp_path / "claims.sqlite3")
     open_store(path).close()  # create the schema once, as a deployment would
-    ctx = multiprocessing.get_context("fork")
+    # spawn: a fresh interpreter per worker, as a deployment has (a forked child would inherit
+    # whatever earlier tests left in this process: Prefect's threads and stream handlers).
+    ctx = multiprocessing.get_context("spawn")
     rounds = 25
     barrier = ctx.Barrier(workers)
     results = ctx.Queue()
