@@ -15,7 +15,7 @@ from .claim import Claim
 from .config import Config
 from .decision import Check, Evidence
 from .errors import ClaimcheckError
-from .extract.dates import day_first_for, find_dates
+from .extract.dates import day_first_for, find_dates, unread_date_labels
 from .matching.models import match_model
 from .matching.retailer import match_retailer
 from .matching.serials import match_chk, match_serial
@@ -119,6 +119,16 @@ def check_purchase_date(claim: Claim, reads: Sequence[Read], config: Config) -> 
                      Evidence(name, d.page, d.bbox, _page_source(doc, d.page)), "DATE_UNCLEAR",
                      f"the invoice's date reads {d.date.isoformat()}, one digit from the claimed date, "
                      f"read with low confidence")
+    unread = [(name, page, text) for name, doc in good
+              for page, text in unread_date_labels(doc.pages, day_first=day_first)]
+    if found and unread:
+        # An invoice also prints order and delivery dates; when its date label's value was not
+        # readable, the dates that were read prove no mismatch.
+        name, doc, d = found[0]
+        return Check("purchase_date", None, "uncertain", 20, expected.isoformat(), d.raw,
+                     Evidence(name, d.page, d.bbox, _page_source(doc, d.page)), "DATE_UNCLEAR",
+                     f"the invoice shows {d.date.isoformat()}, but the date after {unread[0][2]!r} "
+                     f"could not be read")
     if found:
         name, doc, d = found[0]
         return Check("purchase_date", None, "fail", 0, expected.isoformat(), d.raw,

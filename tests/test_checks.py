@@ -163,3 +163,13 @@ def test_a_mismatch_on_a_barely_readable_invoice_is_a_question_not_a_reject():
     # the same invoice read clearly: the mismatches stand
     clear = {c.name: c for c in document_checks(cl, [doc(*INVOICE)], [], CFG)}
     assert [clear[n].status for n in ("purchase_date", "retailer", "product_on_invoice")] == ["fail"] * 3
+
+
+def test_another_date_is_no_mismatch_when_the_invoice_date_itself_was_unreadable():
+    lines = ("Invoice Date: Snerpees", "Order Date: 27 April 2021")
+    c = check_purchase_date(claim(date="2021-04-29", country="GB"), [doc(*lines)], CFG)
+    assert (c.status, c.reason, c.found) == ("uncertain", "DATE_UNCLEAR", "27 April 2021")
+    # read, the invoice date decides: it matches, or it is a mismatch
+    read = ("Invoice Date: 29 April 2021", "Order Date: 27 April 2021")
+    assert check_purchase_date(claim(date="2021-04-29", country="GB"), [doc(*read)], CFG).status == "pass"
+    assert check_purchase_date(claim(date="2021-04-30", country="GB"), [doc(*read)], CFG).status == "fail"

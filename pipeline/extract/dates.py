@@ -55,6 +55,7 @@ from ..errors import ConfigError
 from ..records import BBox, Page, union_bbox
 
 __all__ = [
+    "unread_date_labels",
     "DateMatch",
     "FoundDate",
     "DateKnowledge",
@@ -695,4 +696,42 @@ def find_dates(
                 next_spans = [(s + cut, e + cut, b) for s, e, b in spans[i + 1]]
                 bbox = _bbox_of(spans[i] + next_spans, m.start, m.end)
                 out.append(FoundDate(m.date, m.raw, page.number, bbox, m.ambiguous, m.repaired, m.kind))
+    return out
+
+
+@lru_cache(maxsize=8)
+def _label_colon(kb: DateKnowledge) -> re.Pattern:
+    labels = "|".join(re.escape(w) for w in kb.label_words)
+    return re.compile(rf"(?<![0-9])(?:{labels})[ \t]*:")
+
+
+def unread_date_labels(pages: Sequence[Page], *, day_first: bool = True,
+                       knowledge: DateKnowledge | None = None) -> list[tuple[int, str]]:
+    """(page, line text) of each "…date:" label whose value could not be read as a date.
+
+    "Invoice Date: Snerpees" beside a clear "Order Date: 27 April 2021": the date the claim
+    names may be the unreadable one, so the order date alone proves no mismatch.
+    A value on the next line ("DATE:" / "12022018") counts as read.
+
+    >>> from pipeline.records import Line, Word
+    >>> def line(text): return Line(tuple(Word(t, 90, (0, 0, 10, 10)) for t in text.split()))
+    >>> page = Page(1, 100, 100, "ocr", (line("Invoice Date: Snerpees"), line("Order Date: 27 April 2021")))
+    >>> unread_date_labels([page])
+    [(1, 'Invoice Date: Snerpees')]
+    """
+    kb = knowledge or default_date_knowledge()
+    pattern = _label_colon(kb)
+    out = []
+    for page in pages:
+        texts = [line.text for line in page.lines]
+        for i, text in enumerate(texts):
+            if not pattern.search(_fold_lower(text)):
+                continue
+            if find_dates_in_text(text, day_first=day_first, knowledge=kb):
+                continue
+            following = texts[i + 1] if i + 1 < len(texts) else ""
+            if (following and not pattern.search(_fold_lower(following))
+                    and find_dates_in_text(following, day_first=day_first, knowledge=kb)):
+                continue  # the value on the line below its label
+            out.append((page.number, text))
     return out
