@@ -4,7 +4,10 @@
 Synthetic product claims (digital PDF and photo-like invoices, serial stickers with
 a real Code 128) covering each document check's failure, plus real receipts and
 invoices from ../shared/realworld turned into claims by its make_claims.py.
-Every claim folder gets an expected.json (../shared/contract.md).
+Every claim folder gets an expected.json (../shared/contract.md). Then GENERATED_N claims
+from the lab's generator (pipeline.lab.generate, seed GENERATED_SEED): invoices in the
+promotions' languages as PDFs, scans and phone photos, sticker photos, and every failure
+the checks exist for; their expected.json also names the scenario and the truth.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from pipeline.samples import InvoiceSpec, invoice_image, invoice_pdf, photo_like
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "sample_invoices"
+GENERATED_N, GENERATED_SEED = 45, 1
 REALWORLD = REPO.parent / "shared" / "realworld"
 
 AMAZON_FR = InvoiceSpec(
@@ -139,4 +143,7 @@ if __name__ == "__main__":
     OUT.mkdir(exist_ok=True)
     synthetic()
     realworld()
+    from pipeline.lab import generate
+
+    generate(OUT, n=GENERATED_N, seed=GENERATED_SEED, kinds="all", progress=True)
     print(f"{sum(1 for _ in OUT.rglob('claim.json'))} claims in {OUT}", file=sys.stderr)
