@@ -32,7 +32,7 @@ def ocr_page_image(image: np.ndarray, languages: list[str], config: Config, *, p
 
     def read(p):
         return tesseract.ocr_image(p.image, languages, config.ocr, page=page, scale=p.scale,
-                                   size=p.size, rotation=p.rotation)
+                                   size=p.size, rotation=p.rotation, skew=p.skew)
 
     if "orient" not in config.preprocess.steps or not config.preprocess.enabled:
         return read(prepared)

@@ -80,6 +80,32 @@ def test_boxes_without_scaling_are_in_image_pixels():
     assert _iou(found["CASHBACK"], truth["CASHBACK"]) > 0.5
 
 
+@pytest.mark.parametrize("degrees", [-4.0, 6.0])
+def test_boxes_land_on_the_words_of_a_skewed_photo_after_deskew(degrees):
+    # The page photographed a few degrees off: deskew straightens it for Tesseract, and each
+    # word's box must be turned back onto the word in the photo a reviewer sees.
+    img, truth = word_page(font_scale=1.0, thickness=2)
+    h, w = img.shape[:2]
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    photo = cv2.warpAffine(img, turn, (w, h), borderValue=(255, 255, 255))
+
+    def turned(box):
+        x0, y0, x1, y1 = box
+        pts = np.array([[x0, y0, 1], [x1, y0, 1], [x1, y1, 1], [x0, y1, 1]], float) @ turn.T
+        return (pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max())
+
+    cfg = default_config()
+    prepared = prepare_for_ocr(photo, cfg.preprocess.model_copy(update={"steps": ["deskew", "scale"]}))
+    assert "deskew" in prepared.steps and abs(abs(prepared.skew) - abs(degrees)) < 1.0
+    page = tesseract.ocr_image(prepared.image, ["eng"], cfg.ocr, scale=prepared.scale, size=prepared.size,
+                               skew=prepared.skew)
+    found = {w.text: w.bbox for w in page.words}
+    for word in ("CASHBACK", "PROMOTION", "DELIVERED"):
+        want = turned(truth[word])
+        assert word in found, sorted(found)
+        assert _inside(_center(found[word]), want) and _iou(found[word], want) > 0.5, (word, found[word], want)
+
+
 @pytest.mark.parametrize("turn", [90, 270])
 def test_a_page_turned_a_quarter_is_turned_upright_and_read(turn):
     img, _ = word_page(font_scale=1.0, thickness=2)

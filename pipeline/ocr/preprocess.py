@@ -40,6 +40,8 @@ class Prepared:
     """(width, height) of the page after the turn, before scaling: boxes are in these pixels."""
     steps: tuple[str, ...]
     """The steps that changed something, in order."""
+    skew: float = 0.0
+    """Degrees the page was turned about its centre by ``deskew`` (boxes are turned back by it)."""
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -272,7 +274,7 @@ def prepare_for_ocr(
     gray = to_gray(image)
     if not config.enabled:
         return Prepared(gray, 1.0, 0, (gray.shape[1], gray.shape[0]), ())
-    rotation, scale, done = 0, 1.0, []
+    rotation, scale, done, skew = 0, 1.0, [], 0.0
     height: float | None = None  # glyph height, measured once the geometry is settled
     for step in config.steps:
         if step == "orient":
@@ -289,6 +291,7 @@ def prepare_for_ocr(
             angle = estimate_skew(gray, config.max_deskew_degrees)
             if abs(angle) >= config.min_deskew_degrees:
                 gray = deskew(gray, angle, min_degrees=config.min_deskew_degrees)
+                skew += angle
                 height = None
                 done.append(step)
         elif step == "scale":
@@ -314,7 +317,7 @@ def prepare_for_ocr(
         else:
             raise ValueError(f"unknown preprocess step {step!r}")
     size = (round(gray.shape[1] / scale), round(gray.shape[0] / scale))
-    return Prepared(gray, scale, rotation, size, tuple(done))
+    return Prepared(gray, scale, rotation, size, tuple(done), skew)
 
 
 def page_confidence(page: Page) -> float:

@@ -97,11 +97,14 @@ def ocr_image(
     scale: float = 1.0,
     size: tuple[int, int] | None = None,
     rotation: int = 0,
+    skew: float = 0.0,
 ) -> Page:
     """OCR one page image into a Page of lines and words with confidences and boxes.
 
     ``scale`` is how much the image was enlarged for OCR: boxes are divided by it so
     they land in the pixels of the page as uploaded (of ``size`` = (width, height)).
+    ``skew``: degrees the image was turned about its centre to straighten it; each box is
+    turned back and given as the upright box around the word on the page as uploaded.
     """
     config = config or default_config().ocr
     langs = choose_languages(languages or config.always_languages)
@@ -115,6 +118,9 @@ def ocr_image(
         timeout=config.timeout_s,
         what=f"page {page}",
     )
+    h_img, w_img = image.shape[:2]
+    width, height = size or (int(round(w_img / scale)), int(round(h_img / scale)))
+    unskew = _unskew(skew, width, height)
     lines: dict[tuple[int, int, int], list[Word]] = {}
     for i, text in enumerate(data["text"]):
         text = (text or "").strip()
@@ -127,10 +133,10 @@ def ocr_image(
             int(round((x + w) / scale)),
             int(round((y + h) / scale)),
         )
+        if unskew is not None:
+            bbox = unskew(bbox)
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
         lines.setdefault(key, []).append(Word(text, max(0.0, float(data["conf"][i])), bbox))
-    h_img, w_img = image.shape[:2]
-    width, height = size or (int(round(w_img / scale)), int(round(h_img / scale)))
     return Page(
         number=page,
         width=width,
@@ -140,6 +146,24 @@ def ocr_image(
         rotation=rotation,
         languages="+".join(langs),
     )
+
+
+def _unskew(angle: float, width: int, height: int):
+    """A function taking a box on the straightened page to the upright box around it on the page
+    as it was (``deskew`` turned it by ``angle`` about its centre); None for no turn."""
+    if not angle:
+        return None
+    import cv2
+
+    back = cv2.getRotationMatrix2D((width / 2, height / 2), -angle, 1.0)
+
+    def unskew(box):
+        x0, y0, x1, y1 = box
+        corners = np.array([[x0, y0, 1], [x1, y0, 1], [x1, y1, 1], [x0, y1, 1]], float) @ back.T
+        return (max(0, int(round(corners[:, 0].min()))), max(0, int(round(corners[:, 1].min()))),
+                min(width, int(round(corners[:, 0].max()))), min(height, int(round(corners[:, 1].max()))))
+
+    return unskew
 
 
 _OSD_ROTATE = re.compile(r"Rotate:\s*(\d+)")
