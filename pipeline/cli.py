@@ -27,6 +27,26 @@ StoreOpt = Annotated[Optional[str], typer.Option(
     "or postgresql://user@host/db. --store is the old name.")]
 
 
+NoPrefectOpt = Annotated[bool, typer.Option(
+    "--no-prefect", help="Plain Python (a process pool), without Prefect: no server, no flow run records.")]
+RunnerOpt = Annotated[str, typer.Option(
+    "--runner", help="Prefect task runner: local (threads handing claims to a process pool) or dask.")]
+DaskAddressOpt = Annotated[Optional[str], typer.Option(
+    "--dask-address", help="With --runner dask: the scheduler to use (tcp://host:8786) instead of a LocalCluster.")]
+
+
+def _check_runner(no_prefect: bool, runner: str, dask_address: Optional[str]) -> None:
+    if runner not in ("local", "dask"):
+        typer.echo("error: --runner must be local or dask", err=True)
+        raise typer.Exit(2)
+    if dask_address and runner != "dask":
+        typer.echo("error: --dask-address needs --runner dask", err=True)
+        raise typer.Exit(2)
+    if no_prefect and (runner != "local" or dask_address):
+        typer.echo("error: --runner/--dask-address run Prefect flows; drop --no-prefect", err=True)
+        raise typer.Exit(2)
+
+
 def _config(path: Optional[Path]) -> Config:
     try:
         return load_config(path)
@@ -125,21 +145,34 @@ def batch(
     force: Annotated[bool, typer.Option("--force", help="Redo claims already in --out.")] = False,
     promotions: PromotionsOpt = None,
     store: StoreOpt = None,
+    no_prefect: NoPrefectOpt = False,
+    runner: RunnerOpt = "local",
+    dask_address: DaskAddressOpt = None,
 ) -> None:
-    """Verify every claim.json below ROOT; resumable: claims already in --out are skipped."""
-    from .batch import run_batch
-
+    """Verify every claim.json below ROOT; resumable: claims already in --out are skipped.
+    Runs the Prefect flow process_backlog (one task per claim) unless --no-prefect."""
     _config(config)  # fail fast, before any worker starts
     if not root.exists():
         typer.echo(f"error: {root} does not exist", err=True)
         raise typer.Exit(2)
+    _check_runner(no_prefect, runner, dask_address)
+    promotions_dir = str(promotions) if promotions else None
     try:
-        summary = run_batch(root, out, workers=workers, config_path=config, force=force,
-                            promotions_dir=str(promotions) if promotions else None, store_url=store)
+        if no_prefect:
+            from .batch import run_batch
+
+            summary = run_batch(root, out, workers=workers, config_path=config, force=force,
+                                promotions_dir=promotions_dir, store_url=store).to_dict()
+        else:
+            from flows import process_backlog
+
+            summary = process_backlog(str(root), str(out), workers=workers, runner=runner, dask_address=dask_address,
+                                      config_path=str(config) if config else None, force=force,
+                                      promotions_dir=promotions_dir, store_url=store, progress=True)
     except ClaimcheckError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from exc
-    typer.echo(json.dumps({"batch": summary.to_dict(), "out": str(out)}), err=True)
+    typer.echo(json.dumps({"batch": summary, "out": str(out)}), err=True)
 
 
 @app.command()
@@ -220,17 +253,30 @@ def evaluate(
     results: Annotated[Optional[Path], typer.Option(
         help="Use these batch results (JSON lines) instead of verifying again.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics.json instead of the summary.")] = False,
+    no_prefect: NoPrefectOpt = False,
+    runner: RunnerOpt = "local",
+    dask_address: DaskAddressOpt = None,
 ) -> None:
     """Verify a labelled set and compare with its labels: confusion matrix, per-check and per-reason
-    accuracy, approve/reject cut-off sweep; writes OUT/report.html with PNG plots, metrics.json, claims.csv."""
-    from .lab import evaluate as run_lab
+    accuracy, approve/reject cut-off sweep; writes OUT/report.html with PNG plots, metrics.json, claims.csv.
+    Runs the Prefect flow evaluate unless --no-prefect."""
     from .lab import render_metrics
 
     _config(config)  # fail fast, before any worker starts
     if not root.is_dir():
         typer.echo(f"error: {root} is not a folder", err=True)
         raise typer.Exit(2)
-    metrics = run_lab(root, config_path=config, out_dir=out, workers=workers, results=results)
+    _check_runner(no_prefect, runner, dask_address)
+    if no_prefect:
+        from .lab import evaluate as run_lab
+
+        metrics = run_lab(root, config_path=config, out_dir=out, workers=workers, results=results)
+    else:
+        from flows import evaluate as evaluate_flow
+
+        metrics = evaluate_flow(str(root), str(out), config_path=str(config) if config else None, workers=workers,
+                                runner=runner, dask_address=dask_address, results=str(results) if results else None,
+                                progress=True)
     sys.stdout.write((json.dumps(metrics, ensure_ascii=False) if as_json else render_metrics(metrics)) + "\n")
     typer.echo(f"report: {out / 'report.html'}", err=True)
 
@@ -256,6 +302,100 @@ def diff(
             _emit(row)
     else:
         sys.stdout.write(render_diff(rows) + "\n")
+
+
+# ---------------------------------------------------------------------- the reviewer workspace (issue #6)
+
+UsersOpt = Annotated[Optional[Path], typer.Option(
+    "--users", help="Reviewers' TOML file (default: $CLAIMCHECK_USERS, else ~/.config/claimcheck/users.toml).")]
+users_app = typer.Typer(no_args_is_help=True, help="Reviewers who may sign in to `claimcheck serve`.")
+app.add_typer(users_app, name="users")
+labels_app = typer.Typer(no_args_is_help=True, help="Reviewer actions as labels for `claimcheck evaluate`.")
+app.add_typer(labels_app, name="labels")
+
+
+@app.command()
+def serve(
+    db: Annotated[str, typer.Option("--db", help="Claim store with the decisions to review.")] = "sqlite:///out/claimcheck.db",
+    claims: Annotated[Optional[Path], typer.Option(
+        "--claims", help="First verify the claims below this folder that the store has no decision for.")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on (only this machine by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    config: Annotated[Optional[Path], typer.Option(help="TOML config merged over the defaults.")] = None,
+    users: UsersOpt = None,
+    secure_cookie: Annotated[bool, typer.Option(
+        "--secure-cookie", help="Send the session cookie over HTTPS only (behind a TLS proxy).")] = False,
+) -> None:
+    """The reviewer workspace in the browser: the queue, each claim's documents with evidence boxes,
+    approve / reject / request info (stored beside the pipeline's decisions, never over them)."""
+    import uvicorn
+
+    from .db import SqlClaimStore
+    from .web import auth
+    from .web.app import WebSettings, create_app
+    from .web.claims import verify_new_claims
+
+    cfg = _config(config)
+    users_file = users or auth.default_users_file()
+    try:
+        store = SqlClaimStore(db)
+        if claims is not None:
+            if not claims.is_dir():
+                typer.echo(f"error: {claims} is not a folder", err=True)
+                raise typer.Exit(2)
+            n = verify_new_claims(claims, store, with_overrides(cfg, store_url=db))
+            typer.echo(f"verified {n} new claim(s) below {claims}", err=True)
+    except ClaimcheckError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    if not auth.load_users(users_file):
+        typer.echo(f"warning: no reviewers in {users_file}: add one with `claimcheck users add NAME`", err=True)
+    web = create_app(WebSettings(db_url=db, users_file=users_file, config_path=config, secure_cookie=secure_cookie),
+                     store=store, config=cfg)
+    typer.echo(f"reviewer workspace on http://{host}:{port}/ (store {db})", err=True)
+    uvicorn.run(web, host=host, port=port, log_level="info")
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="The reviewer's sign-in name.")],
+    users: UsersOpt = None,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from the first line of stdin (scripts).")] = False,
+) -> None:
+    """Add a reviewer (or set a new password): an scrypt hash with its own salt goes to the users file."""
+    from .web import auth
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    path = users or auth.default_users_file()
+    try:
+        auth.add_user(path, name, password)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"{name} can sign in ({path})", err=True)
+
+
+@labels_app.command("export")
+def labels_export(
+    out_dir: Annotated[Path, typer.Argument(help="Folder for the labelled copies (one folder per claim).")],
+    db: Annotated[str, typer.Option("--db", help="Claim store with the reviewer actions.")] = "sqlite:///out/claimcheck.db",
+) -> None:
+    """Copy every claim a reviewer acted on to OUT_DIR with an expected.json from the newest action,
+    for `claimcheck evaluate OUT_DIR`."""
+    from .db import SqlClaimStore
+    from .web.labels import export_labels
+
+    try:
+        with SqlClaimStore(db) as store:
+            written = export_labels(store, out_dir)
+    except ClaimcheckError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"{len(written)} labelled claim(s) in {out_dir}", err=True)
 
 
 def main() -> None:  # pragma: no cover
