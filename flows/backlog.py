@@ -80,14 +80,6 @@ def _crashed(rel: str, config_path: str | None, overrides: dict) -> dict:
     return _unprocessable(rel, err, config_path, overrides)
 
 
-def _torn(path: Path) -> bool:
-    if not path.stat().st_size:
-        return False
-    with path.open("rb") as f:
-        f.seek(-1, 2)
-        return f.read(1) != b"\n"
-
-
 @task(name="claim", task_run_name="{rel}", cache_policy=NO_CACHE)
 def verify_claim_task(claim_file: str, rel: str, config_path: str | None = None, omp: int = 1,
                       overrides: dict | None = None, pool_key: str | None = None) -> dict:
@@ -153,7 +145,7 @@ def _verify_claims(root: str, out: str, workers: int, runner: str, config_path: 
                                            overrides=overrides, pool_key=pool_key)
             futures[fut] = rel
         with out_p.open("a", encoding="utf-8") as sink:
-            if _torn(out_p):
+            if batch.ends_mid_line(out_p):
                 sink.write("\n")  # a run killed mid-line: the next line must not be glued to it
             for fut in as_completed(list(futures)):
                 rel = futures[fut]

@@ -129,6 +129,15 @@ def already_done(out: Path) -> set[str]:
     return done
 
 
+def ends_mid_line(path: Path) -> bool:
+    """Whether ``path`` ends in a torn line (a run killed while writing it)."""
+    if not path.exists() or not path.stat().st_size:
+        return False
+    with path.open("rb") as f:
+        f.seek(-1, 2)
+        return f.read(1) != b"\n"
+
+
 @dataclass
 class BatchSummary:
     total: int = 0
@@ -174,6 +183,9 @@ def run_batch(root: str | Path, out: str | Path, *, workers: int | None = None,
         bar = tqdm(total=len(todo), file=sys.stderr, unit="claim", desc="verifying")
     started = time.perf_counter()
     with out.open("a", encoding="utf-8") as sink:
+        if ends_mid_line(out):
+            sink.write("\n")  # a run killed mid-line: the next line must not be glued to it
+
         def write(result: dict) -> None:
             sink.write(json.dumps(result, ensure_ascii=False) + "\n")
             sink.flush()

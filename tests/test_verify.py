@@ -99,6 +99,14 @@ def test_batch_resumes_and_force_redoes(backlog, tmp_path):
     out.write_text("\n".join(lines[:-1]) + "\n" + lines[-1][:20])
     again = run_batch(backlog, out, workers=1, progress=False)
     assert again.skipped == 6 and again.processed == 1
+    # ... on a line of its own: every line but the torn one parses, each claim once
+    parsed, torn = [], 0
+    for line in out.read_text().splitlines():
+        try:
+            parsed.append(json.loads(line))
+        except ValueError:
+            torn += 1
+    assert torn == 1 and len(parsed) == 7 == len({r["claim_path"] for r in parsed})
     forced = run_batch(backlog, out, workers=1, progress=False, force=True)
     assert forced.processed == 7 and len(out.read_text().splitlines()) == 7
 
