@@ -70,7 +70,9 @@ def _checks_code_hash() -> str:
     """Hash of the code and data the document checks run on (a fix there must invalidate cached checks)."""
     return _code_hash(Path(__file__).resolve().parent,
                       ("checks.py", "claim.py", "config.py", "decision.py", "records.py", "cache.py",
-                       "matching/*.py", "extract/*.py", "data/*.toml", "data/**/*.toml"))
+                       "matching/*.py", "extract/*.py", "data/*.toml", "data/**/*.toml",
+                       # the invoice numbers and sellers read off the invoice for ``extracted``
+                       "promotions/invoice_numbers.py", "promotions/knowledge.py", "promotions/*.toml"))
 
 
 @lru_cache(maxsize=1)

@@ -152,3 +152,17 @@ def test_the_labels_file_is_validated(tmp_path, content, needle):
     with pytest.raises(ConfigError) as info:
         load_knowledge(path)
     assert str(path) in info.value.message and needle in info.value.message
+
+
+def test_invoice_number_under_its_label_in_a_header_row():
+    # "Fakturanr  Fakturadato" over "209189608  2. marts 2020" (Komplett.dk): the number is the
+    # value under its own label, not the date under the next one.
+    def line(y, *words):
+        return Line(tuple(Word(t, 90, (x, y, x + 10 * len(t), y + 20)) for x, t in words))
+
+    header = Page(1, 800, 600, "ocr", (line(0, (400, "Fakturanr"), (520, "Fakturadato")),
+                                       line(30, (400, "209189608"), (520, "2."), (545, "marts"), (600, "2020"))))
+    assert [n.number for n in find_invoice_numbers([header])] == ["209189608"]
+    swapped = Page(1, 800, 600, "ocr", (line(0, (400, "Fakturadato"), (540, "Fakturanr")),
+                                        line(30, (400, "2."), (425, "marts"), (480, "2020"), (540, "209189608"))))
+    assert [n.number for n in find_invoice_numbers([swapped])] == ["209189608"]

@@ -2,7 +2,8 @@
 "Fakturanr", "No. Faktur", "Document No", "Bill No", ...; the labels are in ``labels.toml``).
 
 The number is the first token after the label on its line (or, when the label ends its line,
-the first token of the next line) that holds a digit and is neither a date nor an amount:
+the first token of the next line; or, in a header row of labels over a row of values, the
+token of the next line under the label) that holds a digit and is neither a date nor an amount:
 "Invoice Date: 17/02/2020" and "Invoice total 1469,90" give no number.
 
 >>> from pipeline.records import Line, Page, Word
@@ -74,6 +75,18 @@ def _value(text: LineText, start: int) -> tuple[int, int] | None:
     return s, e
 
 
+def _below(line: LineText, label: BBox | None) -> tuple[int, int] | None:
+    """The acceptable number in ``line`` whose word starts under the label's column."""
+    if label is None:
+        return None
+    x0, _, x1, _ = label
+    slack = max(4, (x1 - x0) // 4)
+    for start, _end, box in line.spans:
+        if box and x0 - slack <= box[0] <= x1:
+            return _value(line, start)
+    return None
+
+
 def find_invoice_numbers(pages: Sequence[Page], *, knowledge: Knowledge | None = None) -> list[InvoiceNumber]:
     """Every labelled invoice number on the pages, in reading order, without repeats."""
     kb = knowledge or default_knowledge()
@@ -89,6 +102,10 @@ def find_invoice_numbers(pages: Sequence[Page], *, knowledge: Knowledge | None =
                     if i + 1 < len(lines):  # the label ends its line: the number is below
                         where = lines[i + 1]
                         span = _value(where, 0)
+                if span is None and i + 1 < len(lines):
+                    # a header row of labels ("Fakturanr  Fakturadato") over a row of values
+                    where = lines[i + 1]
+                    span = _below(where, text.bbox(m.start(), m.end()))
                 if span is None:
                     continue
                 number = where.raw[span[0]:span[1]]
