@@ -8,9 +8,7 @@ per-claim resumability, retries and visibility in the UI.
 from __future__ import annotations
 
 import json
-import sys
 import threading
-import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -119,34 +117,19 @@ def _verify_claims(root: str, out: str, workers: int, runner: str, config_path: 
     root_p, out_p = Path(root), Path(out)
     overrides = _overrides(promotions_dir, store_url)
     config = with_overrides(load_config(config_path), **overrides)
-    jobs = batch.claim_jobs(root_p)
-    summary = batch.BatchSummary(total=len(jobs))
-    if force and out_p.exists():
-        out_p.unlink()
-    done = batch.already_done(out_p)
-    todo = [j for j in jobs if j[1] not in done]
-    summary.skipped = len(jobs) - len(todo)
-    out_p.parent.mkdir(parents=True, exist_ok=True)
+    todo, summary = batch.plan(root_p, out_p, force=force)
     omp = config.ocr.omp_thread_limit
     pool_key = None
     if runner == "local" and todo:
         pool_key = uuid.uuid4().hex
         _POOLS[pool_key] = _LocalPool(workers, config_path, omp, overrides)
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(todo), file=sys.stderr, unit="claim", desc="verifying")
-    started = time.perf_counter()
     try:
-        futures = {}
-        for claim_file, rel in todo:
-            fut = verify_claim_task.submit(claim_file, rel, config_path=config_path, omp=omp,
-                                           overrides=overrides, pool_key=pool_key)
-            futures[fut] = rel
-        with out_p.open("a", encoding="utf-8") as sink:
-            if batch.ends_mid_line(out_p):
-                sink.write("\n")  # a run killed mid-line: the next line must not be glued to it
+        with batch.ResultWriter(out_p, summary, progress=progress, todo=len(todo)) as write:
+            futures = {}
+            for claim_file, rel in todo:
+                fut = verify_claim_task.submit(claim_file, rel, config_path=config_path, omp=omp,
+                                               overrides=overrides, pool_key=pool_key)
+                futures[fut] = rel
             for fut in as_completed(list(futures)):
                 rel = futures[fut]
                 try:
@@ -155,18 +138,10 @@ def _verify_claims(root: str, out: str, workers: int, runner: str, config_path: 
                     # three times, a crash in Prefect) is that claim's decision, not the backlog's end
                     err = ClaimcheckError("INTERNAL_ERROR", f"{type(exc).__name__}: {exc}")
                     result = _unprocessable(rel, err, config_path, overrides)
-                sink.write(json.dumps(result, ensure_ascii=False) + "\n")
-                sink.flush()
-                summary.processed += 1
-                summary.decisions[result["decision"]] += 1
-                if bar:
-                    bar.update(1)
+                write(result)
     finally:
         if pool_key is not None:
             _POOLS.pop(pool_key).close()
-        if bar:
-            bar.close()
-    summary.seconds = time.perf_counter() - started
     return summary.to_dict()
 
 

@@ -21,7 +21,8 @@ from .claim import find_claim_files
 from .config import Config, load_config, with_overrides
 from .errors import ClaimcheckError, EngineError
 
-__all__ = ["run_batch", "BatchSummary", "already_done", "claim_jobs", "init_worker", "verify_one"]
+__all__ = ["run_batch", "BatchSummary", "already_done", "claim_jobs", "init_worker", "verify_one", "plan",
+           "ResultWriter", "ends_mid_line"]
 
 _CONFIG: Config | None = None
 _STORE: tuple[tuple, object] | None = None
@@ -156,6 +157,54 @@ class BatchSummary:
                 "ms_per_claim": round(self.ms_per_claim, 1)}
 
 
+def plan(root: Path, out: Path, *, force: bool = False) -> tuple[list[tuple[str, str]], BatchSummary]:
+    """The (claim file, claim_path) jobs still to do below ``root`` (those not in ``out`` unless
+    ``force``, which empties ``out``), and a summary counting the total and the skipped."""
+    jobs = claim_jobs(root)
+    summary = BatchSummary(total=len(jobs))
+    if force and out.exists():
+        out.unlink()
+    done = already_done(out)
+    todo = [j for j in jobs if j[1] not in done]
+    summary.skipped = len(jobs) - len(todo)
+    return todo, summary
+
+
+class ResultWriter:
+    """Appends decision lines to ``out`` as they come (flushed: a killed run loses none written),
+    counting them in ``summary`` with a progress bar on stderr; times the run into ``summary``."""
+
+    def __init__(self, out: Path, summary: BatchSummary, *, progress: bool, todo: int) -> None:
+        self.out, self.summary, self.progress, self.todo = out, summary, progress, todo
+
+    def __enter__(self):
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.bar = None
+        if self.progress:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=self.todo, file=sys.stderr, unit="claim", desc="verifying")
+        self.sink = self.out.open("a", encoding="utf-8")
+        if ends_mid_line(self.out):
+            self.sink.write("\n")  # a run killed mid-line: the next line must not be glued to it
+        self.started = time.perf_counter()
+        return self.write
+
+    def write(self, result: dict) -> None:
+        self.sink.write(json.dumps(result, ensure_ascii=False) + "\n")
+        self.sink.flush()
+        self.summary.processed += 1
+        self.summary.decisions[result["decision"]] += 1
+        if self.bar:
+            self.bar.update(1)
+
+    def __exit__(self, *exc) -> None:
+        self.summary.seconds = time.perf_counter() - self.started
+        self.sink.close()
+        if self.bar:
+            self.bar.close()
+
+
 def run_batch(root: str | Path, out: str | Path, *, workers: int | None = None,
               config_path: str | Path | None = None, force: bool = False, progress: bool = True,
               promotions_dir: str | None = None, store_url: str | None = None) -> BatchSummary:
@@ -167,42 +216,15 @@ def run_batch(root: str | Path, out: str | Path, *, workers: int | None = None,
         from .promotions import load_promotions
 
         load_promotions(config.promotions.dir)  # a broken terms file fails here, before any claim
-    jobs = claim_jobs(root)
-    summary = BatchSummary(total=len(jobs))
-    if force and out.exists():
-        out.unlink()
-    done = already_done(out)
-    todo = [j for j in jobs if j[1] not in done]
-    summary.skipped = len(jobs) - len(todo)
+    todo, summary = plan(root, out, force=force)
     workers = max(1, workers or os.cpu_count() or 1)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(todo), file=sys.stderr, unit="claim", desc="verifying")
-    started = time.perf_counter()
-    with out.open("a", encoding="utf-8") as sink:
-        if ends_mid_line(out):
-            sink.write("\n")  # a run killed mid-line: the next line must not be glued to it
-
-        def write(result: dict) -> None:
-            sink.write(json.dumps(result, ensure_ascii=False) + "\n")
-            sink.flush()
-            summary.processed += 1
-            summary.decisions[result["decision"]] += 1
-            if bar:
-                bar.update(1)
-
+    with ResultWriter(out, summary, progress=progress, todo=len(todo)) as write:
         if workers == 1:
             _init_worker(str(config_path) if config_path else None, config.ocr.omp_thread_limit, overrides)
             for claim_file, rel in todo:
                 write(_verify_one(claim_file, rel))
         else:
             _run_pool(todo, workers, config_path, config, write, overrides)
-    summary.seconds = time.perf_counter() - started
-    if bar:
-        bar.close()
     return summary
 
 
