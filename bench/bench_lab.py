@@ -12,7 +12,6 @@ of genuine claims auto-approved (goal >= 85%), reject precision, automation, and
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -34,17 +33,11 @@ def main() -> int:
     ap.add_argument("--warm-only", action="store_true", help="keep the read cache: skip the cold run")
     args = ap.parse_args()
 
-    from pipeline.lab import evaluate, generate, render_metrics
+    from pipeline.lab import evaluate, generated_set, render_metrics
 
-    claims = args.out / "claims"
-    stamp = args.out / "generated.json"
-    wanted = {"n": args.n, "seed": args.seed, "kinds": args.kinds}
-    if not (stamp.exists() and json.loads(stamp.read_text()) == wanted):
-        shutil.rmtree(claims, ignore_errors=True)
-        started = time.perf_counter()
-        generate(claims, n=args.n, seed=args.seed, kinds=args.kinds, progress=True)
-        stamp.write_text(json.dumps(wanted))
-        print(f"generated {args.n} claims in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    started = time.perf_counter()
+    claims = generated_set(args.out, args.n, args.seed, args.kinds, progress=True)
+    print(f"claims ready in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     cache = args.out / "read-cache"
     os.environ["CLAIMCHECK_CACHE_DIR"] = str(cache)
     runs = {}

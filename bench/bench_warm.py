@@ -42,7 +42,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -89,15 +88,9 @@ def main() -> int:
     ap.add_argument("--changed", type=Path, help="the changed threshold config (default: see CHANGED)")
     args = ap.parse_args()
 
-    claims = args.out / "claims"
-    stamp = args.out / "generated.json"
-    wanted = {"n": args.n, "seed": args.seed, "kinds": args.kinds}
-    if not (stamp.exists() and json.loads(stamp.read_text()) == wanted):
-        shutil.rmtree(claims, ignore_errors=True)
-        cli = Path(sys.executable).parent / "claimcheck"
-        subprocess.run([str(cli), "samples", "generate", str(claims), "--n", str(args.n), "--seed", str(args.seed),
-                        "--kinds", args.kinds], check=True, stdout=subprocess.DEVNULL)
-        stamp.write_text(json.dumps(wanted))
+    from pipeline.lab import generated_set
+
+    claims = generated_set(args.out, args.n, args.seed, args.kinds)
     changed = args.changed
     if changed is None:
         changed = args.out / "changed.toml"

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from pipeline.lab.catalogue import AMD_PROMOTION, NEAR_MISS, VOUCHER_PROMOTION
-from pipeline.lab.generator import generate
+from pipeline.lab.generator import generate, generated_set
 from pipeline.lab.locales import LOCALES
 from pipeline.lab.scenarios import REVIEW_CODES, SCENARIOS, _allocate, plan_set, same_serial
 
@@ -315,3 +315,13 @@ def test_regenerating_replaces_only_generated_claims(tmp_path):
     (own / "claim.json").write_text("{}")
     folders = generate(tmp_path, n=2, seed=4, kinds="documents")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f.name for f in folders] + [own.name])
+
+
+def test_generated_set_is_made_once_per_parameters(tmp_path):
+    claims = generated_set(tmp_path, n=2, seed=4, kinds="documents")
+    first = _digest(claims)
+    marker = next(claims.iterdir()) / "touched"
+    marker.write_text("x")
+    assert generated_set(tmp_path, n=2, seed=4, kinds="documents") == claims and marker.exists()  # kept
+    generated_set(tmp_path, n=2, seed=5, kinds="documents")  # another set: regenerated
+    assert not marker.exists() and _digest(claims) != first

@@ -17,14 +17,14 @@ True
 """
 from __future__ import annotations
 
-__all__ = ["generate", "evaluate", "diff_runs", "render_metrics", "render_diff", "render_generated", "SCENARIOS",
-           "KINDS"]
+__all__ = ["generate", "generated_set", "evaluate", "diff_runs", "render_metrics", "render_diff", "render_generated",
+           "SCENARIOS", "KINDS"]
 
 
 def __getattr__(name: str):
-    if name == "generate":
-        from .generator import generate
-        return generate
+    if name in ("generate", "generated_set"):
+        from . import generator
+        return getattr(generator, name)
     if name == "evaluate":
         from .evaluation import evaluate
         return evaluate

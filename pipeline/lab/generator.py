@@ -27,7 +27,7 @@ from .scenarios import Draft, draft_claim, plan_set
 from .sheet import image_pdf, render_image, render_pdf
 from .stickers import StickerSpec, packaging_label, product_sticker
 
-__all__ = ["generate", "write_claim"]
+__all__ = ["generate", "generated_set", "write_claim"]
 
 _DESCRIPTION = {"motherboard": "AMD {chip} ATX Motherboard", "graphics_card": "NVIDIA GeForce Graphics Card",
                 "monitor": "Gaming Monitor", "aio": "All-in-One PC", "desktop": "Gaming Desktop PC"}
@@ -224,3 +224,19 @@ def generate(out: Path, n: int, seed: int, kinds: str = "all", *, progress: bool
             print(f"generated {index}/{n}", file=sys.stderr)
     return folders
 
+
+
+def generated_set(out: Path, n: int, seed: int, kinds: str = "all", *, progress: bool = False) -> Path:
+    """``out``/claims holding the set ``generate(n, seed, kinds)`` writes, generated only when
+    ``out`` does not already hold that set (``out``/generated.json records which): benchmarks
+    re-run on one set without paying for it again."""
+    import json
+
+    out = Path(out)
+    claims, stamp = out / "claims", out / "generated.json"
+    wanted = {"n": n, "seed": seed, "kinds": kinds}
+    if not (stamp.exists() and json.loads(stamp.read_text()) == wanted):
+        stamp.unlink(missing_ok=True)
+        generate(claims, n=n, seed=seed, kinds=kinds, progress=progress)
+        stamp.write_text(json.dumps(wanted))
+    return claims
