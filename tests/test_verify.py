@@ -208,3 +208,31 @@ def test_unknown_promotion_goes_to_review(tmp_path):
     (folder / "claim.json").write_text(json.dumps(data))
     d = verify_claim(folder, store=None)
     assert d.decision == "review" and "PROMOTION_UNKNOWN" in [r.code for r in d.reasons]
+
+
+def test_huge_and_broken_serial_photos_get_a_decision_and_the_batch_goes_on(tmp_path):
+    # The serial photo path (barcodes decoded first, then OCR) with a pixel bomb, a truncated
+    # JPEG and a missing file: each claim goes to review, the check saying what was wrong.
+    from .conftest import png_header_only
+
+    root = tmp_path / "stickers"
+    src = SAMPLES / "demo-fr-amazon-gpu-genuine"
+    bad = {"BOMB": ("sticker.png", png_header_only(30_000, 30_000), "30000x30000 pixels"),
+           "TRUNCATED": ("sticker.jpg", (src / "sticker.jpg").read_bytes()[:300], "sticker.jpg"),
+           "NOPHOTO": ("gone.jpg", None, "gone.jpg")}
+    for claim_id, (name, data, _) in bad.items():
+        folder = root / claim_id
+        shutil.copytree(src, folder)
+        claim = json.loads((folder / "claim.json").read_text())
+        claim["claim_id"], claim["documents"]["serial_photos"] = claim_id, [name]
+        (folder / "claim.json").write_text(json.dumps(claim))
+        if data is not None:
+            (folder / name).write_bytes(data)
+    out = tmp_path / "results.jsonl"
+    summary = run_batch(root, out, workers=2, progress=False)
+    rows = {r["claim_id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert summary.processed == summary.total == 3 and set(rows) == set(bad)
+    for claim_id, (_, _, why) in bad.items():
+        serial = next(c for c in rows[claim_id]["checks"] if c["name"] == "serial_number")
+        assert (serial["status"], serial["reason"]) == ("uncertain", "SERIAL_UNREADABLE"), serial
+        assert why in serial["detail"] and rows[claim_id]["decision"] == "review", serial
