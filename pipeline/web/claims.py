@@ -152,37 +152,14 @@ def verify_new_claims(root: str | Path, store, config: Config, *, progress: bool
     todo = [f for f in find_claim_files(root) if str(f.parent.resolve()) not in done]
     for i, claim_file in enumerate(todo, 1):
         folder = claim_file.parent.resolve()
-        newest = _newest_decision_id(store)
         try:
-            decision = verify_claim(claim_file, config, store=store)
+            decision = verify_claim(claim_file, config, store=store)  # saves the run, with claim_dir
         except ClaimcheckError as exc:  # e.g. the store itself failed for this claim
             decision = unprocessable(folder.name, exc, config)
-        # verify_claim may save the run itself (with claim_dir) when given a store: never save it twice.
-        if not _saved_since(store, newest, str(folder)):
             store.save_decision({**decision.to_dict(), "claim_dir": str(folder)})
         if progress:
             print(f"[{i}/{len(todo)}] {decision.claim_id}: {decision.decision}", file=sys.stderr, flush=True)
     return len(todo)
-
-
-def _newest_decision_id(store) -> int:
-    from sqlalchemy import func, select
-
-    from ..db import models as m
-
-    with store.engine.connect() as conn:
-        return conn.execute(select(func.max(m.Decision.id))).scalar() or 0
-
-
-def _saved_since(store, after_id: int, claim_dir: str) -> bool:
-    from sqlalchemy import select
-
-    from ..db import models as m
-
-    D = m.Decision
-    with store.engine.connect() as conn:
-        return conn.execute(select(D.id).where(D.id > after_id, D.extra["claim_dir"].as_string() == claim_dir)
-                            .limit(1)).first() is not None
 
 
 _TYPED = (("purchase_date", None, "purchase date"), ("retailer", None, "retailer"))
