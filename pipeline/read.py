@@ -82,8 +82,10 @@ def _read_sticker(image: np.ndarray, languages: list[str], config: Config, numbe
         image_for_ocr = image
     page = ocr_page_image(image_for_ocr, languages, config, page=number)
     for steps in config.ocr.sticker_reads[1:]:
-        if has_label(page, config.ocr.sticker_labels) or list(steps) == list(config.preprocess.steps):
+        if has_label(page, config.ocr.sticker_labels):
             break
+        if list(steps) == list(config.preprocess.steps):
+            continue  # the same reading again would read the same
         again = config.model_copy(update={"preprocess": config.preprocess.model_copy(update={"steps": list(steps)})})
         page = merge_readings(page, ocr_page_image(image_for_ocr, languages, again, page=number))
     return _with_barcodes(page, image, config, found)
