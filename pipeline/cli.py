@@ -232,6 +232,10 @@ def samples_generate(
     n: Annotated[int, typer.Option("--n", min=1, help="Number of claims.")] = 60,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same bytes.")] = 1,
     kinds: Annotated[str, typer.Option("--kinds", help="all | documents (promotion_id null) | promotion.")] = "all",
+    hard_share: Annotated[float, typer.Option(
+        "--hard-share", min=0.0, max=1.0,
+        help="Share of claims whose uploads are hard phone photos (hand shadow, glare, tilt, low resolution, "
+             "rough JPEG; faded till receipts). 1: all of them, the same claims otherwise.")] = 0.2,
 ) -> None:
     """Generate labelled sample claims (claim.json, documents, expected.json), deterministic for a seed."""
     from .lab import KINDS, generate, render_generated
@@ -239,7 +243,29 @@ def samples_generate(
     if kinds not in KINDS:
         typer.echo(f"error: --kinds must be one of {', '.join(KINDS)}", err=True)
         raise typer.Exit(2)
-    folders = generate(out, n=n, seed=seed, kinds=kinds, progress=True)
+    folders = generate(out, n=n, seed=seed, kinds=kinds, hard_share=hard_share, progress=True)
+    sys.stdout.write(render_generated(folders) + "\n")
+
+
+@samples_app.command("same-template")
+def samples_same_template(
+    out: Annotated[Path, typer.Argument(help="Folder to write the claim folders into.")],
+    no_buyer: Annotated[bool, typer.Option("--no-buyer", help="The invoices print no buyer.")] = False,
+    n: Annotated[int, typer.Option("--n", min=2, max=28, help="Number of buyers (one invoice a day).")] = 4,
+    form: Annotated[str, typer.Option(
+        "--form", help="pdf | scan_pdf | photo | hard_photo | hard_receipt.")] = "photo",
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same bytes.")] = 17,
+) -> None:
+    """Issue #17's case: N buyers of one bundle (MEG X570 ACE + Ryzen 9 3900X) at Komplett.no, invoices
+    from one template dated 17, 18, 19, 20 ... February 2020, each claiming once; all genuine."""
+    from .lab import render_generated
+    from .lab.generator import write_template_series
+
+    try:
+        folders = write_template_series(out, seed=seed, buyer=not no_buyer, n=n, form=form)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     sys.stdout.write(render_generated(folders) + "\n")
 
 

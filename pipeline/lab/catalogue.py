@@ -26,7 +26,7 @@ class Product:
     model: str
     """The official name, as a claimant types it ("MEG X570 ACE", "AMD Ryzen 9 3900X")."""
     category: str
-    """motherboard, cpu, case, graphics_card, monitor, aio, desktop."""
+    """motherboard, cpu, case, graphics_card, monitor, laptop, aio, desktop."""
     eur: float
     """Street price in euro, incl. VAT."""
     group: str | None = None
@@ -41,7 +41,7 @@ class Product:
     @property
     def has_sticker(self) -> bool:
         """Products whose serial sticker the claimant photographs (CPUs and cases: no)."""
-        return self.category in ("motherboard", "graphics_card", "monitor", "aio", "desktop")
+        return self.category in ("motherboard", "graphics_card", "monitor", "laptop", "aio", "desktop")
 
     @property
     def chk_length(self) -> int:
@@ -74,6 +74,9 @@ _ALL = [
     _p("B450M PRO-VDH MAX", "motherboard", 69, None, "7A38", years=(2019, 2021)),
     _p("A320M-A PRO MAX", "motherboard", 49, None, "7C51", years=(2019, 2021)),
     _p("MEG X399 CREATION", "motherboard", 429, None, "7B92", years=(2019, 2020)),
+    # B550 boards (mid 2020 on): siblings of the B450 ones a claimant may confuse or swap in
+    _p("MAG B550 TOMAHAWK", "motherboard", 179, None, "7C91", years=(2020, 2023)),
+    _p("B550 GAMING PLUS", "motherboard", 129, None, "7C56", years=(2020, 2023)),
     # CPUs
     _p("AMD Ryzen 9 3950X", "cpu", 749, "ryzen-high", brand="", years=(2019, 2021)),
     _p("AMD Ryzen 9 3900X", "cpu", 449, "ryzen-high", brand="", years=(2019, 2021)),
@@ -85,6 +88,11 @@ _ALL = [
     _p("AMD Ryzen 3 3200G", "cpu", 95, "ryzen-apu", brand="", years=(2019, 2021)),
     _p("AMD Ryzen 7 2700X", "cpu", 199, None, brand="", years=(2019, 2020)),
     _p("AMD Ryzen 5 2600", "cpu", 119, None, brand="", years=(2019, 2020)),
+    # tier siblings: an XT refresh (July 2020), a G (APU) and a plain part of one number
+    _p("AMD Ryzen 9 3900XT", "cpu", 499, None, brand="", years=(2020, 2021)),
+    _p("AMD Ryzen 7 3800XT", "cpu", 399, None, brand="", years=(2020, 2021)),
+    _p("AMD Ryzen 5 5600G", "cpu", 219, None, brand="", years=(2021, 2023)),
+    _p("AMD Ryzen 5 5600", "cpu", 159, None, brand="", years=(2022, 2023)),
     # Cases (the terms name "an MPG SEKIRA case" / "an MPG GUNGNIR case")
     _p("MPG SEKIRA 500X", "case", 269, "case-sekira", years=(2019, 2021)),
     _p("MPG SEKIRA 500G", "case", 229, "case-sekira", years=(2019, 2021)),
@@ -99,9 +107,19 @@ _ALL = [
     _p("GeForce RTX 3080 Gaming X Trio 10G", "graphics_card", 899, years=(2021, 2023)),
     _p("GeForce RTX 5060 Ti 8G Gaming Trio OC", "graphics_card", 429, years=(2025, 2025)),
     _p("GeForce RTX 5060 Ti 16G Gaming Trio OC", "graphics_card", 519, years=(2025, 2025)),
+    _p("GeForce RTX 5060 8G Gaming Trio OC", "graphics_card", 369, years=(2025, 2025)),
+    _p("GeForce RTX 4070 Super 12G Gaming X Slim", "graphics_card", 689, years=(2024, 2025)),
+    _p("GeForce RTX 4070 12G Gaming X Slim", "graphics_card", 599, years=(2023, 2025)),
+    _p("Radeon RX 7900 XT Gaming Trio Classic 20G", "graphics_card", 799, years=(2023, 2025)),
+    _p("Radeon RX 7900 Gaming Trio Classic 20G", "graphics_card", 699, years=(2023, 2025)),
     _p("Optix MAG27CQ", "monitor", 420.90, years=(2019, 2021)),
     _p("Optix MAG272CQR", "monitor", 399, years=(2020, 2022)),
+    _p("Optix MAG24C", "monitor", 199, years=(2019, 2021)),
     _p("MPG 321URX QD-OLED", "monitor", 1099, years=(2024, 2025)),
+    _p("MPG 271QRX QD-OLED", "monitor", 899, years=(2024, 2025)),
+    # laptops (a 15 and a 17 inch model of one line, their S/N sticker under the base)
+    _p("Katana 15 B13VFK-1424", "laptop", 1199, years=(2023, 2025)),
+    _p("Katana 17 B13VFK-1424", "laptop", 1299, years=(2023, 2025)),
     _p("Modern AM242 12M", "aio", 749, years=(2022, 2025)),
     _p("Modern AM272P 12M", "aio", 899, years=(2022, 2025)),
     _p("Trident 3 Arctic", "desktop", 999, years=(2019, 2021)),
@@ -115,19 +133,36 @@ NEAR_MISS: dict[str, tuple[str, ...]] = {
     "AMD Ryzen 5 3600": ("AMD Ryzen 5 3600X",),
     "AMD Ryzen 5 3600X": ("AMD Ryzen 5 3600",),
     "AMD Ryzen 7 3700X": ("AMD Ryzen 7 3800X",),
-    "AMD Ryzen 7 3800X": ("AMD Ryzen 7 3700X",),
-    "AMD Ryzen 9 3900X": ("AMD Ryzen 9 3950X",),
+    "AMD Ryzen 7 3800X": ("AMD Ryzen 7 3700X", "AMD Ryzen 7 3800XT"),
+    "AMD Ryzen 9 3900X": ("AMD Ryzen 9 3950X", "AMD Ryzen 9 3900XT"),
     "AMD Ryzen 5 3400G": ("AMD Ryzen 3 3200G",),
-    "B450 GAMING PLUS MAX": ("X470 GAMING PLUS MAX",),
+    "B450 GAMING PLUS MAX": ("X470 GAMING PLUS MAX", "B550 GAMING PLUS"),
     "X470 GAMING PLUS MAX": ("B450 GAMING PLUS MAX",),
-    "MAG B450 TOMAHAWK MAX": ("MAG X570 TOMAHAWK WIFI",),
+    "MAG B450 TOMAHAWK MAX": ("MAG X570 TOMAHAWK WIFI", "MAG B550 TOMAHAWK"),
     "MPG GUNGNIR 100D": ("MPG GUNGNIR 100P",),
     "MPG SEKIRA 500G": ("MPG SEKIRA 500X",),
     "GeForce RTX 3060 Gaming X": ("GeForce RTX 3060 Ti Gaming X Trio",),
     "GeForce RTX 3060 Ti Gaming X Trio": ("GeForce RTX 3060 Gaming X",),
     "GeForce RTX 3080 Gaming X Trio 10G": ("GeForce RTX 3080 Ti Gaming X Trio 12G",),
-    "GeForce RTX 5060 Ti 8G Gaming Trio OC": ("GeForce RTX 5060 Ti 16G Gaming Trio OC",),
-    "Optix MAG27CQ": ("Optix MAG272CQR",),
+    "GeForce RTX 5060 Ti 8G Gaming Trio OC": ("GeForce RTX 5060 8G Gaming Trio OC",
+                                              "GeForce RTX 5060 Ti 16G Gaming Trio OC"),
+    "GeForce RTX 5060 8G Gaming Trio OC": ("GeForce RTX 5060 Ti 8G Gaming Trio OC",),
+    "GeForce RTX 4070 Super 12G Gaming X Slim": ("GeForce RTX 4070 12G Gaming X Slim",),
+    "GeForce RTX 4070 12G Gaming X Slim": ("GeForce RTX 4070 Super 12G Gaming X Slim",),
+    "Radeon RX 7900 XT Gaming Trio Classic 20G": ("Radeon RX 7900 Gaming Trio Classic 20G",),
+    "Radeon RX 7900 Gaming Trio Classic 20G": ("Radeon RX 7900 XT Gaming Trio Classic 20G",),
+    "AMD Ryzen 9 3900XT": ("AMD Ryzen 9 3900X",),
+    "AMD Ryzen 7 3800XT": ("AMD Ryzen 7 3800X",),
+    "AMD Ryzen 5 5600G": ("AMD Ryzen 5 5600",),
+    "AMD Ryzen 5 5600": ("AMD Ryzen 5 5600G",),
+    "MAG B550 TOMAHAWK": ("MAG B450 TOMAHAWK MAX",),
+    "B550 GAMING PLUS": ("B450 GAMING PLUS MAX",),
+    "Optix MAG27CQ": ("Optix MAG24C", "Optix MAG272CQR"),
+    "Optix MAG24C": ("Optix MAG27CQ",),
+    "MPG 321URX QD-OLED": ("MPG 271QRX QD-OLED",),
+    "MPG 271QRX QD-OLED": ("MPG 321URX QD-OLED",),
+    "Katana 15 B13VFK-1424": ("Katana 17 B13VFK-1424",),
+    "Katana 17 B13VFK-1424": ("Katana 15 B13VFK-1424",),
     "Modern AM242 12M": ("Modern AM272P 12M",),
 }
 
@@ -227,6 +262,21 @@ _DESCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "nl": ("{name} monitor", "Monitor {name}"),
         "id": ("Monitor {name}", "{name} Monitor Gaming"),
     },
+    "laptop": {
+        "en": ("{name} Gaming Laptop", "{name} Notebook"),
+        "fr": ("PC portable {name}", "{name} - PC portable gamer"),
+        "de": ("{name} Gaming-Notebook", "Notebook {name}"),
+        "nb": ("{name} bærbar PC", "{name} gaming-laptop"),
+        "sv": ("{name} bärbar dator", "{name} gaming-laptop"),
+        "da": ("{name} bærbar PC", "{name} gaming-laptop"),
+        "fi": ("{name} kannettava", "{name} pelikannettava"),
+        "pl": ("Laptop {name}", "{name} laptop gamingowy"),
+        "es": ("Portátil {name}", "{name} portátil gaming"),
+        "it": ("Notebook {name}", "{name} notebook gaming"),
+        "cs": ("Notebook {name}", "{name} herní notebook"),
+        "nl": ("{name} laptop", "Gaming laptop {name}"),
+        "id": ("Laptop {name}", "{name} Laptop Gaming"),
+    },
     "aio": {
         "en": ("{name} All-in-One PC", "{name} AIO"),
         "fr": ("PC tout-en-un {name}", "{name} All-in-One"),
@@ -284,31 +334,36 @@ EXTRAS: dict[str, tuple[tuple[str, float], ...]] = {
 # A generic line where an invoice should name the product but does not ("Computer parts").
 GENERIC: dict[str, dict[str, str]] = {
     "en": {"motherboard": "Motherboard", "cpu": "Processor", "case": "PC case", "graphics_card": "Graphics card",
-           "monitor": "Monitor 27 inch", "aio": "All-in-One PC", "desktop": "Desktop PC"},
+           "monitor": "Monitor 27 inch", "laptop": "Laptop", "aio": "All-in-One PC", "desktop": "Desktop PC"},
     "fr": {"motherboard": "Carte mère", "cpu": "Processeur", "case": "Boîtier PC", "graphics_card": "Carte graphique",
-           "monitor": "Écran 27 pouces", "aio": "PC tout-en-un", "desktop": "PC de bureau"},
+           "monitor": "Écran 27 pouces", "laptop": "PC portable", "aio": "PC tout-en-un", "desktop": "PC de bureau"},
     "de": {"motherboard": "Mainboard", "cpu": "Prozessor", "case": "Gehäuse", "graphics_card": "Grafikkarte",
-           "monitor": "Monitor 27 Zoll", "aio": "All-in-One PC", "desktop": "Desktop-PC"},
+           "monitor": "Monitor 27 Zoll", "laptop": "Notebook", "aio": "All-in-One PC", "desktop": "Desktop-PC"},
     "nb": {"motherboard": "Hovedkort", "cpu": "Prosessor", "case": "Kabinett", "graphics_card": "Skjermkort",
-           "monitor": "Skjerm 27 tommer", "aio": "Alt-i-ett PC", "desktop": "Stasjonær PC"},
+           "monitor": "Skjerm 27 tommer", "laptop": "Bærbar PC", "aio": "Alt-i-ett PC", "desktop": "Stasjonær PC"},
     "sv": {"motherboard": "Moderkort", "cpu": "Processor", "case": "Chassi", "graphics_card": "Grafikkort",
-           "monitor": "Bildskärm 27 tum", "aio": "Allt-i-ett dator", "desktop": "Stationär dator"},
+           "monitor": "Bildskärm 27 tum", "laptop": "Bärbar dator",
+           "aio": "Allt-i-ett dator", "desktop": "Stationär dator"},
     "da": {"motherboard": "Bundkort", "cpu": "Processor", "case": "Kabinet", "graphics_card": "Grafikkort",
-           "monitor": "Skærm 27 tommer", "aio": "Alt-i-en PC", "desktop": "Stationær PC"},
+           "monitor": "Skærm 27 tommer", "laptop": "Bærbar PC", "aio": "Alt-i-en PC", "desktop": "Stationær PC"},
     "fi": {"motherboard": "Emolevy", "cpu": "Prosessori", "case": "Kotelo", "graphics_card": "Näytönohjain",
-           "monitor": "Näyttö 27 tuumaa", "aio": "All-in-One tietokone", "desktop": "Pöytäkone"},
+           "monitor": "Näyttö 27 tuumaa", "laptop": "Kannettava",
+           "aio": "All-in-One tietokone", "desktop": "Pöytäkone"},
     "pl": {"motherboard": "Płyta główna", "cpu": "Procesor", "case": "Obudowa", "graphics_card": "Karta graficzna",
-           "monitor": "Monitor 27 cali", "aio": "Komputer All-in-One", "desktop": "Komputer stacjonarny"},
+           "monitor": "Monitor 27 cali", "laptop": "Laptop",
+           "aio": "Komputer All-in-One", "desktop": "Komputer stacjonarny"},
     "es": {"motherboard": "Placa base", "cpu": "Procesador", "case": "Caja PC", "graphics_card": "Tarjeta gráfica",
-           "monitor": "Monitor 27 pulgadas", "aio": "Ordenador todo en uno", "desktop": "Ordenador sobremesa"},
+           "monitor": "Monitor 27 pulgadas", "laptop": "Portátil",
+           "aio": "Ordenador todo en uno", "desktop": "Ordenador sobremesa"},
     "it": {"motherboard": "Scheda madre", "cpu": "Processore", "case": "Case PC", "graphics_card": "Scheda video",
-           "monitor": "Monitor 27 pollici", "aio": "PC All-in-One", "desktop": "PC desktop"},
+           "monitor": "Monitor 27 pollici", "laptop": "Notebook", "aio": "PC All-in-One", "desktop": "PC desktop"},
     "cs": {"motherboard": "Základní deska", "cpu": "Procesor", "case": "PC skříň", "graphics_card": "Grafická karta",
-           "monitor": "Monitor 27 palců", "aio": "Počítač All-in-One", "desktop": "Stolní počítač"},
+           "monitor": "Monitor 27 palců", "laptop": "Notebook",
+           "aio": "Počítač All-in-One", "desktop": "Stolní počítač"},
     "nl": {"motherboard": "Moederbord", "cpu": "Processor", "case": "Behuizing", "graphics_card": "Videokaart",
-           "monitor": "Monitor 27 inch", "aio": "All-in-One PC", "desktop": "Desktop PC"},
+           "monitor": "Monitor 27 inch", "laptop": "Laptop", "aio": "All-in-One PC", "desktop": "Desktop PC"},
     "id": {"motherboard": "Motherboard", "cpu": "Processor", "case": "Casing PC", "graphics_card": "Kartu grafis",
-           "monitor": "Monitor 27 inci", "aio": "PC All in One", "desktop": "PC Desktop"},
+           "monitor": "Monitor 27 inci", "laptop": "Laptop", "aio": "PC All in One", "desktop": "PC Desktop"},
 }
 
 

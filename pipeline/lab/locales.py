@@ -12,9 +12,10 @@ plausible inventions for synthetic documents, not company-register facts.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
-__all__ = ["Retailer", "Locale", "LOCALES", "MARKETPLACE_SELLERS"]
+__all__ = ["Retailer", "Locale", "LOCALES", "MARKETPLACE_SELLERS", "shop_town", "legal_entity", "without_brand"]
 
 
 @dataclass(frozen=True)
@@ -130,74 +131,100 @@ _L = {
                customer_no="Kundenr.", due="Forfallsdato", qty="Antall", item="Beskrivelse", price="Pris",
                amount="Beløp", net="Sum eks. mva", vat="MVA", total="Totalt inkl. mva", paid="Betalt med Visa",
                thanks="Takk for handelen!", customer="Kunde", receipt_no="Kvitt.nr.", cashier="Kasserer",
-               card="BANKKORT", seller="Solgt av", ship="Frakt", org="Org.nr."),
+               card="BANKKORT", seller="Solgt av", ship="Frakt", org="Org.nr.",
+               billing="Fakturaadresse", shipping="Leveringsadresse",
+               delivery_date="Leveringsdato"),
     "sv": dict(invoice_no="Fakturanummer", date="Fakturadatum", order_no="Ordernummer", order_date="Orderdatum",
                customer_no="Kundnummer", due="Förfallodatum", qty="Antal", item="Benämning", price="À-pris",
                amount="Belopp", net="Summa exkl. moms", vat="Moms", total="Att betala", paid="Betalt med kort",
                thanks="Tack för ditt köp!", customer="Kund", receipt_no="Kvitto nr", cashier="Kassör",
-               card="KORT", seller="Säljs av", ship="Frakt", org="Org.nr"),
+               card="KORT", seller="Säljs av", ship="Frakt", org="Org.nr",
+               billing="Faktureringsadress", shipping="Leveransadress",
+               delivery_date="Leveransdatum"),
     "da": dict(invoice_no="Fakturanr.", date="Fakturadato", order_no="Ordrenr.", order_date="Ordredato",
                customer_no="Kundenr.", due="Forfaldsdato", qty="Antal", item="Beskrivelse", price="Stk. pris",
                amount="Beløb", net="Subtotal ekskl. moms", vat="Moms", total="Total inkl. moms",
                paid="Betalt med Dankort", thanks="Tak for din handel!", customer="Kunde", receipt_no="Bon nr.",
-               cashier="Ekspedient", card="DANKORT", seller="Sælges af", ship="Fragt", org="CVR-nr."),
+               cashier="Ekspedient", card="DANKORT", seller="Sælges af", ship="Fragt", org="CVR-nr.",
+               billing="Faktureringsadresse", shipping="Leveringsadresse",
+               delivery_date="Leveringsdato"),
     "fi": dict(invoice_no="Laskun numero", date="Laskun päivämäärä", order_no="Tilausnumero",
                order_date="Tilauspäivä", customer_no="Asiakasnumero", due="Eräpäivä", qty="Määrä",
                item="Tuote", price="à-hinta", amount="Summa", net="Veroton yhteensä", vat="ALV",
                total="Yhteensä", paid="Maksettu kortilla", thanks="Kiitos ostoksestasi!", customer="Asiakas",
                receipt_no="Kuitti nro", cashier="Myyjä", card="KORTTI", seller="Myyjä", ship="Toimitus",
-               org="Y-tunnus"),
+               org="Y-tunnus",
+               billing="Laskutusosoite", shipping="Toimitusosoite",
+               delivery_date="Toimituspäivä"),
     "de": dict(invoice_no="Rechnungsnr.", date="Rechnungsdatum", order_no="Bestellnr.", order_date="Bestelldatum",
                customer_no="Kundennr.", due="Zahlbar bis", qty="Menge", item="Artikel", price="Einzelpreis",
                amount="Gesamt", net="Nettobetrag", vat="MwSt.", total="Gesamtbetrag", paid="Bezahlt per PayPal",
                thanks="Vielen Dank für Ihren Einkauf!", customer="Kunde", receipt_no="Bon-Nr.",
-               cashier="Kasse", card="EC-KARTE", seller="Verkauft von", ship="Versand", org="USt-IdNr."),
+               cashier="Kasse", card="EC-KARTE", seller="Verkauft von", ship="Versand", org="USt-IdNr.",
+               billing="Rechnungsadresse", shipping="Lieferadresse",
+               delivery_date="Lieferdatum"),
     "fr": dict(invoice_no="N° de facture", date="Date de facture", order_no="N° de commande",
                order_date="Date de commande", customer_no="N° client", due="Échéance", qty="Qté",
                item="Désignation", price="Prix unitaire", amount="Montant", net="Total HT", vat="TVA",
                total="Total TTC", paid="Payé par carte bancaire", thanks="Merci de votre achat !",
                customer="Client", receipt_no="Ticket n°", cashier="Caisse", card="CARTE BANCAIRE",
-               seller="Vendu par", ship="Livraison", org="N° TVA"),
+               seller="Vendu par", ship="Livraison", org="N° TVA",
+               billing="Adresse de facturation", shipping="Adresse de livraison",
+               delivery_date="Date de livraison"),
     "en": dict(invoice_no="Invoice No.", date="Invoice Date", order_no="Order No.", order_date="Order Date",
                customer_no="Account No.", due="Due Date", qty="Qty", item="Description", price="Unit Price",
                amount="Amount", net="Subtotal (ex. VAT)", vat="VAT", total="Total (inc. VAT)",
                paid="Paid by card", thanks="Thank you for your order!", customer="Bill to",
                receipt_no="Receipt No.", cashier="Till", card="CARD", seller="Sold by", ship="Delivery",
-               org="VAT Reg No."),
+               org="VAT Reg No.",
+               billing="Billing Address", shipping="Shipping Address",
+               delivery_date="Delivery Date"),
     "pl": dict(invoice_no="Nr faktury", date="Data wystawienia", order_no="Nr zamówienia",
                order_date="Data zamówienia", customer_no="Nr klienta", due="Termin płatności", qty="Ilość",
                item="Nazwa towaru", price="Cena brutto", amount="Wartość", net="Wartość netto", vat="VAT",
                total="Razem do zapłaty", paid="Zapłacono kartą", thanks="Dziękujemy za zakupy!",
                customer="Nabywca", receipt_no="Paragon nr", cashier="Kasjer", card="KARTA",
-               seller="Sprzedawca", ship="Dostawa", org="NIP"),
+               seller="Sprzedawca", ship="Dostawa", org="NIP",
+               billing="Adres rozliczeniowy", shipping="Adres dostawy",
+               delivery_date="Data dostawy"),
     "es": dict(invoice_no="Nº de factura", date="Fecha de factura", order_no="Nº de pedido",
                order_date="Fecha de pedido", customer_no="Nº de cliente", due="Vencimiento", qty="Cant.",
                item="Descripción", price="Precio unit.", amount="Importe", net="Base imponible", vat="IVA",
                total="Total", paid="Pagado con tarjeta", thanks="¡Gracias por su compra!", customer="Cliente",
                receipt_no="Ticket nº", cashier="Caja", card="TARJETA", seller="Vendido por", ship="Envío",
-               org="CIF"),
+               org="CIF",
+               billing="Dirección de facturación", shipping="Dirección de envío",
+               delivery_date="Fecha de entrega"),
     "it": dict(invoice_no="Numero fattura", date="Data fattura", order_no="Numero ordine", order_date="Data ordine",
                customer_no="Codice cliente", due="Scadenza", qty="Qtà", item="Descrizione", price="Prezzo unit.",
                amount="Importo", net="Imponibile", vat="IVA", total="Totale", paid="Pagato con carta",
                thanks="Grazie per il tuo acquisto!", customer="Cliente", receipt_no="Scontrino n.",
-               cashier="Cassa", card="CARTA", seller="Venduto da", ship="Spedizione", org="P.IVA"),
+               cashier="Cassa", card="CARTA", seller="Venduto da", ship="Spedizione", org="P.IVA",
+               billing="Indirizzo di fatturazione", shipping="Indirizzo di spedizione",
+               delivery_date="Data di consegna"),
     "cs": dict(invoice_no="Číslo faktury", date="Datum vystavení", order_no="Číslo objednávky",
                order_date="Datum objednávky", customer_no="Zákaznické číslo", due="Datum splatnosti",
                qty="Množství", item="Popis", price="Cena/ks", amount="Celkem", net="Základ daně", vat="DPH",
                total="Celkem k úhradě", paid="Zaplaceno kartou", thanks="Děkujeme za nákup!",
                customer="Odběratel", receipt_no="Účtenka č.", cashier="Pokladna", card="KARTA",
-               seller="Prodávající", ship="Doprava", org="DIČ"),
+               seller="Prodávající", ship="Doprava", org="DIČ",
+               billing="Fakturační adresa", shipping="Dodací adresa",
+               delivery_date="Datum dodání"),
     "nl": dict(invoice_no="Factuurnummer", date="Factuurdatum", order_no="Ordernummer", order_date="Besteldatum",
                customer_no="Klantnummer", due="Vervaldatum", qty="Aantal", item="Omschrijving", price="Prijs",
                amount="Bedrag", net="Subtotaal excl. btw", vat="Btw", total="Totaal incl. btw",
                paid="Betaald met iDEAL", thanks="Bedankt voor je bestelling!", customer="Klant",
                receipt_no="Bonnr.", cashier="Kassa", card="PIN", seller="Verkocht door", ship="Verzending",
-               org="Btw-nr."),
+               org="Btw-nr.",
+               billing="Factuuradres", shipping="Afleveradres",
+               delivery_date="Leverdatum"),
     "id": dict(invoice_no="No. Faktur", date="Tanggal", order_no="No. Pesanan", order_date="Tanggal Pesanan",
                customer_no="ID Pelanggan", due="Jatuh Tempo", qty="Jml", item="Nama Barang", price="Harga",
                amount="Jumlah", net="DPP", vat="PPN", total="Total", paid="Dibayar via Transfer Bank",
                thanks="Terima kasih atas pembelian Anda!", customer="Pembeli", receipt_no="No. Struk",
-               cashier="Kasir", card="DEBIT", seller="Dijual oleh", ship="Ongkos Kirim", org="NPWP"),
+               cashier="Kasir", card="DEBIT", seller="Dijual oleh", ship="Ongkos Kirim", org="NPWP",
+               billing="Alamat Penagihan", shipping="Alamat Pengiriman",
+               delivery_date="Tanggal Kirim"),
 }
 
 
@@ -529,3 +556,48 @@ _add(Locale(
     ("Jl. Sudirman", "Jl. Thamrin", "Jl. Gatot Subroto", "Jl. Diponegoro"),
     ("Jakarta Selatan 12190", "Bandung 40115", "Surabaya 60271", "Medan 20112"), "co.id", utc_offset="+07:00",
 ))
+
+
+_COMPANY_FORM = re.compile(r"(?:\b(?:AS|ASA|AB|A/S|Oy|GmbH|AG|SA|SAS|S\.A\.|S\.A\.U\.|S\.L\.U\.|S\.p\.A\.|Ltd|Limited|"
+                           r"B\.V\.|b\.v\.|a\.s\.|sp\. z o\.o\.|S\.à r\.l\.)|^PT )", re.IGNORECASE)
+
+
+def shop_town(retailer: Retailer) -> str:
+    """The town of the shop's address ('Rotterdam' of 'Weena 664, 3012 CN Rotterdam'): what a store
+    prints beside its brand ("MediaMarkt Rotterdam")."""
+    last = retailer.address[-1].split(",")[-1]
+    last = re.sub(r"\([^)]*\)", " ", last)
+    last = re.sub(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", " ", last)  # UK postcodes
+    last = re.sub(r"\b\d[\d -]*\d\b(\s+[A-Z]{2}\b)?", " ", last)  # postal codes (NL: 3012 CN)
+    words = [w for w in last.split() if not any(c.isdigit() for c in w)]
+    return " ".join(words) or retailer.address[-1]
+
+
+def legal_entity(retailer: Retailer) -> str:
+    """The company that sold, as its invoices print it: the local entity opening the address when
+    there is one ('Media Markt Saturn Holding Nederland B.V.'), else the legal name."""
+    first = retailer.address[0].split(",")[0].strip()
+    return first if _COMPANY_FORM.search(first) else retailer.legal
+
+
+def brand_words(retailer: Retailer) -> set[str]:
+    """The words of the shop's trading name and domain ('komplett', 'mediamarkt', 'media', 'markt')."""
+    text = " ".join((retailer.name, *retailer.claimed, retailer.domain or ""))
+    out = set()
+    for w in re.split(r"[\s/,.()-]+", text.lower()):
+        if len(w) >= 3 and w not in ("com", "www", "net", "the", "online", "computers", "pc", "world"):
+            out.add(w)
+    glued = re.sub(r"[^a-zø-ÿ0-9]", "", retailer.name.lower().split(".")[0])
+    if len(glued) >= 3:
+        out.add(glued)
+    return out
+
+
+def without_brand(text: str, retailer: Retailer) -> str:
+    """``text`` with every comma-separated part naming the shop dropped (its legal name, its brand):
+    what an invoice whose name is only in its logo still prints of the address."""
+    words = brand_words(retailer)
+    parts = [p.strip() for p in text.split(",")]
+    keep = [p for p in parts if not (set(re.split(r"[\s/,.()-]+", p.lower())) & words)
+            and p.strip() != legal_entity(retailer)]
+    return ", ".join(keep)

@@ -12,6 +12,12 @@ Two kinds of claims: ``documents`` (``promotion_id`` null: only the document che
 apply) and ``promotion`` (the AMD cashback or the Indonesian voucher: the label also
 judges the terms, from the facts in ../shared/promotions.md).
 
+Any claim's invoice may be a *hard phone photo* (``hard_share``: a hand's shadow, a glare
+spot, a tilted camera, low resolution, rough JPEG; till receipts faded, on a 58 mm roll
+that wraps product names onto two lines). The choice is drawn apart from everything else,
+so the same seed gives the same claims whatever the share: only how they were photographed
+changes.
+
 >>> plan = plan_set(12, 1, "documents")
 >>> len(plan), SCENARIOS[plan[0]].kind
 (12, 'documents')
@@ -38,12 +44,12 @@ from .catalogue import (
     reward_amd,
 )
 from .invoice import InvoiceDoc, InvoiceLine
-from .locales import LOCALES, MARKETPLACE_SELLERS, Locale, Retailer
+from .locales import LOCALES, MARKETPLACE_SELLERS, Locale, Retailer, legal_entity, shop_town
 from .stickers import ean13
 
 __all__ = [
     "Scenario", "SCENARIOS", "KINDS", "Item", "Draft", "plan_set", "draft_claim", "label", "REVIEW_CODES",
-    "same_serial", "genuine_amd",
+    "same_serial", "genuine_amd", "HARD_SHARE", "HARD_FORMS", "template_series", "partial_names",
 ]
 
 
@@ -66,8 +72,21 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("genuine_single", "documents", 14, "single", summary="genuine claim, one product with its sticker"),
     Scenario("genuine_duo", "documents", 10, "duo", summary="genuine claim, motherboard + CPU"),
     Scenario("genuine_trio", "documents", 5, "trio", summary="genuine claim, motherboard + CPU + case"),
+    Scenario("genuine_sibling_model", "documents", 4, "sibling",
+             summary="genuine claim for a model with a look-alike sibling (RTX 5060 Ti, MAG27CQ, Katana 15 ...)"),
+    Scenario("genuine_logo_only", "documents", 2, "any",
+             summary="genuine claim; the shop's name is only in the invoice's logo (a picture), "
+                     "under it 'Billing Address'"),
+    Scenario("genuine_legal_entity", "documents", 1.5, "any",
+             summary="genuine claim naming the seller's legal entity; the header shows brand and town"),
+    Scenario("genuine_extra_words", "documents", 1.5, "any",
+             summary="genuine claim naming the shop with extra words ('<name> - for testing')"),
+    Scenario("genuine_partial_name", "documents", 1.5, "any",
+             summary="genuine claim naming part of the shop's name ('Overclockers' for 'Overclockers UK')"),
+    Scenario("genuine_several_dates", "documents", 2, "any",
+             summary="genuine claim; the invoice prints order, delivery and due dates beside the invoice date"),
     Scenario("wrong_date", "documents", 5, "any", summary="claimed purchase date is not the invoice's"),
-    Scenario("near_miss_model", "documents", 5, "any",
+    Scenario("near_miss_model", "documents", 6, "any",
              summary="claimed model differs from the invoiced one by a distinguishing token"),
     Scenario("product_not_on_invoice", "documents", 5, "any", summary="invoice does not name the claimed product"),
     Scenario("serial_off_by_one", "documents", 5, "any",
@@ -94,11 +113,19 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("claim_limit_reached", "promotion", 3, "duo", depends=True,
              summary="second claim of a participant (limit 1)"),
     Scenario("voucher_outside_period", "promotion", 1, "voucher", summary="voucher claim, invoice before the period"),
+    Scenario("promo_same_template", "promotion", 5, "duo", depends=True,
+             summary="another buyer of a popular bundle at the same shop: the same template and lines, "
+                     "only invoice number, date and buyer differ (genuine)"),
 ]}
 
 KINDS = ("all", "documents", "promotion")
 _DOCUMENT_SHARE = 0.55
 """Share of document-check claims in a set of kind 'all'."""
+
+HARD_SHARE = 0.2
+"""Default share of claims whose invoice (and serial photos) are hard phone photos."""
+HARD_FORMS = ("hard_photo", "hard_receipt")
+"""Invoice forms of hard phone photos: of a printed invoice, of a faded till receipt."""
 
 REVIEW_CODES = frozenset({"DOCUMENT_UNREADABLE", "SERIAL_UNREADABLE", "CHK_UNREADABLE"})
 """Truth labels that need a person (the document cannot be judged); every other label code rejects."""
@@ -197,7 +224,9 @@ class Draft:
     name: tuple[str, str] = ("", "")
     promotion_id: str | None = None
     invoice_form: str = "pdf"
-    """pdf, scan_pdf, photo, receipt_photo, receipt_scan."""
+    """pdf, scan_pdf, photo, receipt_photo, receipt_scan, hard_photo, hard_receipt."""
+    hard: bool = False
+    """The claimant's uploads are hard phone photos (invoice and serial stickers)."""
     level: str = "easy"
     sticker_form: str = "code128"
     """code128, qr, packaging."""
@@ -274,14 +303,19 @@ def _shape_products(rng: random.Random, shape: str, *, year: int, country: str, 
         keys = [PRODUCTS[m] for m in NEAR_MISS if PRODUCTS[m].years[0] <= year <= PRODUCTS[m].years[1]]
         target = choose(keys)
         if target.category in ("cpu", "case"):
-            board = choose([p for p in products_in("motherboard", year=year) if p.group])
+            board = choose([p for p in products_in("motherboard", year=year) if p.group]
+                           or products_in("motherboard", year=year))
             return [board, target] if target.category == "cpu" else \
                 [board, choose(products_in("cpu", eligible=True, year=year)), target]
         return [target]
+    if shape == "sibling":
+        # a stickered product whose sibling a claimant could confuse with it (the #15 models)
+        return [choose([PRODUCTS[m] for m in NEAR_MISS if PRODUCTS[m].has_sticker
+                        and PRODUCTS[m].years[0] <= year <= PRODUCTS[m].years[1]])]
     if shape == "voucher":
         return [choose([p for p in products_in("aio") + products_in("desktop") if p.years[1] >= 2025])]
     if shape == "single":
-        cats = ["motherboard", "graphics_card", "monitor", "aio", "desktop"]
+        cats = ["motherboard", "graphics_card", "monitor", "laptop", "aio", "desktop"]
         pool = [p for c in cats for p in products_in(c, year=year)]
         return [choose(pool)]
     if promo:
@@ -328,6 +362,8 @@ def _base(index: int, seed: int, scenario: Scenario, *, country: str | None = No
             year = rng.choice([2019, 2020, 2020, 2021])  # the AM4 boards and Ryzen 3000 were on sale then
         elif country == "ID":
             year = rng.choice([2021, 2022, 2023, 2024, 2025])
+        elif scenario.shape == "sibling":
+            year = rng.choice([2019, 2020, 2021, 2023, 2024, 2025, 2025])
         else:
             year = rng.choice([2019, 2020, 2020, 2021, 2022, 2023, 2024, 2025])
         purchase = dt.date(year, 1, 1) + dt.timedelta(days=rng.randrange(360))
@@ -344,9 +380,14 @@ def _base(index: int, seed: int, scenario: Scenario, *, country: str | None = No
     retailers = [r for r in loc.retailers if r.marketplace != "ebay"]
     if scenario.name == "retailer_excluded":
         retailers = [r for r in loc.retailers if r.marketplace]
+    elif scenario.name in ("genuine_logo_only", "genuine_extra_words"):
+        retailers = [r for r in retailers if not r.marketplace]
+    elif scenario.name == "genuine_partial_name":
+        retailers = [r for r in retailers if partial_names(r)] or retailers
     retailer = rng.choice(retailers)
     channel = "online_retailer"
-    if retailer.stores and not retailer.marketplace and rng.random() < 0.4:
+    if retailer.stores and not retailer.marketplace and rng.random() < 0.4 \
+            and scenario.name != "genuine_several_dates":
         channel = "retail_store"
     first, last = rng.choice(loc.people[0]), rng.choice(loc.people[1])
     submitted_day = purchase + dt.timedelta(days=rng.randrange(2, 60))
@@ -379,12 +420,42 @@ def _choose_forms(d: Draft) -> None:
     d.sticker_form = rng.choices(["code128", "qr", "packaging"], [60, 20, 20])[0]
 
 
+def _fit_form(d: Draft) -> None:
+    """The upload's form named for what it is once the shop (and so the paper) was copied from
+    another claim: a till receipt is photographed or scanned as a receipt."""
+    receipt = d.invoice is not None and d.invoice.style == "receipt"
+    if d.hard:
+        d.invoice_form = "hard_receipt" if receipt else "hard_photo"
+    elif receipt and not d.invoice_form.startswith("receipt"):
+        d.invoice_form = {"scan_pdf": "receipt_scan"}.get(d.invoice_form, "receipt_photo")
+    elif not receipt and d.invoice_form.startswith("receipt"):
+        d.invoice_form = {"receipt_scan": "scan_pdf"}.get(d.invoice_form, "photo")
+
+
+def _photograph_hard(d: Draft) -> None:
+    """The claimant's uploads are hard phone photos: the invoice (or till receipt) and the stickers."""
+    d.hard = True
+    d.invoice_form = "hard_receipt" if d.channel == "retail_store" else "hard_photo"
+    d.level = "hard"
+    d.sticker_level = "hard_photo"
+
+
 def _invoice_style(d: Draft) -> str:
     if d.channel == "retail_store":
         return "receipt"
     if d.retailer.marketplace:
         return "marketplace"
     return "modern" if zlib.crc32(d.retailer.id.encode()) % 2 else "classic"
+
+
+def _invoice_number(rng: random.Random, country: str, year: int) -> str:
+    """An invoice number as the country's shops print them."""
+    number = f"{rng.randrange(10 ** 8, 10 ** 9)}"
+    if country in ("DE", "AT"):
+        number = f"RE-{year}-{rng.randrange(100000, 999999)}"
+    elif country in ("FR", "ES", "IT"):
+        number = f"{country}{year % 100}{rng.randrange(1000000, 9999999)}"
+    return number
 
 
 def _build_invoice(d: Draft, *, extra_lines: int | None = None) -> None:
@@ -413,11 +484,7 @@ def _build_invoice(d: Draft, *, extra_lines: int | None = None) -> None:
             seller = rng.choice(MARKETPLACE_SELLERS.get(loc.language, MARKETPLACE_SELLERS["en"]))
     elif d.retailer.marketplace == "ebay":
         seller = rng.choice(MARKETPLACE_SELLERS.get(loc.language, MARKETPLACE_SELLERS["en"]))
-    number = f"{rng.randrange(10 ** 8, 10 ** 9)}"
-    if loc.country in ("DE", "AT"):
-        number = f"RE-{d.purchase.year}-{rng.randrange(100000, 999999)}"
-    elif loc.country in ("FR", "ES", "IT"):
-        number = f"{loc.country}{d.purchase.year % 100}{rng.randrange(1000000, 9999999)}"
+    number = _invoice_number(rng, loc.country, d.purchase.year)
     street = f"{rng.choice(loc.streets)} {rng.randrange(1, 120)}"
     shipping = 0.0 if style == "receipt" or rng.random() < 0.6 else loc.local_price(rng.choice([4.9, 5.9, 9.9]))
     d.invoice = InvoiceDoc(
@@ -428,6 +495,27 @@ def _build_invoice(d: Draft, *, extra_lines: int | None = None) -> None:
         customer_no=f"{rng.randrange(10 ** 5, 10 ** 6)}" if style == "classic" else None,
         lines=tuple(lines), shipping=shipping, seller=seller, style=style,
         time=f"{d.submitted.hour % 12 + 9:02d}:{rng.randrange(60):02d}")
+    _vary_invoice(d)
+
+
+def _vary_invoice(d: Draft) -> None:
+    """What the scenario and the photo change on the printed invoice (drawn apart from the rest, so
+    adding a variant does not move any other claim's draws)."""
+    rng = random.Random(f"lab-variant:{d.seed}:{d.index}")
+    inv, name = d.invoice, d.scenario.name
+    narrow = rng.random()
+    if inv.style == "receipt" and narrow < (0.7 if d.hard else 0.2):
+        inv = replace(inv, receipt_width=32)  # a 58 mm roll: long names wrap onto two lines
+    if name == "genuine_logo_only":
+        inv = replace(inv, shop_in_logo=True, address_labels=inv.style != "receipt")
+    elif name == "genuine_legal_entity":
+        inv = replace(inv, header=f"{d.retailer.name} {shop_town(d.retailer)}", entity=legal_entity(d.retailer))
+    elif name == "genuine_several_dates":
+        day = d.purchase
+        inv = replace(inv, order_date=day - dt.timedelta(days=rng.randrange(1, 5)),
+                      delivery_date=day + dt.timedelta(days=rng.randrange(1, 6)),
+                      due_date=day + dt.timedelta(days=rng.choice([10, 14, 14, 30, 30])))
+    d.invoice = inv
 
 
 def _claimed_products(d: Draft) -> None:
@@ -509,10 +597,51 @@ def _other_retailer(d: Draft) -> Retailer:
     return d.rng.choice(same_country or pool)
 
 
+_NOT_A_NAME = {"pc", "uk", "the", "online", "shop", "store", "computers", "world", "com", "net", "de", "no"}
+
+
+def partial_names(retailer: Retailer) -> list[str]:
+    """Shorter names a claimant types for the shop, each a part of its printed name: the name without
+    its web suffix ('Komplett' for 'Komplett.no'), its first word ('Overclockers' for 'Overclockers
+    UK'), its name without the company form ('Mindfactory' for 'Mindfactory AG')."""
+    name = retailer.name
+    out = []
+    if "." in name and len(name.split(".")[0]) >= 3:
+        out.append(name.split(".")[0])
+    words = name.split()
+    if len(words) > 1 and len(words[0]) >= 4 and words[0].lower() not in _NOT_A_NAME:
+        out.append(words[0])
+    seen = {name.lower()}
+    return [p for p in out if not (p.lower() in seen or seen.add(p.lower()))]
+
+
+def _claimed_variant(d: Draft) -> None:
+    """How the claimant names the right shop in the #16 scenarios (the truth stays: the right shop)."""
+    rng, r, name = d.rng, d.retailer, d.scenario.name
+    if name == "genuine_legal_entity":
+        d.claimed_retailer = legal_entity(r)
+        d.notes["retailer_claim"] = "legal_entity"
+    elif name == "genuine_extra_words":
+        base = rng.choice(r.claimed)
+        d.claimed_retailer = rng.choice([f"{base} - for testing", f"{base} online", f"{base} webshop",
+                                         f"{base} {shop_town(r)}", f"{base} ({shop_town(r)})"])
+        d.notes["retailer_claim"] = "extra_words"
+        d.notes["retailer_claim_base"] = base
+    elif name == "genuine_partial_name":
+        parts = partial_names(r)
+        unlisted = [p for p in parts if p.lower() not in {c.lower() for c in r.claimed}]
+        d.claimed_retailer = rng.choice(unlisted or parts or [r.name])
+        d.notes["retailer_claim"] = "partial"
+    elif name == "genuine_logo_only":
+        d.notes["retailer_claim"] = "logo_only"
+
+
 def _apply(d: Draft, history: list[Draft]) -> None:
     """The scenario's one deviation from a genuine claim."""
     rng, name = d.rng, d.scenario.name
-    if name in ("genuine_single", "genuine_duo", "genuine_trio", "promo_genuine_duo", "promo_genuine_trio"):
+    _claimed_variant(d)
+    if name in ("genuine_single", "genuine_duo", "genuine_trio", "genuine_sibling_model", "promo_genuine_duo",
+                "promo_genuine_trio", "promo_same_template"):
         stickered = [p for p in d.claimed_products if p["serial"]]
         if stickered and rng.random() < 0.12:
             # typed with a look-alike, as the portal warns ("0" vs "O"): still the same serial
@@ -566,7 +695,9 @@ def _move_purchase(d: Draft, purchase: dt.date) -> None:
     d.purchase = purchase
     d.claimed_date = purchase
     d.invoice = replace(d.invoice, date=purchase,
-                        order_date=purchase - dt.timedelta(days=2) if d.invoice.order_date else None)
+                        order_date=purchase - dt.timedelta(days=2) if d.invoice.order_date else None,
+                        delivery_date=purchase + dt.timedelta(days=2) if d.invoice.delivery_date else None,
+                        due_date=purchase + dt.timedelta(days=14) if d.invoice.due_date else None)
 
 
 def _submit_on(d: Draft, day: dt.date) -> None:
@@ -619,12 +750,54 @@ def _copy_from_earlier(d: Draft, src: Draft) -> None:
         d.copy_invoice_of = src
         d.copy_invoice_bytes = rng.random() < 0.5
         _claimed_products(d)
+    elif d.scenario.name == "promo_same_template":
+        _copy_template(d, src)
+        _claimed_products(d)
+        _fit_form(d)
+        return  # a buyer of their own: submitted when their own purchase allows
     else:  # claim_limit_reached: the same participant, a second genuine purchase
         d.name = src.name
         d.email = src.email if rng.random() < 0.7 else src.email.upper()
         _build_invoice(d)
         _claimed_products(d)
     _submit_after(d, src)
+
+
+def _copy_template(d: Draft, src: Draft, *, purchase: dt.date | None = None) -> None:
+    """Another buyer's invoice from ``src``'s shop template: the same layout and lines (the same
+    bundle), a number, date and buyer of their own; their own products' serials."""
+    rng, t = d.rng, AMD_PROMOTION
+    if purchase is None:
+        days = [src.purchase + dt.timedelta(days=k) for k in range(-20, 21) if k]
+        days = [x for x in days if t.period[0] <= x <= t.period[1]]
+        purchase = rng.choice(days)
+    d.retailer, d.channel, d.purchase, d.claimed_date = src.retailer, src.channel, purchase, purchase
+    d.claimed_retailer = rng.choice(src.retailer.claimed)
+    d.items = [_item(rng, it.product, purchase) for it in src.items]
+    inv = src.invoice
+    shift = purchase - inv.date
+
+    def moved(x: dt.date | None) -> dt.date | None:
+        return x + shift if x else None
+
+    loc = d.locale
+    number = inv.number
+    while number == inv.number:
+        number = _invoice_number(rng, loc.country, purchase.year)
+    customer = ()
+    if inv.customer:
+        customer = (f"{d.name[0]} {d.name[1]}", f"{rng.choice(loc.streets)} {rng.randrange(1, 120)}",
+                    rng.choice(loc.cities))
+    d.invoice = replace(inv, number=number, date=purchase, order_date=moved(inv.order_date),
+                        delivery_date=moved(inv.delivery_date), due_date=moved(inv.due_date),
+                        order_number=f"{rng.randrange(10 ** 6, 10 ** 7)}" if inv.order_number else None,
+                        customer=customer,
+                        customer_no=f"{rng.randrange(10 ** 5, 10 ** 6)}" if inv.customer_no else None,
+                        time=f"{rng.randrange(9, 21):02d}:{rng.randrange(60):02d}")
+    d.notes["template_of"] = src.claim_id
+    lo = t.earliest_claim(purchase) + dt.timedelta(days=1)
+    hi = t.window[1] - dt.timedelta(days=1)
+    _submit_on(d, lo + dt.timedelta(days=rng.randrange(max(1, (hi - lo).days + 1))))
 
 
 # ------------------------------------------------------------------------------------------ labels
@@ -764,7 +937,14 @@ def label(d: Draft, history: list[Draft]) -> dict:
     return out
 
 
-def draft_claim(index: int, seed: int, scenario_name: str, history: list[Draft]) -> Draft:
+def _is_hard(seed: int, index: int, hard_share: float) -> bool:
+    """Whether this claim's uploads are hard phone photos: a draw of its own, so the share changes
+    how claims were photographed and nothing else about them."""
+    return random.Random(f"lab-hard:{seed}:{index}").random() < hard_share
+
+
+def draft_claim(index: int, seed: int, scenario_name: str, history: list[Draft], *,
+                hard_share: float = HARD_SHARE) -> Draft:
     """A claim of the scenario, with its documents' truth and its label."""
     scenario = SCENARIOS[scenario_name]
     src = None
@@ -772,8 +952,12 @@ def draft_claim(index: int, seed: int, scenario_name: str, history: list[Draft])
         pool = genuine_amd(history)
         if not pool:
             raise ValueError(f"{scenario_name} needs an earlier genuine promotion claim")
+        if scenario_name == "promo_same_template":
+            pool = pool[:2]  # a popular bundle at one or two big shops: many buyers of one template
         src = random.Random(f"lab-source:{seed}:{index}").choice(pool)
     d = _base(index, seed, scenario, country=src.country if src else None)
+    if _is_hard(seed, index, hard_share):
+        _photograph_hard(d)
     if scenario.name == "product_not_on_invoice":
         missing = d.rng.choice(d.items)
         missing.on_invoice = False
@@ -787,3 +971,46 @@ def draft_claim(index: int, seed: int, scenario_name: str, history: list[Draft])
     _apply(d, history)
     d.expected = label(d, history)
     return d
+
+
+def template_series(seed: int = 17, *, buyer: bool = True, n: int = 4, form: str = "photo",
+                    first_day: dt.date = dt.date(2020, 2, 17)) -> list[Draft]:
+    """Issue #17's reproduction: ``n`` buyers of the Duo bundle (MEG X570 ACE + Ryzen 9 3900X) at
+    Komplett.no on consecutive days from ``first_day``, each invoice from the same template with the
+    same two lines (only the invoice number, the date and, with ``buyer``, the buyer's name differ),
+    each claiming once in the order bought. All genuine: labelled approve."""
+    scenario = SCENARIOS["promo_same_template"]
+    history: list[Draft] = []
+    src = None
+    for index in range(1, n + 1):
+        d = _base(index, seed, scenario, country="NO")
+        day = first_day + dt.timedelta(days=index - 1)
+        if src is None:
+            d.retailer = next(r for r in LOCALES["NO"].retailers if r.id == "komplett.no")
+            d.channel, d.purchase, d.claimed_date = "online_retailer", day, day
+            d.items = [_item(d.rng, PRODUCTS[m], day) for m in ("MEG X570 ACE", "AMD Ryzen 9 3900X")]
+            _build_invoice(d, extra_lines=0)
+            d.invoice = replace(d.invoice, lines=tuple(sorted(d.invoice.lines, key=lambda x: -x.unit)),
+                                order_date=None, delivery_date=None, due_date=None, shipping=0.0,
+                                order_number=None, customer_no=None,
+                                customer=d.invoice.customer if buyer else ())
+            d.claimed_retailer = "Komplett.no"
+            src = d
+            lo = AMD_PROMOTION.earliest_claim(day) + dt.timedelta(days=1)
+            _submit_on(d, lo)
+        else:
+            while d.name in [h.name for h in history]:  # four different buyers
+                d.name = (d.rng.choice(d.locale.people[0]), d.rng.choice(d.locale.people[1]))
+                d.email = f"{_ascii(d.name[0])}.{_ascii(d.name[1])}.{seed}{index:04d}@example.no"
+            _copy_template(d, src, purchase=day)
+            d.claimed_retailer = "Komplett.no"
+            _submit_on(d, AMD_PROMOTION.earliest_claim(day) + dt.timedelta(days=1))
+        d.submitted = d.submitted.replace(hour=10, minute=index)
+        d.invoice_form, d.level, d.hard = form, "easy", form in HARD_FORMS
+        if d.hard:
+            d.sticker_level = "hard_photo"
+        _claimed_products(d)
+        d.notes["issue"] = 17
+        d.expected = label(d, history)
+        history.append(d)
+    return history

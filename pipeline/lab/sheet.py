@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-__all__ = ["Text", "Rect", "Sheet", "render_image", "render_pdf", "image_pdf", "font_path", "pil_font"]
+__all__ = ["Text", "Rect", "Picture", "Sheet", "text_box", "render_image", "render_pdf", "image_pdf", "font_path",
+           "pil_font"]
 
 RGB = tuple[int, int, int]
 
@@ -53,6 +54,21 @@ class Rect:
     width: float = 0.8
 
 
+@dataclass(frozen=True, eq=False)
+class Picture:
+    """A raster drawn into the box (points): a logo. The PDF gets it as an image, with no text layer,
+    so whatever words it shows are only there for a reader that reads pixels."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    pixels: np.ndarray
+    """RGB uint8."""
+    alt: str = ""
+    """What it shows (the truth, for labels and tests; never drawn as text)."""
+
+
 @dataclass(frozen=True)
 class Sheet:
     width: float
@@ -69,19 +85,23 @@ class Sheet:
                 rows.setdefault(round(item.y, 1), []).append(item)
         return ["  ".join(t.text for t in sorted(run, key=lambda t: t.x)) for _, run in sorted(rows.items())]
 
+    def pictures(self) -> list[str]:
+        """What the sheet's pictures (logos) show."""
+        return [item.alt for item in self.items if isinstance(item, Picture) and item.alt]
+
     def text_bbox(self) -> tuple[float, float, float, float]:
-        """Rough box (points) holding every text run: what a photo must not crop."""
-        xs0, ys0, xs1, ys1 = [], [], [], []
-        for item in self.items:
-            if not isinstance(item, Text) or not item.text.strip():
-                continue
-            width = 0.6 * item.size * len(item.text)
-            x0 = {"left": item.x, "right": item.x - width, "center": item.x - width / 2}[item.align]
-            xs0.append(x0)
-            xs1.append(x0 + width)
-            ys0.append(item.y - item.size)
-            ys1.append(item.y + 0.3 * item.size)
-        return (max(0.0, min(xs0)), max(0.0, min(ys0)), min(self.width, max(xs1)), min(self.height, max(ys1)))
+        """Rough box (points) holding every text run and picture: what a photo must not crop."""
+        boxes = [text_box(item) for item in self.items if isinstance(item, Text) and item.text.strip()]
+        boxes += [(item.x0, item.y0, item.x1, item.y1) for item in self.items if isinstance(item, Picture)]
+        return (max(0.0, min(b[0] for b in boxes)), max(0.0, min(b[1] for b in boxes)),
+                min(self.width, max(b[2] for b in boxes)), min(self.height, max(b[3] for b in boxes)))
+
+
+def text_box(item: Text) -> tuple[float, float, float, float]:
+    """Rough box (points) of one text run: x0, y0 (cap height above the baseline), x1, y1 (descenders)."""
+    width = 0.6 * item.size * len(item.text)
+    x0 = {"left": item.x, "right": item.x - width, "center": item.x - width / 2}[item.align]
+    return (x0, item.y - item.size, x0 + width, item.y + 0.3 * item.size)
 
 
 _FACES = {
@@ -121,6 +141,10 @@ def render_image(sheet: Sheet, dpi: float) -> np.ndarray:
             box = [item.x0 * scale, item.y0 * scale, item.x1 * scale, item.y1 * scale]
             draw.rectangle(box, fill=item.fill, outline=item.stroke,
                            width=max(1, round(item.width * scale)) if item.stroke else 0)
+        elif isinstance(item, Picture):
+            box = (round(item.x0 * scale), round(item.y0 * scale), round(item.x1 * scale), round(item.y1 * scale))
+            pic = Image.fromarray(item.pixels).resize((box[2] - box[0], box[3] - box[1]), Image.LANCZOS)
+            img.paste(pic, box[:2])
         elif isinstance(item, Text) and item.text:
             anchor = {"left": "ls", "right": "rs", "center": "ms"}[item.align]
             draw.text((item.x * scale, item.y * scale), item.text, fill=item.color, anchor=anchor,
@@ -165,6 +189,13 @@ def render_pdf(sheets: Sheet | list[Sheet]) -> bytes:
                     c.setLineWidth(item.width)
                 c.rect(item.x0, sheet.height - item.y1, item.x1 - item.x0, item.y1 - item.y0,
                        stroke=1 if item.stroke else 0, fill=1 if item.fill else 0)
+            elif isinstance(item, Picture):
+                from reportlab.lib.utils import ImageReader
+
+                png = io.BytesIO()
+                Image.fromarray(item.pixels).save(png, format="PNG")
+                c.drawImage(ImageReader(io.BytesIO(png.getvalue())), item.x0, sheet.height - item.y1,
+                            width=item.x1 - item.x0, height=item.y1 - item.y0)
             elif isinstance(item, Text) and item.text:
                 c.setFillColorRGB(*[v / 255 for v in item.color])
                 c.setFont(_RL_NAMES[(item.family, item.bold)], item.size)

@@ -57,8 +57,16 @@ def _paste(canvas: Image.Image, grey: np.ndarray, xy: tuple[int, int]) -> None:
     canvas.paste(Image.fromarray(grey).convert("RGB"), xy)
 
 
-def product_sticker(spec: StickerSpec, *, paper=(250, 250, 247), font: str = "sans") -> np.ndarray:
-    """The label on the board / card / monitor: brand, model, barcode, S/N, CHK, EAN."""
+def _box(draw: ImageDraw.ImageDraw, boxes: list | None, xy, text: str, font, anchor: str) -> None:
+    """Note where a value was printed: (x0, y0, x1, y1) and its em height in label pixels."""
+    if boxes is not None:
+        boxes.append((draw.textbbox(xy, text, font=font, anchor=anchor), float(font.size)))
+
+
+def product_sticker(spec: StickerSpec, *, paper=(250, 250, 247), font: str = "sans",
+                    boxes: list | None = None) -> np.ndarray:
+    """The label on the board / card / monitor: brand, model, barcode, S/N, CHK, EAN. ``boxes``:
+    a list that gets the S/N and CHK text's boxes (a photo's legibility is measured there)."""
     if spec.symbology == "qr":
         qr = barcode_image(spec.serial, "qr", module_px=6)
         width = 760
@@ -69,6 +77,7 @@ def product_sticker(spec: StickerSpec, *, paper=(250, 250, 247), font: str = "sa
         _paste(img, qr, (width - qr.shape[1] - 16, 50))
         draw.text((24, 160), "S/N:", fill="black", font=pil_font(font, False, 24), anchor="ls")
         draw.text((24, 196), spec.serial, fill="black", font=pil_font(font, True, 27), anchor="ls")
+        _box(draw, boxes, (24, 196), spec.serial, pil_font(font, True, 27), "ls")
         y = 246
     else:
         bars = barcode_image(spec.serial, "code128", module_px=3, height=86)
@@ -79,9 +88,11 @@ def product_sticker(spec: StickerSpec, *, paper=(250, 250, 247), font: str = "sa
         draw.text((120, 46), spec.model, fill="black", font=pil_font(font, False, 24), anchor="ls")
         _paste(img, bars, (24, 62))
         draw.text((24, 190), f"S/N: {spec.serial}", fill="black", font=pil_font(font, True, 28), anchor="ls")
+        _box(draw, boxes, (24, 190), f"S/N: {spec.serial}", pil_font(font, True, 28), "ls")
         y = 234
     if spec.chk:
         draw.text((24, y), f"CHK: {spec.chk}", fill="black", font=pil_font(font, True, 28), anchor="ls")
+        _box(draw, boxes, (24, y), f"CHK: {spec.chk}", pil_font(font, True, 28), "ls")
     draw.text((24, y + 44), f"EAN {spec.ean}", fill="black", font=pil_font(font, False, 22), anchor="ls")
     draw.text((width - 24, y + 44), "MADE IN CHINA", fill="black", font=pil_font("sans", False, 16),
               anchor="rs")
@@ -89,7 +100,7 @@ def product_sticker(spec: StickerSpec, *, paper=(250, 250, 247), font: str = "sa
     return np.asarray(img)
 
 
-def packaging_label(spec: StickerSpec, *, paper=(255, 255, 255)) -> np.ndarray:
+def packaging_label(spec: StickerSpec, *, paper=(255, 255, 255), boxes: list | None = None) -> np.ndarray:
     """The white label on the retail box: model, EAN-13 barcode, the serial's Code 128, CHK."""
     ean_bars = barcode_image(spec.ean, "ean13", module_px=3, height=110)
     sn_bars = barcode_image(spec.serial, "code128", module_px=3, height=80)
@@ -108,8 +119,10 @@ def packaging_label(spec: StickerSpec, *, paper=(255, 255, 255)) -> np.ndarray:
     x = width - sn_bars.shape[1] - 28
     _paste(img, sn_bars, (x, 140))
     draw.text((x + 8, 240), f"S/N: {spec.serial}", fill="black", font=pil_font("sans", True, 24), anchor="ls")
+    _box(draw, boxes, (x + 8, 240), f"S/N: {spec.serial}", pil_font("sans", True, 24), "ls")
     if spec.chk:
         draw.text((x + 8, 276), f"CHK: {spec.chk}", fill="black", font=pil_font("sans", True, 24), anchor="ls")
+        _box(draw, boxes, (x + 8, 276), f"CHK: {spec.chk}", pil_font("sans", True, 24), "ls")
     draw.line([28, 310, width - 28, 310], fill="black", width=2)
     for i, text in enumerate(("Designed by MSI in Taiwan", "MADE IN CHINA", "CE  FC  WEEE")):
         draw.text((28, 350 + 34 * i), text, fill="black", font=pil_font("sans", False, 20), anchor="ls")
