@@ -44,7 +44,8 @@ from ..decision import Check
 
 __all__ = [
     "LabRow", "evaluate", "load_rows", "decision_metrics", "check_metrics", "reason_metrics", "sweep",
-    "redecide", "DECISIONS", "DEFINITIONS", "aggregate_checks", "metrics_for",
+    "redecide", "DECISIONS", "DEFINITIONS", "aggregate_checks", "metrics_for", "genuine_rejected",
+    "not_genuine_outcomes", "genuine_checks_by_form", "form_of",
 ]
 
 DECISIONS = ("approve", "review", "reject")
@@ -55,7 +56,14 @@ DEFINITIONS = {
     "genuine_auto_approved": "approved claims labelled approve / claims labelled approve",
     "reject_precision": "rejected claims labelled reject / rejected claims",
     "reject_recall": "rejected claims labelled reject / claims labelled reject",
-    "false_reject_rate": "rejected claims labelled approve / claims labelled approve",
+    "false_reject_rate": "rejected claims labelled approve / claims labelled approve (every genuine claim counts: "
+                         "same-template invoices, logo-only shops, hard phone photos ...)",
+    "genuine_rejected": "claims labelled approve that the pipeline rejected, counted per reject-severity reason "
+                        "code it gave (a claim with two such codes counts under both) and per scenario",
+    "not_genuine_outcomes": "claims not labelled approve, per scenario: the share rejected, sent to review and "
+                            "approved (a wrong shop, date or serial should be mostly rejected, not only reviewed)",
+    "genuine_checks_by_form": "claims labelled approve, per document form (pdf, scan, photo, hard_photo, receipt, "
+                              "hard_receipt): per check the share the pipeline passed of those the label passes",
     "automation_rate": "claims decided without a reviewer (approve or reject) / all claims",
     "approve_cutoff": "[decision].approve_min_score: a claim with no reason is approved when its score "
                       "(the weakest check's, 0..1) is at least this",
@@ -269,6 +277,76 @@ def _group(rows: list[LabRow], key) -> dict[str, list[LabRow]]:
     return dict(sorted(out.items()))
 
 
+def form_of(row: LabRow) -> str:
+    """The document form family of a row's invoice (pdf, scan, photo, hard_photo, receipt, hard_receipt)."""
+    from .generator import form_family
+
+    inv = (row.expected.get("truth") or {}).get("invoice") or {}
+    return inv.get("family") or form_family(inv.get("form")) or "(unknown)"
+
+
+def _reject_codes(result: dict) -> list[str]:
+    reasons = result.get("reasons") or []
+    codes = [r.get("code") for r in reasons if r.get("severity") == "reject" and r.get("code")]
+    return codes or [r.get("code") for r in reasons if r.get("code")] or ["(no reason)"]
+
+
+def genuine_rejected(rows: list[LabRow]) -> dict:
+    """Genuine claims (label approve) the pipeline rejected: the worst outcome, counted per reason code
+    and per scenario, with the claims themselves."""
+    genuine = [r for r in rows if r.labelled and r.expected["decision"] == "approve"]
+    rejected = [r for r in genuine if r.result.get("decision") == "reject"]
+    by_reason: Counter = Counter()
+    for r in rejected:
+        by_reason.update(set(_reject_codes(r.result)))
+    return {"n": len(rejected), "genuine": len(genuine), "rate": _rate(len(rejected), len(genuine)),
+            "by_reason": dict(by_reason.most_common()),
+            "by_scenario": dict(Counter(r.scenario for r in rejected).most_common()),
+            "by_form": dict(Counter(form_of(r) for r in rejected).most_common()),
+            "claims": [{"claim_path": r.claim_path, "scenario": r.scenario, "form": form_of(r),
+                        "reasons": _reject_codes(r.result)} for r in rejected]}
+
+
+def not_genuine_outcomes(rows: list[LabRow]) -> dict:
+    """Per scenario of claims not labelled approve: how many the pipeline rejected, sent to review,
+    approved (and the shares), plus the totals over them."""
+    wrong = [r for r in rows if r.labelled and r.expected["decision"] != "approve"]
+
+    def split(subset: list[LabRow]) -> dict:
+        got = Counter(r.result.get("decision") if r.result.get("decision") in DECISIONS else "review" for r in subset)
+        n = len(subset)
+        return {"n": n, "label": dict(Counter(r.expected["decision"] for r in subset)),
+                "rejected": got["reject"], "review": got["review"], "approved": got["approve"],
+                "rejected_share": _rate(got["reject"], n), "review_share": _rate(got["review"], n),
+                "approved_share": _rate(got["approve"], n)}
+
+    out = {name: split(subset) for name, subset in _group(wrong, lambda r: r.scenario).items()}
+    return {"scenarios": out, "all": split(wrong),
+            "labelled_reject": split([r for r in wrong if r.expected["decision"] == "reject"])}
+
+
+def genuine_checks_by_form(rows: list[LabRow]) -> dict:
+    """Per document form, for claims labelled approve: how many were auto-approved, and per check the
+    statuses the pipeline gave where the label says pass (its pass rate)."""
+    out = {}
+    genuine = [r for r in rows if r.labelled and r.expected["decision"] == "approve"]
+    for form, subset in _group(genuine, form_of).items():
+        checks: dict = defaultdict(Counter)
+        for r in subset:
+            got = aggregate_checks(r.result)
+            for name, want in (r.expected.get("checks") or {}).items():
+                if want == "pass":
+                    checks[name][got.get(name, "missing")] += 1
+        approved = sum(r.result.get("decision") == "approve" for r in subset)
+        rejected = sum(r.result.get("decision") == "reject" for r in subset)
+        out[form] = {"genuine": len(subset), "auto_approved": approved, "share": _rate(approved, len(subset)),
+                     "rejected": rejected,
+                     "checks": {name: {"n": sum(c.values()), "pass": c["pass"],
+                                       "rate": _rate(c["pass"], sum(c.values())), "statuses": dict(c)}
+                                for name, c in sorted(checks.items())}}
+    return out
+
+
 def _form(row: LabRow) -> str:
     inv = (row.expected.get("truth") or {}).get("invoice") or {}
     form = inv.get("form")
@@ -320,6 +398,9 @@ def metrics_for(rows: list[LabRow], config: Config) -> dict:
         "by_kind": {k: dm(v) for k, v in _group(labelled, lambda r: r.kind).items()},
         "by_scenario": by_scenario,
         "genuine_by_invoice_form": by_form,
+        "genuine_rejected": genuine_rejected(rows),
+        "not_genuine_outcomes": not_genuine_outcomes(rows),
+        "genuine_checks_by_form": genuine_checks_by_form(rows),
         "checks": check_metrics(rows),
         "reasons": reason_metrics(rows),
         "rewards": {"labelled": len(rewarded), "agree": len(rewarded) - len(reward_misses),

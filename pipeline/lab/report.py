@@ -228,7 +228,33 @@ Files: <a href="metrics.json">metrics.json</a>, <a href="claims.csv">claims.csv<
 {{ pct(d.genuine_auto_approved) }}</td><td>{{ pct(d.reject_precision) }}</td><td>{{ pct(d.reject_recall) }}</td>
 <td>{{ pct(d.false_reject_rate) }}</td></tr>{% endfor %}
 </table>
-<p>Goals: false-approve rate &le; 0.5%, genuine auto-approved &ge; 85%.</p>
+<p>Goals: false-approve rate &le; 0.5%, genuine auto-approved &ge; 85%, genuine claims rejected &le; 0.5%.</p>
+
+<h2>Genuine claims rejected</h2>
+{% set g = m.genuine_rejected %}
+<p>A genuine customer rejected for our misreading is the worst outcome: <b class="{{ 'good' if g.n == 0 else 'bad' }}">
+{{ g.n }} of {{ g.genuine }} genuine claims ({{ pct(g.rate) }})</b> were rejected. Every claim labelled approve
+counts (same-template invoices of one shop, logo-only shops, hard phone photos ...).</p>
+{% if g.n %}<table><tr><th>reason code</th><th>genuine claims rejected</th></tr>
+{% for code, n in g.by_reason.items() %}<tr><td>{{ code }}</td><td>{{ n }}</td></tr>{% endfor %}</table>
+<table><tr><th>scenario</th><th>rejected</th></tr>
+{% for name, n in g.by_scenario.items() %}<tr><td>{{ name }}</td><td>{{ n }}</td></tr>{% endfor %}</table>
+<table><tr><th>claim</th><th>scenario</th><th>form</th><th>reasons</th></tr>
+{% for c in g.claims %}<tr><td>{{ c.claim_path }}</td><td>{{ c.scenario }}</td><td>{{ c.form }}</td>
+<td>{{ c.reasons | join(' ') }}</td></tr>{% endfor %}</table>{% endif %}
+
+<h2>Claims that are not genuine: rejected or sent to review</h2>
+{% set ng = m.not_genuine_outcomes %}
+<p>Of {{ ng.all.n }} claims not labelled approve, {{ pct(ng.all.rejected_share) }} were rejected,
+{{ pct(ng.all.review_share) }} sent to a reviewer and {{ pct(ng.all.approved_share) }} approved
+(of the {{ ng.labelled_reject.n }} labelled reject: {{ pct(ng.labelled_reject.rejected_share) }} rejected,
+{{ pct(ng.labelled_reject.review_share) }} reviewed).</p>
+<table><tr><th>scenario</th><th>claims</th><th>label</th><th>rejected</th><th>review</th><th>approved</th></tr>
+{% for name, o in ng.scenarios.items() %}<tr><td>{{ name }}</td><td>{{ o.n }}</td>
+<td>{{ o.label | dictsort | map('join', ': ') | join(', ') }}</td>
+<td>{{ o.rejected }} ({{ pct(o.rejected_share) }})</td><td>{{ o.review }} ({{ pct(o.review_share) }})</td>
+<td class="{{ 'bad' if o.approved else '' }}">{{ o.approved }} ({{ pct(o.approved_share) }})</td></tr>{% endfor %}
+</table>
 
 <h2>Confusion matrix</h2>
 <img src="{{ files.confusion }}" alt="confusion matrix">
@@ -262,7 +288,18 @@ so it never changes the false-approve rate: its cost is automation, its gain rej
 <td>{{ s.expected | dictsort | map('join', ': ') | join(', ') }}</td>
 {% for d in decisions %}<td>{{ s.decisions[d] }}</td>{% endfor %}<td>{{ pct(s.agreement) }}</td></tr>{% endfor %}
 </table>
-<h3>Genuine claims auto-approved, by invoice form</h3>
+<h3>Genuine claims by document form: auto-approved, rejected, and each check's pass rate</h3>
+{% set gf = m.genuine_checks_by_form %}
+{% set names = gf.values() | map(attribute='checks') | map('list') | sum(start=[]) | unique | sort %}
+<table><tr><th>check / form</th>{% for form in gf %}<th>{{ form }}</th>{% endfor %}</tr>
+<tr><td>genuine claims</td>{% for form, f in gf.items() %}<td>{{ f.genuine }}</td>{% endfor %}</tr>
+<tr><td>auto-approved</td>{% for form, f in gf.items() %}<td>{{ pct(f.share) }}</td>{% endfor %}</tr>
+<tr><td>rejected</td>{% for form, f in gf.items() %}<td class="{{ 'bad' if f.rejected else '' }}">{{ f.rejected }}</td>
+{% endfor %}</tr>
+{% for name in names %}<tr><td>{{ name }} passed</td>{% for form, f in gf.items() %}
+{% set c = f.checks.get(name) %}<td title="{{ c.statuses if c else '' }}">{{ pct(c.rate) if c else '' }}</td>
+{% endfor %}</tr>{% endfor %}</table>
+<h3>Genuine claims auto-approved, by invoice form and photo level</h3>
 <table><tr><th>form / photo level</th><th>genuine</th><th>auto-approved</th><th>share</th></tr>
 {% for name, f in m.genuine_by_invoice_form.items() %}<tr><td>{{ name }}</td><td>{{ f.genuine }}</td>
 <td>{{ f.auto_approved }}</td><td>{{ pct(f.share) }}</td></tr>{% endfor %}</table>

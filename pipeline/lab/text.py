@@ -31,9 +31,27 @@ def render_metrics(metrics: dict) -> str:
                      f"{_pct(d['false_approve_rate'])} ({d['false_approves']:2d}) "
                      f"{_pct(d['genuine_auto_approved']):>13} "
                      f"{_pct(d['reject_precision']):>9} {_pct(d['reject_recall']):>10}")
-    lines.append("goals: false-approve <= 0.5%, genuine auto-approved >= 85%")
+    lines.append("goals: false-approve <= 0.5%, genuine auto-approved >= 85%, genuine rejected <= 0.5%")
+    g = metrics.get("genuine_rejected")
+    if g:
+        lines.append(f"genuine claims rejected: {g['n']}/{g['genuine']} ({_pct(g['rate']).strip()})"
+                     + (": " + ", ".join(f"{code} {n}" for code, n in g["by_reason"].items()) if g["n"] else "")
+                     + (" | by scenario: " + ", ".join(f"{k} {n}" for k, n in g["by_scenario"].items())
+                        if g["n"] else ""))
+    ng = (metrics.get("not_genuine_outcomes") or {}).get("all")
+    if ng and ng["n"]:
+        lines.append(f"claims not genuine: {ng['n']}, rejected {_pct(ng['rejected_share']).strip()}, "
+                     f"review {_pct(ng['review_share']).strip()}, approved {_pct(ng['approved_share']).strip()}")
+    forms = metrics.get("genuine_checks_by_form") or {}
+    if forms:
+        lines.append("genuine claims by document form (auto-approved, rejected; weakest check passes):")
+        for form, f in forms.items():
+            weak = sorted((c["rate"] if c["rate"] is not None else 1, name) for name, c in f["checks"].items())[:3]
+            lines.append(f"  {form:13} {f['genuine']:4d}  approved {_pct(f['share'])}  rejected {f['rejected']:3d}  "
+                         + ", ".join(f"{name} {_pct(rate).strip()}" for rate, name in weak))
     lines.append("")
     lines.append(f"{'scenario':26} {'n':>4} {'label':>8}  approve review reject  agree")
+    # (a scenario whose label is reject should be mostly rejected, not only sent to review)
     for name, s in metrics["by_scenario"].items():
         label = "/".join(sorted(s["expected"]))
         dec = s["decisions"]
