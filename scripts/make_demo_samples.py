@@ -7,7 +7,13 @@ invoices from ../shared/realworld turned into claims by its make_claims.py.
 Every claim folder gets an expected.json (../shared/contract.md). Then GENERATED_N claims
 from the lab's generator (pipeline.lab.generate, seed GENERATED_SEED): invoices in the
 promotions' languages as PDFs, scans and phone photos, sticker photos, and every failure
-the checks exist for; their expected.json also names the scenario and the truth.
+the checks exist for; their expected.json also names the scenario and the truth. Then the
+EXTRA claims (numbered from GENERATED_N + 1): one of each scenario added after the set was
+first committed (same-template buyers, logo-only shops, legal-entity / extra-word / partial
+shop names, several dates, look-alike models), two of them hard phone photos.
+
+`python scripts/make_demo_samples.py --extras` writes only the EXTRA claims (the committed
+0001-0045 were made by the generator of commit 092fe8e and are kept as they are).
 """
 from __future__ import annotations
 
@@ -23,6 +29,21 @@ from pipeline.samples import InvoiceSpec, invoice_image, invoice_pdf, photo_like
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "sample_invoices"
 GENERATED_N, GENERATED_SEED = 45, 1
+# (scenario, hard phone photo): the source claim of the same-template buyer first
+EXTRA = [("promo_genuine_duo", False), ("promo_same_template", False), ("genuine_sibling_model", True),
+         ("genuine_logo_only", False), ("genuine_legal_entity", False), ("genuine_extra_words", False),
+         ("genuine_partial_name", False), ("genuine_several_dates", True)]
+
+
+def extras() -> None:
+    from pipeline.lab.generator import write_scenarios
+
+    first = GENERATED_N + 1
+    for folder in OUT.iterdir():
+        if folder.is_dir() and folder.name[:4].isdigit() and int(folder.name[:4]) >= first:
+            shutil.rmtree(folder)
+    write_scenarios(OUT, GENERATED_SEED, [name for name, _ in EXTRA], first_index=first,
+                    hard_share=[hard for _, hard in EXTRA])
 REALWORLD = REPO.parent / "shared" / "realworld"
 
 AMAZON_FR = InvoiceSpec(
@@ -136,6 +157,9 @@ def realworld() -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--extras"]:
+        extras()
+        raise SystemExit(0)
     if OUT.exists():
         for child in OUT.iterdir():
             if child.is_dir():
@@ -146,4 +170,5 @@ if __name__ == "__main__":
     from pipeline.lab import generate
 
     generate(OUT, n=GENERATED_N, seed=GENERATED_SEED, kinds="all", progress=True)
+    extras()
     print(f"{sum(1 for _ in OUT.rglob('claim.json'))} claims in {OUT}", file=sys.stderr)

@@ -14,9 +14,20 @@ from pathlib import Path
 import pytest
 
 from pipeline.lab import evaluate
+from pipeline.lab.evaluation import decision_metrics, load_rows
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "sample_invoices"
+OPEN_ISSUES_FROM = 46
+"""Claims 0046-0053 (scripts/make_demo_samples.py EXTRA): genuine claims of the cases issues #15-#17
+name (same-template buyers, logo-only shops, legal-entity / extra-word / partial shop names, several
+dates, look-alike models on hard phone photos). The lines below hold the rest of the set; these are
+held apart until those issues land."""
+
+
+def _open_issue(row) -> bool:
+    head = row.claim_path.split("/")[0][:4]
+    return head.isdigit() and int(head) >= OPEN_ISSUES_FROM
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +62,38 @@ def test_no_claim_is_approved_against_its_label(lab):
     assert metrics["overall"]["false_approves"] == 0, wrong
 
 
+def _rows(lab):
+    _, out = lab
+    return load_rows(SAMPLES, out / "results.jsonl")
+
+
 def test_decisions_agree_with_the_labels(lab):
     # Measured 2026-11-27 on this set: 92-96 % agreement, the misses are reviews. A genuine claim
     # going to a reviewer costs money; one rejected costs a customer, so rejects are held tighter.
-    overall = lab[0]["overall"]
+    rows = [r for r in _rows(lab) if r.labelled and not _open_issue(r)]
+    overall = decision_metrics([(r.expected["decision"], r.result.get("decision")) for r in rows])
     assert overall["agreement"] >= 0.85, lab[0]["disagreements"]
     assert overall["false_rejects"] <= 1, lab[0]["disagreements"]
     assert overall["reject_precision"] >= 0.9
+
+
+def test_the_report_counts_genuine_claims_rejected(lab):
+    metrics, out = lab
+    rows = [r for r in _rows(lab) if r.labelled]
+    rejected = [r for r in rows if r.expected["decision"] == "approve" and r.result.get("decision") == "reject"]
+    g = metrics["genuine_rejected"]
+    assert g["n"] == len(rejected) and g["genuine"] == sum(r.expected["decision"] == "approve" for r in rows)
+    assert sum(g["by_scenario"].values()) == g["n"] and (not g["n"] or g["by_reason"])
+    assert set(metrics["genuine_checks_by_form"]) >= {"pdf", "photo", "hard_photo"}
+    assert "Genuine claims rejected" in (out / "report.html").read_text()
+
+
+@pytest.mark.xfail(strict=True, reason="open issues #15-#17: these genuine claims are rejected today (measured "
+                                        "2026-11-29: CHK_MISMATCH and PRODUCT_NOT_ON_INVOICE read off hard photos, "
+                                        "RETAILER_MISMATCH for '<shop> online'); remove the mark when they land")
+def test_genuine_claims_of_the_open_issues_are_not_rejected(lab):
+    rows = [r for r in _rows(lab) if r.labelled and _open_issue(r)]
+    assert len(rows) == 8
+    rejected = [(r.claim_path, [x.get("code") for x in r.result.get("reasons", [])]) for r in rows
+                if r.expected["decision"] == "approve" and r.result.get("decision") == "reject"]
+    assert not rejected
