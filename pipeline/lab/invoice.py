@@ -272,6 +272,11 @@ def _footer(doc: InvoiceDoc, y: float) -> list:
     return out
 
 
+def _width(text: str, size: float, *, bold: bool = False) -> float:
+    """Width in points of a text run in the sheet's sans face."""
+    return pil_font("sans", bold, round(size * 10)).getlength(text) / 10
+
+
 def _classic(doc: InvoiceDoc) -> Sheet:
     loc, r = doc.locale, doc.retailer
     title = loc.extra.get("title_alt", loc.title) if r.date_style == 2 else loc.title
@@ -286,8 +291,12 @@ def _classic(doc: InvoiceDoc) -> Sheet:
         y += 12
     items.append(Text(545, 72, title, 22, bold=True, align="right"))
     my = 110
-    for label, value in _meta_rows(doc):
-        items += [Text(360, my, f"{label}:", 9.5), Text(545, my, value, 9.5, align="right")]
+    rows = _meta_rows(doc)
+    # labels from x=360 unless a long label and a long value would run into each other
+    needed = max(_width(f"{label}:", 9.5) + _width(value, 9.5) for label, value in rows) + 12
+    x_label = min(360.0, 545 - needed)
+    for label, value in rows:
+        items += [Text(x_label, my, f"{label}:", 9.5), Text(545, my, value, 9.5, align="right")]
         my += 15
     items += _customer(doc, 50, max(y, my) + 28)
     table, ty = _table(doc, max(y, my) + 28 + 15 + 14 * len(doc.customer) + 40)
