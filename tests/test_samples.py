@@ -89,8 +89,8 @@ def test_the_report_counts_genuine_claims_rejected(lab):
 
 
 @pytest.mark.xfail(strict=True, reason="open issues #15-#17: these genuine claims are rejected today (measured "
-                                        "2026-11-29: CHK_MISMATCH and PRODUCT_NOT_ON_INVOICE read off hard photos, "
-                                        "RETAILER_MISMATCH for '<shop> online'); remove the mark when they land")
+                                        "2026-11-29: CHK_MISMATCH read off two hard photos, RETAILER_MISMATCH for "
+                                        "'<shop> online'); remove the mark when they land")
 def test_genuine_claims_of_the_open_issues_are_not_rejected(lab):
     rows = [r for r in _rows(lab) if r.labelled and _open_issue(r)]
     assert len(rows) == 8

@@ -274,7 +274,7 @@ def hard_params(rng: np.random.Generator, *, receipt: bool = False, sticker: boo
     if not hand and not glare:
         (hand, glare) = (float(u(0.35, 0.6)), 0.0) if u() < 0.5 else (0.0, float(u(0.4, 0.7)))
     return HardParams(
-        pitch=sign() * float(u(12, 30)),
+        pitch=sign() * (float(u(8, 20)) if sticker else float(u(12, 30))),
         yaw=sign() * float(u(0, 16)),
         roll=float(u(-10, 10)),
         distance=float(u(1.3, 2.0)),
@@ -282,7 +282,7 @@ def hard_params(rng: np.random.Generator, *, receipt: bool = False, sticker: boo
         hand=hand,
         hand_side=int(rng.integers(0, 4)),
         hand_reach=float(u(0.25, 0.55)),
-        glare=glare * (0.7 if sticker else 1.0),
+        glare=glare * (0.6 if sticker else 1.0),
         glare_at=(float(u(0.2, 0.8)), float(u(0.2, 0.8))),
         glare_size=float(u(0.08, 0.18)),
         shade=float(u(0.1, 0.3)),
@@ -292,9 +292,11 @@ def hard_params(rng: np.random.Generator, *, receipt: bool = False, sticker: boo
         shake=int(rng.integers(2, 5)) if u() < 0.25 else 0,
         noise=float(u(3.0, 7.0)),
         sharpen=float(u(0.2, 0.8)),
-        quality=int(rng.integers(30, 50)),
-        recompress=int(rng.integers(40, 60)) if u() < 0.5 else None,
-        out_width=int(rng.integers(720, 1000)) if not receipt else int(rng.integers(520, 720)),
+        quality=int(rng.integers(35, 55)),
+        recompress=int(rng.integers(40, 60)) if u() < 0.5 and not sticker else None,
+        # a messenger's or a portal's downscale; a sticker is shot from close by
+        out_width=int(rng.integers(1000, 1240)) if sticker else
+        (int(rng.integers(800, 1100)) if not receipt else int(rng.integers(560, 760))),
         fade=float(u(0.25, 0.55)) if receipt else 0.0,
         curl=float(u(0.3, 1.0)) if receipt else 0.0,
         background=backgrounds[int(rng.integers(0, len(backgrounds)))],
