@@ -106,7 +106,13 @@ def _per_config(what: str, config: Config, make) -> str:
 def _reading_json(config: Config) -> str:
     return _per_config("reading", config, lambda c: json.dumps(
         {"engines": engine_versions(),
-         "reading": c.model_dump(include={"ingest", "ocr", "preprocess", "pdf", "barcodes"})}, sort_keys=True))
+         "reading": c.model_dump(include={"ingest", "ocr", "preprocess", "pdf", "barcodes"},
+                                 exclude={"ingest": set(_CLAIM_LIMITS)})}, sort_keys=True))
+
+
+_CLAIM_LIMITS = ("claim_max_bytes", "claim_max_depth", "claim_max_products", "claim_max_documents",
+                 "claim_max_text_chars")
+"""[ingest] limits on claim.json, not on reading a document: not part of a read's key."""
 
 
 def read_key(content_sha256: str, config: Config, *, languages: list[str], barcodes: bool, ocr: bool) -> str:

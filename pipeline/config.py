@@ -34,6 +34,21 @@ class IngestConfig(_Section):
     max_pixels: int = Field(gt=0)
     max_pages: int = Field(gt=0)
     pdf_dpi: int = Field(ge=72, le=600)
+    pdf_max_stream_bytes: int = Field(gt=0)
+    pdf_max_font_bytes: int = Field(gt=0)
+    pdf_max_inflated_bytes: int = Field(gt=0)
+    claim_max_bytes: int = Field(gt=0)
+    claim_max_depth: int = Field(ge=3)
+    claim_max_products: int = Field(ge=1)
+    claim_max_documents: int = Field(ge=1)
+    claim_max_text_chars: int = Field(ge=200)
+
+
+class BatchConfig(_Section):
+    claim_timeout_s: float = Field(gt=0)
+    claim_max_memory_mb: int = Field(ge=64)
+    watch_interval_s: float = Field(gt=0, le=5)
+    worker_recycle_mb: int = Field(ge=64)
 
 
 class OcrConfig(_Section):
@@ -165,6 +180,7 @@ class ReasonSpec(_Section):
 
 class Config(_Section):
     ingest: IngestConfig
+    batch: BatchConfig
     ocr: OcrConfig
     preprocess: PreprocessConfig
     pdf: PdfConfig
@@ -204,7 +220,8 @@ def with_overrides(cfg: Config, *, promotions_dir: str | None = None, store_url:
 def config_hash(cfg: Config) -> str:
     # Where reads are cached cannot change a decision, so it is not part of the identity.
     # The terms' own hash is in each decision (promotion.terms_sha256); folder and store paths are not identity.
-    payload = cfg.model_dump(exclude={"source", "cache", "promotions", "store"})
+    # [batch] says how claims are run (a claim stopped at its limits says so in its own decision).
+    payload = cfg.model_dump(exclude={"source", "cache", "promotions", "store", "batch"})
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     return "sha256:" + hashlib.sha256(blob).hexdigest()
 

@@ -51,13 +51,13 @@ def phash_distance(a: str, b: str) -> int:
 def phash_file(path: str | Path, limits: IngestConfig | None = None) -> str | None:
     """The pHash of a document's first page if it is an image; None for a PDF or an unreadable file."""
     from .errors import ClaimcheckError
-    from .ingest import decode_image_pages, load_upload
+    from .ingest import decode_image_page, load_upload
 
     try:
         upload = load_upload(path, limits=limits)
         if upload.kind == "pdf":
             return None
-        pages = decode_image_pages(upload, limits)
-    except (ClaimcheckError, OSError, ValueError):
+        first = decode_image_page(upload, 1, limits)
+    except (ClaimcheckError, OSError, ValueError, IndexError):
         return None
-    return phash_image(pages[0]) if pages else None
+    return phash_image(first)

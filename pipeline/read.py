@@ -13,7 +13,7 @@ import numpy as np
 
 from .config import Config, default_config
 from .errors import DocumentError
-from .ingest import decode_image_pages, load_upload
+from .ingest import iter_image_pages, load_upload
 from .ocr import pdf as pdf_engine
 from .ocr import tesseract
 from .ocr.preprocess import page_confidence, prepare_for_ocr, read_upright, rotate_quarter
@@ -153,7 +153,7 @@ def read_document(
                     page = _with_barcodes(page, image, config)
                 pages.append(page)
     else:
-        for index, image in enumerate(decode_image_pages(upload, config.ingest)):
+        for index, image in enumerate(iter_image_pages(upload, config.ingest)):
             number = index + 1
             if barcodes:
                 pages.append(_read_sticker(image, languages, config, number, ocr))

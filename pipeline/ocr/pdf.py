@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import io
 import re
+import zlib
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
@@ -22,7 +24,7 @@ from ..config import IngestConfig, PdfConfig, default_config
 from ..errors import DocumentError, EngineError
 from ..records import Line, Word
 
-__all__ = ["probe", "open_pdf", "page_count", "text_layer", "render_page", "usable_text"]
+__all__ = ["probe", "open_pdf", "page_count", "text_layer", "render_page", "usable_text", "check_streams"]
 
 try:
     import pdfplumber
@@ -64,11 +66,203 @@ def usable_text(text: str, *, min_chars: int, max_garbage_ratio: float) -> bool:
     return garbage / max(visible, 1) <= max_garbage_ratio
 
 
+# ---------------------------------------------------------------------------- stream limits
+
+_STREAM_KEYWORD = re.compile(rb"(?<!end)stream(?:\r\n|\n|\r)")
+_DICT_DELIM = re.compile(rb"<<|>>")
+_OBJ_HEADER = re.compile(rb"(\d+)\s+(\d+)\s+obj\s*$")
+_FILTERS = re.compile(rb"/Filter\s*(\[[^\]]*\]|/[^\s/\[\]<>()]+)")
+_NAME = re.compile(rb"/([^\s/\[\]<>()]+)")
+_IMAGE = re.compile(rb"/Subtype\s*/Image\b")
+_FONT_PROGRAM = re.compile(rb"/Length[123]\s|/Subtype\s*/(?:Type1C|CIDFontType0C|OpenType)\b")
+_ENCRYPTED = re.compile(rb"/Encrypt\s*(?:<<|\d)")
+_CHUNK = 1 << 20
+
+
+def _dimension(key: bytes, head: bytes) -> int | None:
+    m = re.search(rb"/" + key + rb"\s+(\d+)(\s+\d+\s+R)?", head)
+    return int(m.group(1)) if m and not m.group(2) else None
+
+
+@dataclass(frozen=True)
+class _RawStream:
+    objid: int | None
+    genno: int
+    head: bytes
+    """The stream's dictionary, as written."""
+    start: int
+    end: int
+
+
+def _raw_streams(data: bytes):
+    """Every stream of the file with its dictionary, found in the bytes (no parser: a broken or
+    hostile cross-reference table cannot hide one)."""
+    for m in _STREAM_KEYWORD.finditer(data):
+        before = data[max(0, m.start() - 16384):m.start()].rstrip()
+        if not before.endswith(b">>"):
+            continue
+        depth, open_at = 0, None
+        for d in reversed(list(_DICT_DELIM.finditer(before))):
+            depth += 1 if d.group() == b">>" else -1
+            if depth == 0:
+                open_at = d.start()
+                break
+        if open_at is None:
+            continue
+        head = before[open_at:]
+        obj = _OBJ_HEADER.search(before[max(0, open_at - 40):open_at])
+        end = data.find(b"endstream", m.end())
+        yield _RawStream(int(obj.group(1)) if obj else None, int(obj.group(2)) if obj else 0, head, m.end(),
+                         len(data) if end < 0 else end)
+
+
+def _inflate(data: bytes, limit: int) -> bytes:
+    """Flate-decode at most ``limit`` + 1 bytes (raw deflate too); whatever decodes before an error."""
+    for wbits in (zlib.MAX_WBITS, -zlib.MAX_WBITS):
+        out, inflater, rest = [], zlib.decompressobj(wbits), data
+        total = 0
+        try:
+            while rest and total <= limit and not inflater.eof:
+                piece = inflater.decompress(rest, min(_CHUNK, limit + 1 - total))
+                out.append(piece)
+                total += len(piece)
+                rest = inflater.unconsumed_tail
+                if not piece and not rest:
+                    break
+        except zlib.error:
+            if total == 0:
+                continue
+        return b"".join(out)
+    return b""
+
+
+def _lzw(data: bytes, limit: int) -> bytes:
+    from pdfminer.lzw import LZWDecoder
+
+    out, total = [], 0
+    try:
+        for piece in LZWDecoder(io.BytesIO(data)).run():
+            out.append(piece)
+            total += len(piece)
+            if total > limit:
+                break
+    except Exception:  # noqa: BLE001 - a corrupt stream decodes as far as it goes
+        pass
+    return b"".join(out)
+
+
+def _run_length(data: bytes, limit: int) -> bytes:
+    out, i = bytearray(), 0
+    while i < len(data) and len(out) <= limit:
+        n = data[i]
+        if n == 128:
+            break
+        if n < 128:
+            out += data[i + 1:i + 2 + n]
+            i += 2 + n
+        else:
+            out += data[i + 1:i + 2] * (257 - n)
+            i += 2
+    return bytes(out)
+
+
+def _decode_bounded(data: bytes, filters: list[bytes], limit: int) -> tuple[bytes, bool]:
+    """The stream's bytes through its filters, no stage producing more than ``limit`` + 1 bytes;
+    (bytes, measured) where measured is False when a filter here cannot be decoded (an image codec,
+    encryption): the length is then unknown, not a reason to refuse."""
+    from pdfminer.ascii85 import ascii85decode, asciihexdecode
+
+    for f in filters:
+        if f in (b"FlateDecode", b"Fl"):
+            data = _inflate(data, limit)
+        elif f in (b"LZWDecode", b"LZW"):
+            data = _lzw(data, limit)
+        elif f in (b"RunLengthDecode", b"RL"):
+            data = _run_length(data, limit)
+        elif f in (b"ASCIIHexDecode", b"AHx"):
+            data = asciihexdecode(data)
+        elif f in (b"ASCII85Decode", b"A85"):
+            try:
+                data = ascii85decode(data)
+            except ValueError:
+                return data, False
+        else:
+            return data, False
+    return data, True
+
+
+def check_streams(data: bytes, name: str, limits: IngestConfig | None = None) -> None:
+    """Refuse a PDF (DOCUMENT_TOO_LARGE) whose streams inflate beyond ``[ingest]``'s
+    ``pdf_max_stream_bytes`` each (``pdf_max_font_bytes`` for a font program) or
+    ``pdf_max_inflated_bytes`` together, or that holds an image over ``max_pixels``; measured
+    before pdfplumber or pdfium decode anything.
+
+    Each stream is inflated into a bounded buffer and thrown away, so the check costs at most the
+    limits, never what the file claims. Image streams are held to their declared size instead
+    (both libraries decode an image no further than its width x height). A PDF encrypted with an
+    empty password (which readers open silently) is deciphered first.
+    """
+    limits = limits or default_config().ingest
+    budget = limits.pdf_max_inflated_bytes
+    decipher = _decipher(data) if _ENCRYPTED.search(data[-65536:]) or _ENCRYPTED.search(data[:65536]) else None
+    total = 0
+    for st in _raw_streams(data):
+        if _IMAGE.search(st.head):
+            width, height = _dimension(b"Width", st.head), _dimension(b"Height", st.head)
+            if width is not None and height is not None:
+                if width * height > limits.max_pixels:
+                    raise DocumentError(
+                        "DOCUMENT_TOO_LARGE",
+                        f"An image inside the PDF {name} is {width}x{height} pixels; the limit is "
+                        f"{limits.max_pixels / 1e6:.0f} megapixels.")
+                continue
+        f = _FILTERS.search(st.head)
+        filters = _NAME.findall(f.group(1)) if f else []
+        if not filters:
+            continue  # stored as is: no bigger than the file, which max_file_bytes already holds
+        raw = data[st.start:st.end]
+        if decipher is not None and st.objid is not None:
+            try:
+                raw = decipher(st.objid, st.genno, raw)
+            except Exception:  # noqa: BLE001 - a stream that does not decipher is measured as it is
+                pass
+        font = bool(_FONT_PROGRAM.search(st.head))
+        per_stream = limits.pdf_max_font_bytes if font else limits.pdf_max_stream_bytes
+        decoded, measured = _decode_bounded(raw, filters, per_stream)
+        if not measured:
+            continue
+        if len(decoded) > per_stream:
+            what = "a font that inflates" if font else "a stream (page content or objects) that inflates"
+            raise DocumentError(
+                "DOCUMENT_TOO_LARGE",
+                f"The PDF {name} holds {what} to more than {per_stream / 1048576:.0f} MB (object "
+                f"{st.objid}); the limit is {per_stream / 1048576:.0f} MB.")
+        total += len(decoded)
+        if total > budget:
+            raise DocumentError(
+                "DOCUMENT_TOO_LARGE",
+                f"The PDF {name} inflates to more than {budget / 1048576:.0f} MB of page content, fonts and "
+                f"objects; the limit is {budget / 1048576:.0f} MB.")
+
+
+def _decipher(data: bytes):
+    """pdfminer's decipher function for a PDF encrypted with the empty password, else None."""
+    try:
+        from pdfminer.pdfdocument import PDFDocument
+        from pdfminer.pdfparser import PDFParser
+
+        return PDFDocument(PDFParser(io.BytesIO(data)), password="").decipher
+    except Exception:  # noqa: BLE001 - a password or a broken file: open_pdf says which
+        return None
+
+
 @contextmanager
 def open_pdf(data: bytes, name: str, limits: IngestConfig | None = None):
-    """Yield (pdfplumber document, pypdfium2 document); typed errors for broken/encrypted files."""
+    """Yield (pdfplumber document, pypdfium2 document); typed errors for broken/encrypted files,
+    DOCUMENT_TOO_LARGE (``check_streams``) before either library parses a stream."""
     _require()
     limits = limits or default_config().ingest
+    check_streams(data, name, limits)
     try:
         plumber = pdfplumber.open(io.BytesIO(data))
     except (PdfminerException, PDFPasswordIncorrect, PDFEncryptionError, PDFSyntaxError, PSException,
