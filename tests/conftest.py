@@ -79,3 +79,10 @@ def _isolated_read_cache(tmp_path_factory):
     # ... and never write to (or read duplicates from) a developer's claim store.
     os.environ["CLAIMCHECK_STORE"] = str(tmp_path_factory.mktemp("store") / "claims.sqlite3")
     yield
+
+
+@pytest.fixture(autouse=True)
+def _own_claim_store(tmp_path_factory, monkeypatch):
+    """Each test its own claim store: tests reuse claim ids ("GOOD", "C-1") from folders of their
+    own, and a claim_id held by another folder is a conflict (CLAIM_ID_CONFLICT), not the same claim."""
+    monkeypatch.setenv("CLAIMCHECK_STORE", str(tmp_path_factory.mktemp("store") / "claims.sqlite3"))

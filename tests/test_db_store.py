@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import OperationalError
 
 from pipeline.db import SqlClaimStore, StoreError, migrate, open_sql_store, sql_url
-from pipeline.db.engine import alembic_config, make_engine
+from pipeline.db.engine import alembic_config, head_revision, make_engine
 from pipeline.db.models import Base
 from pipeline.decision import Check, Decision, Reason
 from pipeline.errors import ConfigError
@@ -151,6 +151,21 @@ def test_re_recording_replaces_a_claims_serials_and_invoices(store):
     assert record(store, "C-2", serials=["S1"], invoices=["sha256:aa"]).is_new
     prior = record(store, "C-3", serials=["S9"], invoices=["sha256:bb"])
     assert prior.serials == {"S9": ("C-1",)} and prior.invoices == {"sha256:bb": ("C-1",)}
+
+
+def test_a_claim_id_held_by_another_folder_or_claimant_is_a_conflict_that_records_nothing(store):
+    from pipeline.promotions.store import ClaimIdConflict, Holder
+
+    store.record_claim("C-1", "p", "a@x.no", "a@x.no", ["S1"], ["sha256:aa"], AT, claim_dir="/claims/a")
+    for email, folder, why in (("b@x.no", "/claims/a", "another claimant"), ("a@x.no", "/claims/b", "/claims/a")):
+        with pytest.raises(ClaimIdConflict) as info:
+            store.record_claim("C-1", "p", email, email, ["S2"], ["sha256:bb"], AT, claim_dir=folder)
+        assert why in info.value.message and info.value.code == "CLAIM_ID_CONFLICT"
+    assert record(store, "C-2", serials=["S1", "S2"], invoices=["sha256:aa", "sha256:bb"]).serials == {"S1": ("C-1",)}
+    assert store.claim_holder("C-1") == Holder("/claims/a", "a@x.no") and store.claim_holder("C-9") is None
+    # the same claim from the same folder is re-verified as before; unknown folder or claimant: no evidence
+    assert store.record_claim("C-1", "p", "a@x.no", "a@x.no", ["S1"], [], AT, claim_dir="/claims/a").is_new
+    assert store.record_claim("C-1", "p", None, None, ["S1"], [], AT).is_new
 
 
 def test_promotions_are_counted_apart(store):
@@ -313,7 +328,7 @@ def test_upgrade_matches_the_models_and_downgrade_removes_everything(empty_url):
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             assert compare_metadata(context, Base.metadata) == []
-            assert context.get_current_revision() == "0001"
+            assert context.get_current_revision() == head_revision()
         with engine.begin() as conn:
             command.downgrade(alembic_config(connection=conn), "base")
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
@@ -321,6 +336,23 @@ def test_upgrade_matches_the_models_and_downgrade_removes_everything(empty_url):
         assert TABLES <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def test_a_store_of_the_first_schema_keeps_its_claims_through_the_upgrade(empty_url):
+    from pipeline.promotions.store import Holder
+
+    engine = make_engine(empty_url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(connection=conn), "0001")
+            conn.execute(text("INSERT INTO claims (claim_id, promotion_id, email, participant_key, released) "
+                              "VALUES ('C-OLD', 'p', 'a@x.no', 'a@x.no', false)"))
+    finally:
+        engine.dispose()
+    with SqlClaimStore(empty_url) as store:  # migrated to head on open
+        assert store.claim_holder("C-OLD") == Holder(None, "a@x.no")
+        assert store.record_claim("C-OLD", "p", "a@x.no", "a@x.no", ["S1"], [], AT, claim_dir="/x").is_new
+        assert store.claim_holder("C-OLD") == Holder("/x", "a@x.no")
 
 
 # ------------------------------------------------------------------------------ workers racing

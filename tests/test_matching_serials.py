@@ -198,3 +198,61 @@ def test_chk_not_readable():
 def test_chk_in_a_qr_code():
     m = match_chk("A1C", barcodes=[_bar("SN:602-7C35-010B1912000123;CHK:A1C", "QRCODE")])
     assert (m.status, m.source) == ("pass", "barcode")
+
+
+# ------------------------------------------------------------------------------ one identity
+
+_FULLWIDTH = {ord(c): ord(c) + 0xFEE0 for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-"}
+_SEPARATOR = st.sampled_from(["-", " ", "\u2013", "\u2014", "\u2212", "\u00a0", "\u3000", "\uff0d", "/", ".", ""])
+
+
+@st.composite
+def _typed_again(draw, serial: str) -> str:
+    """``serial`` as someone may type it again: case, full-width forms, separators and dashes
+    anywhere, look-alike characters (O for 0, S for 5, ...)."""
+    out = []
+    for c in serial:
+        cls = next((k for k in CONFUSABLE_CLASSES if c.casefold() in k), None)
+        if cls is not None and draw(st.booleans()):
+            c = draw(st.sampled_from(sorted(cls - {"|"})))
+        if draw(st.booleans()):
+            c = c.swapcase()
+        if draw(st.booleans()):
+            c = c.translate(_FULLWIDTH)
+        out.append(c + draw(_SEPARATOR))
+    return "".join(out)
+
+
+@given(st.text(alphabet="0123456789ABCDEFGHJKLMNPQRSTUVWXYZ-", min_size=1, max_size=24), st.data())
+def test_serials_the_matcher_calls_the_same_share_the_duplicate_key(serial, data):
+    from pipeline.matching.serials import same_serial, serial_key
+
+    again = data.draw(_typed_again(serial))
+    assert same_serial(serial, again), (serial, again)
+    assert serial_key(serial) == serial_key(again), (serial, again)
+
+
+@given(st.text(alphabet="0OoDQ1lIi|5Ss8Bb2Zz6Gg7Uu-\u2013 ０Ｏ１", max_size=8),
+       st.text(alphabet="0OoDQ1lIi|5Ss8Bb2Zz6Gg7Uu-\u2013 ０Ｏ１", max_size=8))
+def test_any_two_serials_the_matcher_equates_have_one_key(a, b):
+    from pipeline.matching.serials import same_serial, serial_key
+
+    if same_serial(a, b):
+        assert serial_key(a) == serial_key(b), (a, b)
+    if serial_key(a) == serial_key(b) and len(normalise_serial(a)) == len(normalise_serial(b)):
+        assert same_serial(a, b)
+
+
+def test_a_full_width_serial_passes_the_check_and_is_the_same_duplicate_key():
+    # Before: the serial check normalised with NFKC, the duplicate key did not, so the same board
+    # typed in full-width digits was paid twice.
+    from pipeline.matching.serials import serial_key
+    from pipeline.promotions.rules import serial_key as rules_key
+
+    wide = "６０２-７Ｃ３５-０１０Ｂ１９１２０００１２３"
+    assert match_serial(wide, pages=[STICKER]).status == "pass"
+    assert serial_key(wide) == serial_key(SERIAL) == rules_key(SERIAL)
+    for lookalike in ("6O2-7C35-01OB1912OOO123", "602-7C3S-010B1912000123", "602-7C35-0108I9I2000I23",
+                      "602-7C35-010B19120001Z3"):
+        assert serial_key(lookalike) == serial_key(SERIAL), lookalike
+    assert serial_key("602-7C35-010B1912000124") != serial_key(SERIAL)

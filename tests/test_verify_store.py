@@ -81,6 +81,44 @@ def test_verify_with_a_store_keeps_every_run_with_the_claim_folder(tmp_path):
     assert plain.record["claim_dir"] == str(SAMPLE.resolve()) and plain.decision == no_promotion.decision
 
 
+def test_a_reused_claim_id_is_a_conflict_for_review_not_a_re_verification(tmp_path):
+    # Before: a second claim with the first's claim_id, from another claimant, replaced the first's
+    # records and was approved; the first dropped out of the reviewer queue.
+    from pipeline.web import queries
+
+    url = f"sqlite:///{tmp_path / 'claims.sqlite3'}"
+    first = _claim(tmp_path / "a", "C-REUSED", "kari@example.no")
+    assert verify_claim(first, _store_cfg(url)).decision == "approve"
+    mallory = _claim(tmp_path / "b", "C-REUSED", "mallory@example.no", serial="602-7C35-010B1912000999")
+    kari_elsewhere = _claim(tmp_path / "c", "C-REUSED", "kari@example.no", serial="602-7C35-010B1912000998")
+    for folder, why in ((mallory, "another claimant"), (kari_elsewhere, str(first.resolve()))):
+        d = verify_claim(folder, _store_cfg(url))
+        assert d.decision == "review" and [r.code for r in d.reasons] == ["CLAIM_ID_CONFLICT"], d.reasons
+        assert d.claim_id == "C-REUSED" and d.extra["conflict"]["why"].endswith(why) and d.reward is None
+    with SqlClaimStore(url) as store:
+        assert store.decisions_for("C-REUSED")[-1].record["claim_dir"] == str(first.resolve())
+        rows = {r.claim_id: r for r in queries.queue(store.engine)}
+        assert rows["C-REUSED"].decision == "approve" and rows["C-REUSED"].claim_dir == str(first.resolve())
+        conflicts = [r for r in rows.values() if r.claim_id.startswith("C-REUSED [conflict ")]
+        assert sorted(r.claim_dir for r in conflicts) == sorted([str(mallory.resolve()), str(kari_elsewhere.resolve())])
+        assert all(r.state == "needs_review" for r in conflicts)
+    # the first claim's serial is still its own, and re-verifying it from its folder works as before
+    assert verify_claim(first, _store_cfg(url)).decision == "approve"
+    thief = _claim(tmp_path / "d", "C-OTHER", "ola@example.no")
+    assert "SERIAL_ALREADY_CLAIMED" in [r.code for r in verify_claim(thief, _store_cfg(url)).reasons]
+
+
+def test_a_reused_claim_id_without_a_promotion_is_a_conflict_too(tmp_path):
+    url = f"sqlite:///{tmp_path / 'claims.sqlite3'}"
+    verify_claim(SAMPLE, _store_cfg(url))
+    copy = tmp_path / "copy"
+    shutil.copytree(SAMPLE, copy)
+    d = verify_claim(copy, _store_cfg(url))
+    assert [r.code for r in d.reasons] == ["CLAIM_ID_CONFLICT"] and d.decision == "review"
+    assert verify_claim(SAMPLE, _store_cfg(url)).decision != "review" or "CLAIM_ID_CONFLICT" not in [
+        r.code for r in verify_claim(SAMPLE, _store_cfg(url)).reasons]
+
+
 def test_an_unprocessable_claim_is_kept_too(tmp_path):
     url = f"sqlite:///{tmp_path / 'claims.sqlite3'}"
     folder = tmp_path / "broken"

@@ -81,6 +81,9 @@ class Claim(Base):
     participant_key: Mapped[str | None] = mapped_column(String(320))
     decided_at: Mapped[str | None] = mapped_column(String(64))
     """ISO time of the verification that recorded the claim, as the caller gave it."""
+    claim_dir: Mapped[str | None] = mapped_column(Text)
+    """The folder the claim was verified from (absolute), when it came from one: with
+    ``participant_key``, who holds the claim_id (another folder or claimant is a conflict)."""
     released: Mapped[bool] = mapped_column(default=False, server_default=false())
     """Rejected or withdrawn: no longer counted."""
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,

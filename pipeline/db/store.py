@@ -31,7 +31,7 @@ from sqlalchemy import Connection, and_, delete, insert, or_, select, text, upda
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import ClaimcheckError
-from ..promotions.store import PriorClaim, PriorUse
+from ..promotions.store import ClaimIdConflict, Holder, PriorClaim, PriorUse
 from . import models as m
 from .engine import is_sqlite, make_engine, migrate
 
@@ -130,7 +130,8 @@ class SqlClaimStore:
     # ------------------------------------------------------------------ the ClaimStore protocol
 
     def record_claim(self, claim_id: str, promotion_id: str, email: str | None, participant_key: str | None,
-                     serials: Iterable[str], invoice_fingerprints: Iterable[str], decided_at: str) -> PriorUse:
+                     serials: Iterable[str], invoice_fingerprints: Iterable[str], decided_at: str, *,
+                     claim_dir: str | None = None) -> PriorUse:
         serials = sorted({s for s in serials if s})
         fingerprints = sorted({f for f in invoice_fingerprints if f})
         pairs = [_split_fingerprint(f) for f in fingerprints]
@@ -139,13 +140,20 @@ class SqlClaimStore:
                 # Wait for the promotion's lock no longer than SQLite waits for its write lock.
                 conn.execute(text("SELECT set_config('lock_timeout', :ms, true)"), {"ms": f"{self._timeout_ms}ms"})
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(promotion_id)})
-            row = conn.execute(select(m.Claim.seq, m.Claim.released).where(m.Claim.claim_id == claim_id)
-                               .with_for_update()).first()
+            row = conn.execute(select(m.Claim.seq, m.Claim.released, m.Claim.participant_key, m.Claim.claim_dir)
+                               .where(m.Claim.claim_id == claim_id).with_for_update()).first()
+            if row is not None:
+                holder = Holder(row.claim_dir, row.participant_key)
+                why = holder.conflicts_with(claim_dir, participant_key)
+                if why is not None:
+                    raise ClaimIdConflict(claim_id, holder, why)  # the transaction records nothing
             if row is not None and row.released:
                 conn.execute(delete(m.Claim).where(m.Claim.claim_id == claim_id))  # back of the queue
                 row = None
             values = {"promotion_id": promotion_id, "email": email, "participant_key": participant_key,
                       "decided_at": decided_at}
+            if claim_dir or row is None:
+                values["claim_dir"] = claim_dir
             if row is None:
                 seq = conn.execute(insert(m.Claim).values(claim_id=claim_id, released=False, **values)
                                    ).inserted_primary_key[0]
@@ -218,6 +226,19 @@ class SqlClaimStore:
         return PriorUse({k: tuple(v) for k, v in serial_hits.items()},
                         {k: tuple(v) for k, v in invoice_hits.items()},
                         email_hits, participant_hits, claims)
+
+    def claim_holder(self, claim_id: str) -> Holder | None:
+        """Who holds ``claim_id`` here: the recorded claim (folder and claimant), else the folder of
+        its newest stored decision; None when the store has never seen it."""
+        C, D = m.Claim, m.Decision
+        with self._transaction(f"looking up claim {claim_id}") as conn:
+            row = conn.execute(select(C.claim_dir, C.participant_key).where(C.claim_id == claim_id)).first()
+            folder = conn.execute(select(D.extra["claim_dir"].as_string()).where(D.claim_id == claim_id)
+                                  .order_by(D.id.desc()).limit(1)).scalar()
+        if row is None and folder is None:
+            return None
+        return Holder((row.claim_dir if row is not None else None) or folder,
+                      row.participant_key if row is not None else None)
 
     def release_claim(self, claim_id: str) -> None:
         with self._transaction(f"releasing claim {claim_id}") as conn:

@@ -32,9 +32,12 @@ from dataclasses import dataclass
 from ..records import Barcode, BBox, Page, Word, union_bbox
 from .normalise import fold_confusables
 
-__all__ = ["SerialMatch", "match_chk", "match_serial", "normalise_serial", "serial_distance"]
+__all__ = ["SerialMatch", "match_chk", "match_serial", "normalise_serial", "same_serial", "serial_distance",
+           "serial_key"]
 
-_SEPARATORS = re.compile(r"[\s\-/._]+")
+_SEPARATORS = re.compile(r"[\s\-/._\u2010-\u2015\u2212\u2043\ufe58\ufe63\u00ad\u200b\u2060\ufeff]+")
+"""Spaces, hyphens and the dashes a keyboard or a word processor puts for one (U+2010-2015, the
+minus sign, the soft hyphen), slashes, dots, underscores, and invisible zero-width characters."""
 _LABEL = re.compile(r"^(?:s\s*/?\s*n|serial(?:\s*(?:no|nr|number|num))?|ser\s*no)\s*[.:#=]*\s*", re.I)
 _CHK_LABEL = re.compile(r"^(?:chk|chx|chik|cjk|ck)\s*[.:#=\-]*\s*", re.I)
 _FIELD_SPLIT = re.compile(r"[;,|\r\n\t\x1d\x1e\x04:=]+|\(\d{2,4}\)")
@@ -65,12 +68,27 @@ class SerialMatch:
 
 
 def normalise_serial(s: str) -> str:
-    """Casefolded, separators removed: what ``serial_distance`` compares.
+    """The one normalisation of a serial (or CHK code) wherever one is compared or stored: NFKC
+    (full-width ``６０２`` is ``602``), casefolded, separators and dashes removed. What
+    ``serial_distance`` compares; ``serial_key`` adds the look-alike folding for storing.
 
-    >>> normalise_serial(" 602-7C35 / 010B ")
-    '6027c35010b'
+    >>> normalise_serial(" 602-7C35 / 010B "), normalise_serial("６０２－７Ｃ３５\u2013０１０Ｂ")
+    ('6027c35010b', '6027c35010b')
     """
-    return _SEPARATORS.sub("", unicodedata.normalize("NFKC", s or "").casefold())
+    text = unicodedata.normalize("NFKC", s or "").casefold()
+    return _SEPARATORS.sub("", unicodedata.normalize("NFKC", text))
+
+
+def serial_key(serial: str) -> str:
+    """A serial's identity: ``normalise_serial`` with every OCR look-alike folded to its class's
+    representative (O/D/Q -> 0, I/l/| -> 1, S -> 5, B -> 8, Z -> 2, G -> 6, U -> V). Two serials the
+    matcher calls the same (equal, or differing only in look-alikes) share one key, so the claim
+    store's duplicate check (``duplicate_serial``) sees what ``serial_number`` sees.
+
+    >>> serial_key("602-7C35-01OB1912000123") == serial_key("６０２ ７ｃ３５ ０１０Ｂ１９１２０００１２３")
+    True
+    """
+    return fold_confusables(normalise_serial(serial))
 
 
 @dataclass(frozen=True)
@@ -123,6 +141,16 @@ def serial_distance(a: str, b: str, *, confusable_cost: float = 0.25) -> float:
     Symmetric; 0 exactly when ``normalise_serial(a) == normalise_serial(b)``.
     """
     return _align(normalise_serial(a), normalise_serial(b), confusable_cost).distance
+
+
+def same_serial(a: str, b: str, *, confusable_cost: float = 0.25) -> bool:
+    """Whether the matcher takes ``a`` and ``b`` for one serial: equal once normalised, or
+    differing only in look-alike characters (no real edit). Such serials share ``serial_key``.
+
+    >>> same_serial("602-7C35-01OB", "６０２７ｃ３５０１０８"), same_serial("602-7C35", "602-7C36")
+    (True, False)
+    """
+    return _align(normalise_serial(a), normalise_serial(b), confusable_cost).real == 0
 
 
 def _shape(s: str) -> str:

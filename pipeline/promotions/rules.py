@@ -35,14 +35,15 @@ from ..decision import Check, Evidence
 from ..errors import ClaimcheckError
 from ..extract.dates import day_first_for, find_dates
 from ..matching.models import match_model, models_equivalent
-from ..matching.normalise import fold_confusables, model_tokens, normalise_text
+from ..matching.normalise import model_tokens, normalise_text
 from ..matching.retailer import resolve_retailer, strip_legal_form
+from ..matching.serials import serial_key  # the one serial identity (re-exported: other callers import it here)
 from ..records import DocumentRead, Line, Page, Word
 from .invoice_numbers import InvoiceNumber, find_invoice_numbers
 from .knowledge import Knowledge, canonical_category, default_knowledge
 from .rewards import reward_for
 from .sellers import find_names, find_sellers, names_in
-from .store import ClaimStore, PriorUse
+from .store import ClaimIdConflict, ClaimStore, PriorUse
 from .terms import ProductGroup, Terms, Territory
 
 __all__ = [
@@ -587,15 +588,6 @@ def check_required_documents(claim: Claim, terms: Terms, numbers: dict[str, list
 
 # ------------------------------------------------------------------------------ duplicates
 
-def serial_key(serial: str) -> str:
-    """A serial as compared for duplicates: letters and digits, case and OCR look-alikes folded.
-
-    >>> serial_key("602-7C35-01OB1912000123") == serial_key("6027c35010b1912000123")
-    True
-    """
-    return fold_confusables("".join(c for c in serial.casefold() if c.isalnum()))
-
-
 def canonical_email(email: str | None) -> str | None:
     """One person's address however written: case, '+tags' and Gmail's dots ignored.
 
@@ -755,13 +747,15 @@ def _unknown(claim: Claim) -> PromotionOutcome:
 def apply_promotion(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence[Check], *,
                     terms: Terms | None, store: ClaimStore | None, config: Config | None = None,
                     now: dt.datetime | None = None, knowledge: Knowledge | None = None,
-                    invoice_phashes: Mapping[str, str] | None = None) -> PromotionOutcome:
+                    invoice_phashes: Mapping[str, str] | None = None, claim_dir: str | None = None) -> PromotionOutcome:
     """Every promotion check of the contract for ``claim`` under ``terms``, and the reward.
 
     invoices: the invoice reads; doc_checks: the document checks already run (their
     ``purchase_date`` and ``product_on_invoice`` results are reused). store: where claims
     are remembered; the claim is recorded in it. now: the decision time recorded (UTC now).
     invoice_phashes: invoice name -> perceptual hash (``pipeline.imagehash``), for near-copies.
+    claim_dir: the folder the claim came from; its claim_id held by another folder or claimant
+    raises ClaimIdConflict (``verify_claim`` decides it), nothing recorded.
     """
     if terms is None:
         return _unknown(claim)
@@ -809,7 +803,10 @@ def apply_promotion(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence
         decided = (now or dt.datetime.now(dt.UTC)).isoformat()
         try:
             prior = store.record_claim(claim.claim_id, terms.id, email, participant_key(claim),
-                                       sorted(set(serial_keys.values())), sorted(fingerprints), decided)
+                                       sorted(set(serial_keys.values())), sorted(fingerprints), decided,
+                                       **({"claim_dir": claim_dir} if claim_dir else {}))
+        except ClaimIdConflict:
+            raise
         except (sqlite3.Error, OSError, ClaimcheckError) as exc:
             store_error = f"the claim store failed: {exc}"
     checks += _duplicate_checks(claim, terms, prior, fingerprints, serial_keys, store_error)

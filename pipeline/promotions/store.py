@@ -6,8 +6,10 @@ Alembic): an SQLite file by default, PostgreSQL by URL. ``record_claim`` checks 
 in one transaction, so two processes recording the same serial at once cannot both be first.
 It returns what *earlier* claims of the same promotion used: earlier means recorded first.
 Re-verifying a claim keeps its place, so it never becomes a duplicate of itself nor of a
-claim recorded after it. ``release_claim`` takes a claim out of the counts (it was rejected
-or withdrawn); recorded again later, it goes to the back of the queue.
+claim recorded after it; a claim_id already held by another claim folder or claimant is a
+``ClaimIdConflict`` (nothing recorded), never a re-verification. ``release_claim`` takes a
+claim out of the counts (it was rejected or withdrawn); recorded again later, it goes to the
+back of the queue.
 
 Serials and invoice fingerprints are stored as given: callers pass comparable keys
 (``serial_key``; ``sha256:...``, ``phash:...``, ``number:<retailer>:<number>``).
@@ -27,12 +29,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from ..errors import ConfigError
+from ..errors import ClaimcheckError, ConfigError
 
 if TYPE_CHECKING:
     from ..db.store import SqlClaimStore
 
-__all__ = ["ClaimStore", "PriorUse", "PriorClaim", "open_store", "store_url", "default_store_path", "ENV_STORE"]
+__all__ = ["ClaimStore", "PriorUse", "PriorClaim", "ClaimIdConflict", "Holder", "open_store", "store_url",
+           "default_store_path", "ENV_STORE"]
 
 ENV_STORE = "CLAIMCHECK_STORE"
 
@@ -65,14 +68,44 @@ class PriorUse:
         return not (self.serials or self.invoices or self.email_claims or self.participant_claims)
 
 
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a claim_id in a store: the folder it was verified from and its claimant, where known."""
+
+    claim_dir: str | None
+    participant_key: str | None
+
+    def conflicts_with(self, claim_dir: str | None, participant_key: str | None) -> str | None:
+        """Why a claim from ``claim_dir`` by ``participant_key`` is not the holder (None: it is, as far as
+        anything known tells: an unknown folder or claimant is no evidence of another claim)."""
+        if self.participant_key and participant_key and self.participant_key != participant_key:
+            return "another claimant"
+        if self.claim_dir and claim_dir and self.claim_dir != claim_dir:
+            return f"the claim in {self.claim_dir}"
+        return None
+
+
+class ClaimIdConflict(ClaimcheckError):
+    """A claim_id already held by another claim (another folder or claimant): recording it would
+    replace that claim's serials and invoices, so nothing is recorded."""
+
+    default_code = "CLAIM_ID_CONFLICT"
+
+    def __init__(self, claim_id: str, holder: Holder, why: str) -> None:
+        super().__init__("CLAIM_ID_CONFLICT", f"The claim_id {claim_id} is already held by {why}.")
+        self.claim_id, self.holder, self.why = claim_id, holder, why
+
+
 @runtime_checkable
 class ClaimStore(Protocol):
     """Where claims are remembered. Small on purpose: an implementation only has to do these
     three things, each in one transaction (``SqlClaimStore`` also keeps every decision run)."""
 
     def record_claim(self, claim_id: str, promotion_id: str, email: str | None, participant_key: str | None,
-                     serials: Iterable[str], invoice_fingerprints: Iterable[str], decided_at: str) -> PriorUse:
-        """Record (or re-record) a claim and return what earlier claims used, atomically."""
+                     serials: Iterable[str], invoice_fingerprints: Iterable[str], decided_at: str, *,
+                     claim_dir: str | None = None) -> PriorUse:
+        """Record (or re-record) a claim and return what earlier claims used, atomically. A claim_id
+        held by another folder or claimant raises ClaimIdConflict and records nothing."""
         ...
 
     def release_claim(self, claim_id: str) -> None:
