@@ -7,11 +7,9 @@ per-claim resumability, retries and visibility in the UI.
 """
 from __future__ import annotations
 
+import atexit
 import json
-import threading
 import uuid
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from prefect import flow, task
@@ -21,78 +19,54 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipeline import batch
 from pipeline.config import load_config, with_overrides
-from pipeline.errors import ClaimcheckError, EngineError
+from pipeline.errors import ClaimcheckError
+from pipeline.pool import ClaimPool
 
 RUNNERS = ("local", "dask")
 
-_POOLS: dict[str, _LocalPool] = {}
-_WORKER_KEY: str | None = None
+_POOLS: dict[str, ClaimPool] = {}
+"""The local runner's claim pools, by flow run (its task threads hand their claims to it)."""
+_WORKER_POOL: tuple[str, ClaimPool] | None = None
+"""On a Dask worker: (config key, a one-worker claim pool), kept across the tasks it runs."""
 
 
-class _LocalPool:
-    """The process pool behind the local runner's task threads. A worker that dies (a native crash
-    in an engine) breaks the pool: it is replaced, and each claim that was in flight is tried once
-    more, as in run_batch; a claim present at two crashes gets an ENGINE_FAILED decision."""
+def _close_worker_pool() -> None:
+    if _WORKER_POOL is not None:
+        _WORKER_POOL[1].close(cancel=True)
 
-    def __init__(self, workers: int, config_path: str | None, omp: int, overrides: dict):
-        self._args = (workers, config_path, omp, overrides)
-        self._lock = threading.Lock()
-        self.pool = self._new()
 
-    def _new(self) -> ProcessPoolExecutor:
-        workers, config_path, omp, overrides = self._args
-        return ProcessPoolExecutor(workers, initializer=batch.init_worker,
-                                   initargs=(config_path, omp, overrides))
-
-    def run(self, claim_file: str, rel: str) -> dict | None:
-        for _ in range(2):
-            pool = self.pool
-            try:
-                return pool.submit(batch.verify_one, claim_file, rel).result()
-            except BrokenProcessPool:
-                with self._lock:
-                    if self.pool is pool:
-                        pool.shutdown(wait=False, cancel_futures=True)
-                        self.pool = self._new()
-        return None
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+atexit.register(_close_worker_pool)
 
 
 def _overrides(promotions_dir: str | None, store_url: str | None) -> dict:
     return {"promotions_dir": promotions_dir, "store_url": store_url}
 
 
-def _unprocessable(rel: str, error: ClaimcheckError, config_path: str | None, overrides: dict) -> dict:
-    from pipeline.verify import unprocessable
+def _unprocessable(claim_file: str, rel: str, error: ClaimcheckError, config_path: str | None,
+                   overrides: dict) -> dict:
+    from pipeline.verify import claim_id_guess, unprocessable
 
     config = with_overrides(load_config(config_path), **overrides)
-    result = unprocessable(Path(rel).parent.name or rel, error, config).to_dict()
+    result = unprocessable(claim_id_guess(claim_file, config), error, config).to_dict()
     result["claim_path"] = rel
     return result
-
-
-def _crashed(rel: str, config_path: str | None, overrides: dict) -> dict:
-    err = EngineError("ENGINE_FAILED", "A reading engine crashed on this claim's documents.")
-    return _unprocessable(rel, err, config_path, overrides)
 
 
 @task(name="claim", task_run_name="{rel}", cache_policy=NO_CACHE)
 def verify_claim_task(claim_file: str, rel: str, config_path: str | None = None, omp: int = 1,
                       overrides: dict | None = None, pool_key: str | None = None) -> dict:
-    """One claim's decision line. Local runner: run in the flow's process pool (``pool_key``);
-    Dask: run here, in the Dask worker process, configured once per process."""
-    global _WORKER_KEY
+    """One claim's decision line, from a watched worker process (``pipeline.pool``: the ``[batch]``
+    limits hold on every runner). Local runner: the flow's claim pool (``pool_key``); Dask: a
+    one-worker pool of this Dask worker process, started once and kept."""
+    global _WORKER_POOL
     overrides = overrides or {}
     if pool_key is not None:
-        result = _POOLS[pool_key].run(claim_file, rel)
-        return result if result is not None else _crashed(rel, config_path, overrides)
+        return _POOLS[pool_key].run(claim_file, rel)
     key = json.dumps([config_path, omp, overrides], sort_keys=True)
-    if _WORKER_KEY != key:
-        batch.init_worker(config_path, omp, overrides)
-        _WORKER_KEY = key
-    return batch.verify_one(claim_file, rel)
+    if _WORKER_POOL is None or _WORKER_POOL[0] != key:
+        _close_worker_pool()
+        _WORKER_POOL = (key, ClaimPool(1, with_overrides(load_config(config_path), **overrides)))
+    return _WORKER_POOL[1].run(claim_file, rel)
 
 
 def task_runner(runner: str, workers: int, dask_address: str | None = None):
@@ -117,31 +91,42 @@ def _verify_claims(root: str, out: str, workers: int, runner: str, config_path: 
     root_p, out_p = Path(root), Path(out)
     overrides = _overrides(promotions_dir, store_url)
     config = with_overrides(load_config(config_path), **overrides)
+    with batch.locked_out(out_p):
+        return _verify_claims_locked(root_p, out_p, workers, runner, config_path, force, overrides, config, progress)
+
+
+def _verify_claims_locked(root_p: Path, out_p: Path, workers: int, runner: str, config_path: str | None,
+                          force: bool, overrides: dict, config, progress: bool) -> dict:
     todo, summary = batch.plan(root_p, out_p, force=force)
     omp = config.ocr.omp_thread_limit
     pool_key = None
     if runner == "local" and todo:
         pool_key = uuid.uuid4().hex
-        _POOLS[pool_key] = _LocalPool(workers, config_path, omp, overrides)
+        _POOLS[pool_key] = ClaimPool(min(workers, len(todo)), config)
     try:
         with batch.ResultWriter(out_p, summary, progress=progress, todo=len(todo)) as write:
             futures = {}
             for claim_file, rel in todo:
                 fut = verify_claim_task.submit(claim_file, rel, config_path=config_path, omp=omp,
                                                overrides=overrides, pool_key=pool_key)
-                futures[fut] = rel
+                futures[fut] = (claim_file, rel)
             for fut in as_completed(list(futures)):
-                rel = futures[fut]
+                claim_file, rel = futures[fut]
                 try:
                     result = fut.result()
                 except Exception as exc:  # noqa: BLE001 - a task lost to its runner (a Dask worker killed
                     # three times, a crash in Prefect) is that claim's decision, not the backlog's end
                     err = ClaimcheckError("INTERNAL_ERROR", f"{type(exc).__name__}: {exc}")
-                    result = _unprocessable(rel, err, config_path, overrides)
+                    result = _unprocessable(claim_file, rel, err, config_path, overrides)
                 write(result)
-    finally:
+    except BaseException:
         if pool_key is not None:
-            _POOLS.pop(pool_key).close()
+            _POOLS.pop(pool_key).close(cancel=True)  # interrupted: stop the workers now
+        raise
+    if pool_key is not None:
+        pool = _POOLS.pop(pool_key)
+        pool.close()
+        summary.peak_worker_mb = round(pool.peak_rss / 1048576)
     return summary.to_dict()
 
 

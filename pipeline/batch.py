@@ -1,8 +1,10 @@
 """Verify every claim below a folder, in parallel, resumably, one JSON line per claim.
 
 One process per core with ``OMP_THREAD_LIMIT=1`` (Tesseract's threads fight on 2
-cores). A claim that fails in any way, even one that kills its worker process,
-still gets a decision line; the batch goes on.
+cores), each claim in a watched worker (``pipeline.pool``: wall-clock and memory limits
+from ``[batch]``). A claim that fails in any way, even one that kills or outgrows its
+worker process, still gets a decision line; the batch goes on. ``--out`` is locked for
+the run (``locked_out``): a second run on it is refused.
 """
 from __future__ import annotations
 
@@ -12,17 +14,17 @@ import sys
 import threading
 import time
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .claim import find_claim_files
 from .config import Config, load_config, with_overrides
-from .errors import ClaimcheckError, EngineError
+from .errors import ClaimcheckError
 
-__all__ = ["run_batch", "BatchSummary", "already_done", "claim_jobs", "init_worker", "verify_one", "plan",
-           "ResultWriter", "ends_mid_line"]
+__all__ = ["run_batch", "BatchSummary", "already_done", "claim_jobs", "init_worker", "set_config", "verify_one",
+           "plan", "ResultWriter", "ends_mid_line", "json_text", "locked_out"]
 
 _CONFIG: Config | None = None
 _STORE: tuple[tuple, object] | None = None
@@ -32,9 +34,16 @@ _STORE_LOCK = threading.RLock()
 
 def init_worker(config_path: str | None, omp_threads: int, overrides: dict | None = None) -> None:
     """Once per worker process (pool or Dask worker): Tesseract's thread limit and the config."""
-    global _CONFIG
     os.environ["OMP_THREAD_LIMIT"] = str(omp_threads)
-    _CONFIG = with_overrides(load_config(config_path), **(overrides or {}))
+    set_config(with_overrides(load_config(config_path), **(overrides or {})))
+
+
+def set_config(config: Config) -> None:
+    """The config ``verify_one`` runs claims with in this process (a claim pool's worker gets its
+    parent's, whole)."""
+    global _CONFIG
+    os.environ["OMP_THREAD_LIMIT"] = str(config.ocr.omp_thread_limit)
+    _CONFIG = config
     _close_store()
 
 
@@ -89,7 +98,7 @@ def verify_one(claim_file: str, rel: str) -> dict:
     of run_batch and of the Prefect flows (one task per claim). With a claim store, the decision is
     also saved there (with ``claim_dir`` and ``claim_path``)."""
     global _CONFIG
-    from .verify import unprocessable, verify_claim
+    from .verify import claim_id_guess, internal_error, unprocessable, verify_claim
 
     if _CONFIG is None:
         _CONFIG = load_config()
@@ -97,16 +106,12 @@ def verify_one(claim_file: str, rel: str) -> dict:
     try:
         decision = verify_claim(claim_file, config, store=_shared_store(config), claim_path=rel)
     except ClaimcheckError as exc:
-        decision = unprocessable(Path(rel).parent.name or rel, exc, config)
+        decision = unprocessable(claim_id_guess(claim_file, config), exc, config)
     except Exception as exc:  # noqa: BLE001 - one claim's bug must not stop a backlog
-        err = ClaimcheckError("INTERNAL_ERROR", f"{type(exc).__name__}: {exc}")
-        decision = unprocessable(Path(rel).parent.name or rel, err, config)
+        decision = unprocessable(claim_id_guess(claim_file, config), internal_error(exc), config)
     out = decision.to_dict()
     out["claim_path"] = rel
     return out
-
-
-_init_worker, _verify_one = init_worker, verify_one  # the names the process pool uses
 
 
 def claim_jobs(root: Path) -> list[tuple[str, str]]:
@@ -130,6 +135,17 @@ def already_done(out: Path) -> set[str]:
     return done
 
 
+def json_text(obj, *, indent: int | None = None) -> str:
+    """``obj`` as JSON, non-ASCII text as it is; text that UTF-8 cannot encode (a lone surrogate
+    from a file name) is written as ``\\uXXXX`` escapes instead of failing: any text goes out."""
+    text = json.dumps(obj, ensure_ascii=False, indent=indent)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(obj, ensure_ascii=True, indent=indent)
+    return text
+
+
 def ends_mid_line(path: Path) -> bool:
     """Whether ``path`` ends in a torn line (a run killed while writing it)."""
     if not path.exists() or not path.stat().st_size:
@@ -146,6 +162,8 @@ class BatchSummary:
     processed: int = 0
     decisions: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    peak_worker_mb: int | None = None
+    """The highest resident memory a worker reached (with its Tesseract processes), when known."""
 
     @property
     def ms_per_claim(self) -> float:
@@ -154,7 +172,7 @@ class BatchSummary:
     def to_dict(self) -> dict:
         return {"total": self.total, "skipped": self.skipped, "processed": self.processed,
                 "decisions": dict(self.decisions), "seconds": round(self.seconds, 2),
-                "ms_per_claim": round(self.ms_per_claim, 1)}
+                "ms_per_claim": round(self.ms_per_claim, 1), "peak_worker_mb": self.peak_worker_mb}
 
 
 def plan(root: Path, out: Path, *, force: bool = False) -> tuple[list[tuple[str, str]], BatchSummary]:
@@ -191,7 +209,7 @@ class ResultWriter:
         return self.write
 
     def write(self, result: dict) -> None:
-        self.sink.write(json.dumps(result, ensure_ascii=False) + "\n")
+        self.sink.write(json_text(result) + "\n")
         self.sink.flush()
         self.summary.processed += 1
         self.summary.decisions[result["decision"]] += 1
@@ -205,65 +223,76 @@ class ResultWriter:
             self.bar.close()
 
 
+_HELD: dict[str, int] = {}
+"""Lock files this process holds, with how many nested runs hold each."""
+_HELD_LOCK = threading.Lock()
+
+
+@contextmanager
+def locked_out(out: Path):
+    """Hold ``out`` for one run: a second run on the same file (another process on this machine)
+    is refused with OUT_LOCKED instead of writing every claim twice. The lock is ``out``'s sibling
+    ``<name>.lock`` (an advisory ``flock``, released when the run ends or dies, even by kill -9);
+    nested holds in one process (the CLI, then the flow it runs) share it."""
+    import fcntl
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = out.with_name(out.name + ".lock")
+    key = str(lock_path.resolve())
+    with _HELD_LOCK:
+        nested = key in _HELD
+        if nested:
+            _HELD[key] += 1
+    if nested:
+        try:
+            yield
+        finally:
+            with _HELD_LOCK:
+                _HELD[key] -= 1
+        return
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+            raise ClaimcheckError(
+                "OUT_LOCKED", f"{out} is being written by another batch ({holder}); wait for it to finish "
+                              "or give another --out.") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}".encode(), 0)
+        with _HELD_LOCK:
+            _HELD[key] = 1
+        try:
+            yield
+        finally:
+            with _HELD_LOCK:
+                _HELD.pop(key, None)
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def run_batch(root: str | Path, out: str | Path, *, workers: int | None = None,
               config_path: str | Path | None = None, force: bool = False, progress: bool = True,
               promotions_dir: str | None = None, store_url: str | None = None) -> BatchSummary:
-    """Verify every claim.json below ``root`` into ``out`` (JSON Lines); see the module docstring."""
+    """Verify every claim.json below ``root`` into ``out`` (JSON Lines); see the module docstring.
+    Each claim runs in a watched worker process (``pipeline.pool.ClaimPool``: ``[batch]`` limits)."""
+    from .pool import ClaimPool
+
     root, out = Path(root), Path(out)
-    overrides = {"promotions_dir": promotions_dir, "store_url": store_url}
-    config = with_overrides(load_config(config_path), **overrides)
+    config = with_overrides(load_config(config_path), promotions_dir=promotions_dir, store_url=store_url)
     if config.promotions.dir or promotions_dir:
         from .promotions import load_promotions
 
         load_promotions(config.promotions.dir)  # a broken terms file fails here, before any claim
-    todo, summary = plan(root, out, force=force)
     workers = max(1, workers or os.cpu_count() or 1)
-    with ResultWriter(out, summary, progress=progress, todo=len(todo)) as write:
-        if workers == 1:
-            _init_worker(str(config_path) if config_path else None, config.ocr.omp_thread_limit, overrides)
-            for claim_file, rel in todo:
-                write(_verify_one(claim_file, rel))
-        else:
-            _run_pool(todo, workers, config_path, config, write, overrides)
+    with locked_out(out):
+        todo, summary = plan(root, out, force=force)
+        with ResultWriter(out, summary, progress=progress, todo=len(todo)) as write, \
+                ClaimPool(min(workers, max(1, len(todo))), config) as pool:
+            futures = [pool.submit(claim_file, rel) for claim_file, rel in todo]
+            for fut in as_completed(futures):
+                write(fut.result())
+            summary.peak_worker_mb = round(pool.peak_rss / 1048576)
     return summary
-
-
-def _run_pool(todo, workers, config_path, config: Config, write, overrides: dict) -> None:
-    """Keep at most 2x workers claims in flight; a dead worker costs only its claims."""
-    from .verify import unprocessable
-
-    queue = list(reversed(todo))
-    crashes: Counter = Counter()
-    while queue:
-        pool = ProcessPoolExecutor(workers, initializer=_init_worker,
-                                   initargs=(str(config_path) if config_path else None,
-                                             config.ocr.omp_thread_limit, overrides))
-        inflight = {}
-        try:
-            while queue or inflight:
-                while queue and len(inflight) < 2 * workers:
-                    job = queue.pop()
-                    inflight[pool.submit(_verify_one, *job)] = job
-                finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    job = inflight.pop(fut)
-                    write(fut.result())
-        except BrokenProcessPool:
-            # A worker died (a native crash in an engine). We cannot tell which in-flight claim
-            # did it, so each is tried once more in a fresh pool; a claim present at two crashes
-            # gets an ENGINE_FAILED decision and the batch goes on.
-            for fut, job in inflight.items():
-                if fut.done() and fut.exception() is None:
-                    write(fut.result())
-                    continue
-                crashes[job] += 1
-                if crashes[job] < 2:
-                    queue.append(job)
-                    continue
-                rel = job[1]
-                err = EngineError("ENGINE_FAILED", "A reading engine crashed on this claim's documents.")
-                result = unprocessable(Path(rel).parent.name or rel, err, config).to_dict()
-                result["claim_path"] = rel
-                write(result)
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)

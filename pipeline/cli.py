@@ -55,8 +55,10 @@ def _config(path: Optional[Path]) -> Config:
         raise typer.Exit(2) from exc
 
 
-def _emit(obj: dict) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+def _emit(obj: dict, indent: int | None = None) -> None:
+    from .batch import json_text
+
+    sys.stdout.write(json_text(obj, indent=indent) + "\n")
     sys.stdout.flush()
 
 
@@ -132,8 +134,7 @@ def verify(
     from .verify import verify_claim
 
     cfg = with_overrides(_config(config), promotions_dir=promotions, store_url=store)
-    decision = verify_claim(claim, cfg).to_dict()
-    sys.stdout.write(json.dumps(decision, ensure_ascii=False, indent=2 if pretty else None) + "\n")
+    _emit(verify_claim(claim, cfg).to_dict(), indent=2 if pretty else None)  # a decision, whatever the claim holds
 
 
 @app.command()
@@ -157,18 +158,22 @@ def batch(
         raise typer.Exit(2)
     _check_runner(no_prefect, runner, dask_address)
     promotions_dir = str(promotions) if promotions else None
+    from .batch import locked_out
+
     try:
-        if no_prefect:
-            from .batch import run_batch
+        with locked_out(out):  # refused at once, before any worker or Prefect starts
+            if no_prefect:
+                from .batch import run_batch
 
-            summary = run_batch(root, out, workers=workers, config_path=config, force=force,
-                                promotions_dir=promotions_dir, store_url=store).to_dict()
-        else:
-            from flows import process_backlog
+                summary = run_batch(root, out, workers=workers, config_path=config, force=force,
+                                    promotions_dir=promotions_dir, store_url=store).to_dict()
+            else:
+                from flows import process_backlog
 
-            summary = process_backlog(str(root), str(out), workers=workers, runner=runner, dask_address=dask_address,
-                                      config_path=str(config) if config else None, force=force,
-                                      promotions_dir=promotions_dir, store_url=store, progress=True)
+                summary = process_backlog(str(root), str(out), workers=workers, runner=runner,
+                                          dask_address=dask_address, config_path=str(config) if config else None,
+                                          force=force, promotions_dir=promotions_dir, store_url=store,
+                                          progress=True)
     except ClaimcheckError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from exc

@@ -8,23 +8,26 @@ those become a ``review``/``reject`` decision with a reason.
 """
 from __future__ import annotations
 
-import json
+import hashlib
 import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from .checks import Read, document_checks
-from .claim import Claim, load_claim
+from .claim import ID_MAX_CHARS, Claim, escape_unsafe, load_claim
 from .config import Config, default_config
 from .decide import decide
 from .decision import Check, Decision, Evidence
 from .errors import ClaimcheckError, ClaimError, DocumentError
 from .extract.invoice import extract_invoice
 from .promotions import PROMOTION_CHECKS, ClaimStore, Terms, apply_promotion, load_promotions, open_store
+from .promotions.rules import participant_key
+from .promotions.store import ClaimIdConflict
 from .records import DocumentRead
 
-__all__ = ["verify_claim", "Reader", "PROMOTION_CHECKS", "unprocessable", "default_reader"]
+__all__ = ["verify_claim", "Reader", "PROMOTION_CHECKS", "unprocessable", "default_reader", "claim_id_guess",
+           "internal_error"]
 
 Reader = Callable[..., DocumentRead]
 """read_document's signature: (path, name, *, languages, config, barcodes) -> DocumentRead."""
@@ -52,25 +55,40 @@ def _read_all(names, folder: Path, reader: Reader, *, languages, config: Config,
     return out
 
 
-def _claim_id_guess(source) -> str:
+def claim_id_guess(source, config: Config | None = None) -> str:
+    """The claim_id of a claim that could not be loaded, as far as it can be read (else its folder's
+    name), with any character a claim may not hold escaped: never raises, whatever the file holds."""
+    from .claim import read_claim_json
+
+    guess = None
     if isinstance(source, dict):
-        return str(source.get("claim_id") or "unknown")
-    path = Path(str(source))
-    claim_file = path / "claim.json" if path.is_dir() else path
-    try:
-        data = json.loads(claim_file.read_text(encoding="utf-8"))
-        if isinstance(data, dict) and data.get("claim_id"):
-            return str(data["claim_id"])
-    except (OSError, ValueError):
-        pass
-    return claim_file.parent.name or "unknown"
+        guess = source.get("claim_id")
+    else:
+        path = Path(str(source))
+        claim_file = path / "claim.json" if path.is_dir() else path
+        try:
+            data = read_claim_json(claim_file, (config or default_config()).ingest)
+            if isinstance(data, dict):
+                guess = data.get("claim_id")
+        except (ClaimcheckError, OSError, ValueError):
+            pass
+        guess = guess if isinstance(guess, str) and guess else (claim_file.parent.name or None)
+    return escape_unsafe(str(guess)) if guess not in (None, "") else "unknown"
 
 
 def unprocessable(claim_id: str, error: ClaimcheckError, config: Config, extra: dict | None = None) -> Decision:
-    """The decision for a claim that cannot be processed at all."""
+    """The decision for a claim that cannot be processed at all (its id printable, whatever it was)."""
     check = Check("invoice_readable", None, "fail", 0, None, None, None, error.code, error.message)
-    return decide(claim_id, [check], config, extra_reasons=[error.code],
+    return decide(escape_unsafe(claim_id) or "unknown", [check], config, extra_reasons=[error.code],
                   extra={"error": error.to_dict(), **(extra or {})})
+
+
+def internal_error(exc: BaseException) -> ClaimcheckError:
+    """A bug or an exhausted machine met on one claim, as that claim's error (never the run's end)."""
+    if isinstance(exc, MemoryError):
+        return DocumentError("DOCUMENT_TOO_LARGE", "Reading this claim's documents needed more memory than "
+                                                   "the machine could give.")
+    return ClaimcheckError("INTERNAL_ERROR", f"{type(exc).__name__}: {exc}"[:2000])
 
 
 def _sticker_config(config: Config) -> Config:
@@ -189,6 +207,8 @@ def _save_decision(store, decision: Decision, claim_dir: str | None, claim_path:
     if save is None:
         return
     record = decision.to_dict()
+    if isinstance(record.get("conflict"), dict):  # kept beside the claim that holds the id, not over it
+        record["claim_id"] = record["conflict"]["stored_as"]
     record["claim_dir"] = claim_dir
     if claim_path is not None:
         record["claim_path"] = claim_path
@@ -196,6 +216,39 @@ def _save_decision(store, decision: Decision, claim_dir: str | None, claim_path:
         save(record)
     except (ClaimcheckError, ValueError) as exc:  # the decision stands; only its history is incomplete
         _log.warning("claim %s: decision not saved to the claim store: %s", decision.claim_id, exc)
+
+
+def _held_by_another(claim: Claim, own_dir: str | None, store) -> ClaimIdConflict | None:
+    """A conflict when the store knows ``claim.claim_id`` from another folder or claimant."""
+    look_up = getattr(store, "claim_holder", None)
+    if look_up is None:
+        return None
+    try:
+        holder = look_up(claim.claim_id)
+    except ClaimcheckError:  # the store is failing: the promotion checks say so, if they need it
+        return None
+    why = holder.conflicts_with(own_dir, participant_key(claim)) if holder is not None else None
+    return ClaimIdConflict(claim.claim_id, holder, why) if why else None
+
+
+def conflict_id(claim_id: str, own_dir: str | None) -> str:
+    """The id a conflicting claim's decisions are kept under in the store, so that they never take
+    the place of the claim that holds ``claim_id`` (in the reviewer's queue, in labels)."""
+    digest = hashlib.sha256((own_dir or "").encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return f"{claim_id[:ID_MAX_CHARS - 20]} [conflict {digest}]"
+
+
+def _conflict_decision(claim: Claim, checks: list[Check], extracted: dict, conflict: ClaimIdConflict,
+                       own_dir: str | None, config: Config, started: float) -> Decision:
+    why = f"the claim_id is held by {conflict.why}"
+    promotion = [Check(c.name, c.product, "skipped", 0, None, None, None, None, why)
+                 for c in _no_promotion_checks(claim)]
+    elapsed_ms = round((time.perf_counter() - started) * 1000)
+    return decide(claim.claim_id, checks + promotion, config, extra_reasons=["CLAIM_ID_CONFLICT"], extra={
+        "error": conflict.to_dict(),
+        "conflict": {"claim_id": claim.claim_id, "held_by": conflict.holder.claim_dir, "why": conflict.why,
+                     "stored_as": conflict_id(claim.claim_id, own_dir)},
+        "extracted": extracted, "timing_ms": elapsed_ms})
 
 
 def verify_claim(source: str | Path | dict | Claim, config: Config | None = None, *,
@@ -220,8 +273,12 @@ def verify_claim(source: str | Path | dict | Claim, config: Config | None = None
     else:
         claim_store = store or None
     try:
-        decision, folder = _verify(source, config, base_dir, reader or default_reader(config), promotions,
-                                   claim_store, store_error)
+        try:
+            decision, folder = _verify(source, config, base_dir, reader or default_reader(config), promotions,
+                                       claim_store, store_error)
+        except Exception as exc:  # noqa: BLE001 - verify always gives a decision, INTERNAL_ERROR at worst
+            _log.exception("claim %s: verification failed", claim_id_guess(source, config))
+            decision, folder = unprocessable(claim_id_guess(source, config), internal_error(exc), config), None
         if claim_store is not None:
             _save_decision(claim_store, decision, _claim_dir(source, folder), claim_path)
         return decision
@@ -234,9 +291,9 @@ def _verify(source, config: Config, base_dir, reader: Reader, promotions: dict[s
             claim_store: ClaimStore | None, store_error: ClaimcheckError | None) -> tuple[Decision, Path | None]:
     started = time.perf_counter()
     try:
-        claim, folder = load_claim(source, base_dir)
+        claim, folder = load_claim(source, base_dir, config.ingest)
     except ClaimError as exc:
-        return unprocessable(_claim_id_guess(source), exc, config), None
+        return unprocessable(claim_id_guess(source, config), exc, config), None
     languages = config.languages_for(claim.country)
     tracked = reader if isinstance(getattr(reader, "last_keys", None), list) else None
     if tracked is not None:
@@ -246,6 +303,10 @@ def _verify(source, config: Config, base_dir, reader: Reader, promotions: dict[s
     photos = _read_all(claim.documents.serial_photos or [], folder, reader, languages=languages,
                        config=_sticker_config(config), barcodes=True)
     checks, extracted = _document_results(claim, invoices, photos, config, tracked)
+    own_dir = None if isinstance(source, dict | Claim) and base_dir is None else str(folder.resolve())
+    conflict = _held_by_another(claim, own_dir, claim_store)
+    if conflict is not None:
+        return _conflict_decision(claim, checks, extracted, conflict, own_dir, config, started), folder
     if not claim.promotion_id:
         checks += _no_promotion_checks(claim)
         elapsed_ms = round((time.perf_counter() - started) * 1000)
@@ -257,8 +318,11 @@ def _verify(source, config: Config, base_dir, reader: Reader, promotions: dict[s
     except ClaimcheckError as exc:
         return unprocessable(claim.claim_id, exc, config), folder
     phashes = _invoice_phashes(folder, invoices, config) if claim_store is not None else None
-    outcome = apply_promotion(claim, invoices, checks, terms=terms.get(claim.promotion_id), store=claim_store,
-                              config=config, invoice_phashes=phashes)
+    try:
+        outcome = apply_promotion(claim, invoices, checks, terms=terms.get(claim.promotion_id), store=claim_store,
+                                  config=config, invoice_phashes=phashes, claim_dir=own_dir)
+    except ClaimIdConflict as exc:  # taken by another claim between the look-up above and now
+        return _conflict_decision(claim, checks, extracted, exc, own_dir, config, started), folder
     elapsed_ms = round((time.perf_counter() - started) * 1000)
     decision = decide(claim.claim_id, checks + list(outcome.checks), config, reward=outcome.reward,
                       extra={"promotion": outcome.facts, "extracted": extracted, "timing_ms": elapsed_ms})
