@@ -115,14 +115,15 @@ def unsafe_char(text: str) -> str | None:
     return f"U+{ord(c):04X} {unicodedata.name(c, 'CONTROL CHARACTER')}"
 
 
-def escape_unsafe(text: str, limit: int = ID_MAX_CHARS) -> str:
+def escape_unsafe(text: str, limit: int | None = ID_MAX_CHARS) -> str:
     r"""``text`` with every character a claim may not hold written as a visible ``\uXXXX`` escape,
-    cut to ``limit`` characters: an identifier safe to print, store and show.
+    cut to ``limit`` characters (None: not cut): an identifier safe to print, store and show.
 
     >>> print(escape_unsafe("C-\ud800\u202e1"))
     C-\ud800\u202e1
     """
-    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", str(text))[:limit]
+    out = _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", str(text))
+    return out if limit is None else out[:limit]
 
 
 def _where(path: tuple) -> str:

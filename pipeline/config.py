@@ -51,6 +51,14 @@ class BatchConfig(_Section):
     worker_recycle_mb: int = Field(ge=64)
 
 
+class WebConfig(_Section):
+    login_max_failures: int = Field(ge=1)
+    login_max_failures_per_address: int = Field(ge=1)
+    login_window_s: float = Field(gt=0)
+    render_workers: int = Field(ge=1)
+    render_cache_mb: int = Field(ge=0)
+
+
 class OcrConfig(_Section):
     timeout_s: float = Field(gt=0)
     omp_thread_limit: int = Field(ge=1)
@@ -181,6 +189,7 @@ class ReasonSpec(_Section):
 class Config(_Section):
     ingest: IngestConfig
     batch: BatchConfig
+    web: WebConfig
     ocr: OcrConfig
     preprocess: PreprocessConfig
     pdf: PdfConfig
@@ -221,7 +230,7 @@ def config_hash(cfg: Config) -> str:
     # Where reads are cached cannot change a decision, so it is not part of the identity.
     # The terms' own hash is in each decision (promotion.terms_sha256); folder and store paths are not identity.
     # [batch] says how claims are run (a claim stopped at its limits says so in its own decision).
-    payload = cfg.model_dump(exclude={"source", "cache", "promotions", "store", "batch"})
+    payload = cfg.model_dump(exclude={"source", "cache", "promotions", "store", "batch", "web"})
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     return "sha256:" + hashlib.sha256(blob).hexdigest()
 

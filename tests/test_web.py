@@ -118,12 +118,32 @@ def test_wrong_password_and_unknown_user(client):
 
 
 def test_repeated_failures_are_throttled(client):
-    from pipeline.web.app import LOGIN_MAX_FAILURES
-
-    for _ in range(LOGIN_MAX_FAILURES):
+    for _ in range(load_config().web.login_max_failures):
         assert sign_in(client, "bob", "guess").status_code == 401
     assert sign_in(client, "bob", "another-password").status_code == 429  # even the right one, for a while
     assert sign_in(client).status_code == 303  # other names are not affected
+
+
+def test_a_stranger_cannot_lock_a_reviewer_out_and_one_address_cannot_guess_many_names(site):
+    # Before: 5 failures with a reviewer's name from anywhere locked that reviewer out, and
+    # nothing limited one address trying many names.
+    web = load_config().web
+
+    def client_at(address: str) -> TestClient:
+        return TestClient(site["app"], base_url="http://127.0.0.1", client=(address, 40000))
+
+    with client_at("203.0.113.7") as stranger, client_at("198.51.100.2") as bob:
+        for _ in range(web.login_max_failures):
+            assert sign_in(stranger, "bob", "guess").status_code == 401
+        assert sign_in(stranger, "bob", "another-password").status_code == 429
+        assert sign_in(bob, "bob", "another-password").status_code == 303  # bob, from his own address
+    with client_at("203.0.113.9") as sprayer, client_at("198.51.100.3") as alice:
+        names = [f"user{i}" for i in range(web.login_max_failures_per_address)]
+        for name in names:
+            assert sign_in(sprayer, name, "guess").status_code == 401
+        refused = sign_in(sprayer, "alice", PASSWORD)
+        assert refused.status_code == 429 and "from this address" in refused.text
+        assert sign_in(alice).status_code == 303
 
 
 def test_sign_in_out_and_safe_next(client):
@@ -375,3 +395,182 @@ def test_verify_new_claims_only_once(site):
                               progress=False)
     assert again == 0
     assert len(site["store"].decisions_for("DEMO-DE-001")) == 1
+
+
+# ------------------------------------------------------------------ hostile input (issue #11)
+
+ODD_IDS = ["a/b", "../x", "..", "C 1?#%25&x=y", "~YS9i", "C-1\u202egnp.exe", "日本-1", "x" * 200]
+
+
+@pytest.fixture
+def odd_site(tmp_path):
+    """A workspace whose claims have ids with every kind of character, all over one real folder."""
+    folder = tmp_path / "claim"
+    folder.mkdir()
+    (folder / "invoice.png").write_bytes(png_bytes(text_image(["INVOICE 1", "Date: 01.02.2020"])))
+    (folder / "claim.json").write_text(json.dumps({"claim_id": "X", "purchase": {"date": "2020-02-01"},
+                                                   "documents": {"invoices": ["invoice.png"]}}))
+    url = f"sqlite:///{tmp_path / 'odd.sqlite3'}"
+    store = SqlClaimStore(url)
+    for claim_id in ODD_IDS:
+        store.save_decision({"claim_id": claim_id, "decision": "review", "score": 0.4, "reasons": [], "checks": [],
+                             "reward": None, "pipeline_version": "t", "config_hash": "sha256:t",
+                             "claim_dir": str(folder)})
+    users = tmp_path / "users.toml"
+    auth.add_user(users, "alice", PASSWORD)
+    app = create_app(WebSettings(db_url=url, users_file=users, secret="y" * 40), store=store)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        assert sign_in(client).status_code == 303
+        yield client, store
+    store.close()
+
+
+def test_claim_ids_with_any_character_are_listed_and_open(odd_site):
+    # Before: a claim_id with '/' was listed but could not be opened.
+    from html import unescape
+
+    client, store = odd_site
+    queue = client.get("/").text
+    links = [unescape(h) for h in re.findall(r'<a href="(/claims/[^"]+)">', queue)]
+    assert len(links) == len(ODD_IDS)
+    opened = set()
+    for link in links:
+        page = client.get(link)
+        assert page.status_code == 200, link
+        opened.add(re.search(r'action="(/claims/[^"]+)/actions"', page.text).group(1))
+        image = client.get(unescape(link) + "/documents/invoice.png?page=1")
+        assert image.status_code == 200 and image.content.startswith(b"\x89PNG"), link
+    assert opened == set(links)
+    token = csrf_of(client.get(links[0]).text)
+    assert client.post(links[0] + "/actions", data={"action": "approve", "csrf_token": token},
+                       follow_redirects=False).status_code == 303
+    acted = [i for i in ODD_IDS if store.actions_for(i)]
+    assert len(acted) == 1
+
+
+def test_bidi_controls_are_shown_escaped(odd_site):
+    # Before: a right-to-left override in a claim_id displayed 'C-1exe.png' for 'C-1' U+202E 'gnp.exe'.
+    client, _ = odd_site
+    from pipeline.web.claims import claim_href
+
+    for html in (client.get("/").text, client.get(claim_href("C-1\u202egnp.exe")).text):
+        assert "\u202e" not in html and "C-1\\u202egnp.exe" in html
+
+
+def test_a_date_at_the_end_of_time_is_no_error(signed_in):
+    # Before: /?date_to=9999-12-31 was a 500 (the day after it does not exist).
+    for query in ("date_to=9999-12-31", "date_from=0001-01-01&date_to=9999-12-31", "date_from=9999-12-31"):
+        assert signed_in.get("/?" + query).status_code == 200, query
+    assert "DEMO-DE-001" in signed_in.get("/?date_to=9999-12-31").text
+
+
+def test_a_long_filter_query_is_not_copied_into_the_session_cookie(signed_in):
+    # Before: the whole query string went into the session cookie (52 KB for a long one).
+    junk = "x" * 20_000
+    r = signed_in.get(f"/?promotion={junk}&reason={junk}&extra={junk}&decision=review")
+    assert r.status_code == 200
+    cookie = r.headers.get("set-cookie", "")
+    assert 0 < len(cookie) < 1500, len(cookie)
+    html = signed_in.get("/claims/DEMO-DE-001").text  # the claim page's way back keeps the kept filter
+    assert "decision=review" in html and junk not in html
+
+
+def test_labels_export_gives_ids_that_clean_alike_folders_of_their_own(tmp_path):
+    # Before: two claims whose ids cleaned to one folder name mixed their documents, one label lost.
+    from pipeline.web.labels import export_labels
+
+    store = SqlClaimStore(f"sqlite:///{tmp_path / 'l.sqlite3'}")
+    cases = (("a/b", b"first", "approve"), ("a:b", b"second", "reject"), ("a_b", b"third", "approve"))
+    for claim_id, doc, action in cases:
+        folder = tmp_path / "claims" / doc.decode()
+        folder.mkdir(parents=True)
+        (folder / "invoice.pdf").write_bytes(doc)
+        (folder / "claim.json").write_text(json.dumps({"claim_id": claim_id,
+                                                       "documents": {"invoices": ["invoice.pdf"]}}))
+        store.save_decision({"claim_id": claim_id, "decision": "review", "score": 0.5, "reasons": [], "checks": [],
+                             "reward": None, "pipeline_version": "t", "config_hash": "sha256:t",
+                             "claim_dir": str(folder)})
+        store.record_action(claim_id, "alice", action, reason_code="DATE_MISMATCH" if action == "reject" else None)
+    written = export_labels(store, tmp_path / "labels")
+    store.close()
+    assert len(written) == len({p.name for p in written}) == 3
+    got = {json.loads((p / "claim.json").read_text())["claim_id"]: p for p in written}
+    assert got["a_b"].name == "a_b"
+    for claim_id, doc, decision in cases:
+        assert (got[claim_id] / "invoice.pdf").read_bytes() == doc
+        assert json.loads((got[claim_id] / "expected.json").read_text())["decision"] == decision
+    assert sorted(p.name for p in (tmp_path / "labels").iterdir()) == sorted(p.name for p in written)
+
+
+def test_one_page_of_a_big_tiff_is_rendered_off_the_event_loop_alone_and_cached(tmp_path):
+    # Before: one page of a 20-page 16-megapixel TIFF decoded every page inside the async handler:
+    # ~3 s and 1.5 GB per request, and every other request (sign-in: 12.8 s) waited for it.
+    import socket
+    import threading
+    import time
+
+    import httpx
+    import psutil
+    import uvicorn
+
+    from pipeline import hostile
+
+    folder = tmp_path / "claim"
+    folder.mkdir()
+    (folder / "scan.tif").write_bytes(hostile.many_pages_tiff(20, 4000, 4000, rgb=True))
+    (folder / "claim.json").write_text(json.dumps({"claim_id": "BIG", "purchase": {"date": "2020-02-01"},
+                                                   "documents": {"invoices": ["scan.tif"]}}))
+    url = f"sqlite:///{tmp_path / 'big.sqlite3'}"
+    store = SqlClaimStore(url)
+    store.save_decision({"claim_id": "BIG", "decision": "review", "score": 0.4, "reasons": [], "checks": [],
+                         "reward": None, "pipeline_version": "t", "config_hash": "sha256:t", "claim_dir": str(folder)})
+    users = tmp_path / "users.toml"
+    auth.add_user(users, "alice", PASSWORD)
+    app = create_app(WebSettings(db_url=url, users_file=users, secret="z" * 40), store=store)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        while not server.started:
+            time.sleep(0.02)
+        with httpx.Client(base_url=base) as reviewer:
+            token = csrf_of(reviewer.get("/login").text)
+            assert reviewer.post("/login", data={"username": "alice", "password": PASSWORD, "csrf_token": token,
+                                                 "next": "/"}).status_code in (200, 303)
+            assert 'src="/claims/BIG/documents/scan.tif?page=20"' in reviewer.get("/claims/BIG").text
+            me = psutil.Process()
+            before, peak, done = me.memory_info().rss, [0], {}
+
+            def watch():
+                while "page" not in done:
+                    peak[0] = max(peak[0], me.memory_info().rss - before)
+                    time.sleep(0.01)
+
+            def render():
+                started = time.monotonic()
+                r = reviewer.get("/claims/BIG/documents/scan.tif?page=7")
+                done["page"] = (time.monotonic(), time.monotonic() - started, r)
+
+            watcher, renderer = threading.Thread(target=watch), threading.Thread(target=render)
+            watcher.start()
+            renderer.start()
+            time.sleep(0.05)
+            signin = httpx.get(base + "/login")  # another person, while the page renders
+            done["login"] = time.monotonic()
+            renderer.join(60)
+            watcher.join(5)
+            finished, seconds, page = done["page"]
+            assert page.status_code == 200 and page.content.startswith(b"\x89PNG") and signin.status_code == 200
+            assert done["login"] < finished, "the sign-in page waited for the render"
+            assert peak[0] < 500 * 1024 * 1024, f"{peak[0] / 1048576:.0f} MB for one page"  # 20 pages: ~960 MB
+            started = time.monotonic()
+            again = reviewer.get("/claims/BIG/documents/scan.tif?page=7")
+            assert again.content == page.content and time.monotonic() - started < seconds / 2  # from the cache
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        store.close()

@@ -217,3 +217,36 @@ def test_review_session(page, server):
     # The history shows who and when.
     page.goto(base + "/claims/DEMO-NO-002")
     assert "rita" in page.locator("table.history").inner_text()
+
+
+_LABEL_OVERLAPS = """() => {
+    const boxes = [...document.querySelectorAll('.box')];
+    const r = e => e.getBoundingClientRect();
+    const hit = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5
+        && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+    let own = 0, other = 0, far = 0;
+    boxes.forEach(box => {
+        const label = r(box.querySelector('span')), mine = r(box);
+        if (hit(label, mine)) own++;
+        if (boxes.some(b => b !== box && hit(label, r(b)))) other++;
+        const dx = Math.max(mine.left - label.right, label.left - mine.right, 0);
+        const dy = Math.max(mine.top - label.bottom, label.top - mine.bottom, 0);
+        if (dx > 8 || dy > 8) far++;
+    });
+    return {boxes: boxes.length, own, other, far};
+}"""
+
+
+def test_evidence_labels_stand_beside_their_box_not_over_the_value(page, server):
+    # Before: each label sat over the top edge of its box and covered the text above it; on PDF
+    # pages, the value of the box above.
+    _sign_in(page, server["base"])
+    page.wait_for_selector("table.queue")
+    for claim_id in ("DEMO-NO-002", "DEMO-FR-001", "DEMO-DE-REVIEW"):
+        page.goto(server["base"] + "/claims/" + claim_id)
+        _boxes_placed(page)
+        for zoom in ("0", "+", "+"):
+            page.keyboard.press(zoom)
+            got = page.evaluate(_LABEL_OVERLAPS)
+            assert got["boxes"] >= 3 and got["own"] == 0 and got["far"] == 0, (claim_id, zoom, got)
+            assert got["other"] == 0, (claim_id, zoom, got)

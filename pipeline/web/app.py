@@ -10,7 +10,6 @@ pipeline's decisions.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -19,6 +18,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
 from ..config import Config, load_config
@@ -31,9 +32,6 @@ __all__ = ["WebSettings", "create_app", "DEFAULT_DB"]
 HERE = Path(__file__).resolve().parent
 DEFAULT_DB = "sqlite:///out/claimcheck.db"
 SESSION_MAX_AGE_S = 8 * 3600
-LOGIN_MAX_FAILURES = 5
-"""Failed sign-ins per name within LOGIN_WINDOW_S before further tries are refused (429)."""
-LOGIN_WINDOW_S = 300
 STATUS_CLASS = {"pass": "pass", "fail": "fail", "uncertain": "uncertain"}
 REQUEST_INFO_DAYS = 14
 _DOC_HEADERS = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
@@ -66,6 +64,12 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def _shown(value):
+    if isinstance(value, Markup):
+        return Markup(claims.shown(str(value)))
+    return claims.shown(value) if isinstance(value, str) else value
+
+
 def _fmt_time(moment: dt.datetime | None) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
@@ -86,7 +90,11 @@ def create_app(settings: WebSettings | None = None, *, store: SqlClaimStore | No
                        max_age=SESSION_MAX_AGE_S, same_site="lax", https_only=settings.secure_cookie)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
+    # Every value a page shows goes through shown(): a right-to-left override in a claim_id (or any
+    # field) is displayed as the escape it is, never reordering what the reviewer reads.
+    templates.env.finalize = _shown
     templates.env.filters["fmt_time"] = _fmt_time
+    templates.env.filters["claim_href"] = claims.claim_href
     templates.env.globals["state_labels"] = queries.STATE_LABELS
 
     @app.middleware("http")
@@ -149,7 +157,8 @@ def create_app(settings: WebSettings | None = None, *, store: SqlClaimStore | No
 
     # ------------------------------------------------------------------ sign in and out
 
-    failures: dict[str, list[float]] = {}  # name -> monotonic times of recent failed sign-ins
+    throttle = auth.LoginThrottle(config.web.login_max_failures, config.web.login_max_failures_per_address,
+                                  config.web.login_window_s)
 
     @app.get("/login", response_class=HTMLResponse)
     async def login_page(request: Request, next: str = "/"):
@@ -158,22 +167,19 @@ def create_app(settings: WebSettings | None = None, *, store: SqlClaimStore | No
     @app.post("/login")
     async def login(request: Request):
         form = await checked_form(request)
-        name = str(form.get("username") or "").strip()
+        name = str(form.get("username") or "").strip()[:200]
         password = str(form.get("password") or "")
         target = _safe_next(str(form.get("next") or "/"))
-        now = time.monotonic()
-        recent = [t for t in failures.get(name, []) if now - t < LOGIN_WINDOW_S]
-        if len(recent) >= LOGIN_MAX_FAILURES:
-            failures[name] = recent
-            return render(request, "login.html", status_code=429, next=target,
-                          error="Too many failed attempts for this name: wait a few minutes.")
-        if not auth.check_login(auth.load_users(users_file), name, password):
-            failures[name] = [*recent, now][-LOGIN_MAX_FAILURES:]
-            if len(failures) > 10_000:  # names are attacker-chosen: keep the table bounded
-                failures.clear()
+        address = request.client.host if request.client else "unknown"
+        refused = throttle.refused(name, address)
+        if refused:
+            return render(request, "login.html", status_code=429, next=target, error=refused)
+        # scrypt costs ~50 ms of CPU: off the event loop, so other requests are not kept waiting
+        if not await run_in_threadpool(auth.check_login, auth.load_users(users_file), name, password):
+            throttle.failed(name, address)
             return render(request, "login.html", status_code=401, next=target,
                           error="Wrong name or password.")
-        failures.pop(name, None)
+        throttle.succeeded(name, address)
         request.session.clear()  # a new session on sign-in: nothing carried over from before
         request.session["user"] = name
         request.session["csrf"] = auth.new_csrf_token()
@@ -188,12 +194,14 @@ def create_app(settings: WebSettings | None = None, *, store: SqlClaimStore | No
 
     # ------------------------------------------------------------------ the queue
 
+    # The pages below are plain functions: FastAPI runs them on its thread pool, so a slow database
+    # or a page being rendered never holds up the event loop (sign-in, other reviewers).
     @app.get("/", response_class=HTMLResponse)
-    async def queue_page(request: Request):
+    def queue_page(request: Request):
         user = reviewer(request)
         params = dict(request.query_params)
         f = queries.QueueFilter.from_params(params)
-        request.session["queue_qs"] = request.url.query
+        request.session["queue_qs"] = f.to_query()  # what the filter kept: bounded, whatever was sent
         rows = queries.queue(store.engine, f)
         counts = queries.state_counts(store.engine)
 
@@ -226,9 +234,10 @@ def create_app(settings: WebSettings | None = None, *, store: SqlClaimStore | No
         claim = claims.load_claim_json(record.get("claim_dir"))
         return latest, record, claim, saved
 
-    @app.get("/claims/{claim_id}", response_class=HTMLResponse)
-    async def claim_page(request: Request, claim_id: str):
+    @app.get("/claims/{claim_seg}", response_class=HTMLResponse)
+    def claim_page(request: Request, claim_seg: str):
         user = reviewer(request)
+        claim_id = claims.from_url_id(claim_seg)
         found = claim_context(claim_id)
         if found is None:
             return render(request, "not_found.html", status_code=404, what=f"claim {claim_id}")
@@ -261,10 +270,10 @@ def create_app(settings: WebSettings | None = None, *, store: SqlClaimStore | No
                                   "bbox": ",".join(str(int(v)) for v in bbox), "label": label,
                                   "found": c.get("found")})
                 pages.append({"number": page, "boxes": boxes,
-                              "src": f"/claims/{quote(claim_id, safe='')}/documents/{quote(name)}?page={page}"})
+                              "src": f"{claims.claim_href(claim_id)}/documents/{quote(name)}?page={page}"})
             kind = "invoice" if name in ((claim or {}).get("documents") or {}).get("invoices", []) else "serial photo"
             documents.append({"name": name, "kind": kind, "available": path is not None, "pages": pages,
-                              "href": f"/claims/{quote(claim_id, safe='')}/documents/{quote(name)}"})
+                              "href": f"{claims.claim_href(claim_id)}/documents/{quote(name)}"})
         check_rows = [{**c, "box": boxes_by_check.get(i),
                        "model": (models[c["product"]] if isinstance(c.get("product"), int)
                                  and c["product"] < len(models) else None)}
@@ -301,9 +310,10 @@ def create_app(settings: WebSettings | None = None, *, store: SqlClaimStore | No
         return (f"{lead} Please complete your claim within {days} days; after that it can no longer be "
                 "accepted, thanks.")
 
-    @app.get("/claims/{claim_id}/documents/{name:path}")
-    async def document(request: Request, claim_id: str, name: str, page: int | None = None):
+    @app.get("/claims/{claim_seg}/documents/{name:path}")
+    def document(request: Request, claim_seg: str, name: str, page: int | None = None):
         reviewer(request)
+        claim_id = claims.from_url_id(claim_seg)
         found = claim_context(claim_id)
         if found is None:
             return PlainTextResponse("no such claim", status_code=404)
@@ -330,9 +340,10 @@ def create_app(settings: WebSettings | None = None, *, store: SqlClaimStore | No
         return FileResponse(path, media_type=media, headers=_DOC_HEADERS, filename=path.name,
                             content_disposition_type="inline")
 
-    @app.post("/claims/{claim_id}/actions")
-    async def act(request: Request, claim_id: str):
+    @app.post("/claims/{claim_seg}/actions")
+    async def act(request: Request, claim_seg: str):
         user = reviewer(request)
+        claim_id = claims.from_url_id(claim_seg)
         form = await checked_form(request)
         if not store.decisions_for(claim_id):
             return PlainTextResponse("no such claim", status_code=404)
@@ -358,6 +369,6 @@ def create_app(settings: WebSettings | None = None, *, store: SqlClaimStore | No
         request.session["flash"] = f"{claim_id}: {done}" + (f" ({code})" if code else "") + "."
         following = queries.queue(store.engine, queries.QueueFilter(state="needs_review", limit=2))
         following = [r.claim_id for r in following if r.claim_id != claim_id]
-        return RedirectResponse(f"/claims/{quote(following[0], safe='')}" if following else "/", status_code=303)
+        return RedirectResponse(claims.claim_href(following[0]) if following else "/", status_code=303)
 
     return app

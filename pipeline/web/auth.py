@@ -18,11 +18,13 @@ import hmac
 import os
 import re
 import secrets
+import threading
+import time
 import tomllib
 from pathlib import Path
 
 __all__ = ["hash_password", "verify_password", "load_users", "add_user", "default_users_file", "load_secret",
-           "new_csrf_token", "csrf_ok", "check_login", "USERNAME_RE", "ENV_USERS", "ENV_SECRET"]
+           "new_csrf_token", "csrf_ok", "check_login", "LoginThrottle", "USERNAME_RE", "ENV_USERS", "ENV_SECRET"]
 
 ENV_USERS = "CLAIMCHECK_USERS"
 ENV_SECRET = "CLAIMCHECK_SECRET"
@@ -104,6 +106,57 @@ def check_login(users: dict[str, str], name: str, password: str) -> bool:
         verify_password(password, _DUMMY)
         return False
     return verify_password(password, stored)
+
+
+class LoginThrottle:
+    """Failed sign-ins counted per (name, address) and per address, within a sliding window.
+
+    - ``max_pair`` failures for one name from one address: that pair waits for the window. A
+      stranger failing with a reviewer's name only locks out *their* address for that name; the
+      reviewer, from theirs, signs in as before.
+    - ``max_address`` failures from one address, whatever the names: the address waits (guessing
+      many names, or one name many times, from one place).
+    The tables are bounded (oldest addresses dropped first): names and addresses are attacker-chosen.
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, max_pair: int, max_address: int, window_s: float) -> None:
+        self.max_pair, self.max_address, self.window_s = max_pair, max_address, window_s
+        self._pairs: dict[tuple[str, str], list[float]] = {}
+        self._addresses: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, table: dict, key, now: float) -> list[float]:
+        times = [t for t in table.get(key, ()) if now - t < self.window_s]
+        if times:
+            table[key] = times
+        else:
+            table.pop(key, None)
+        return times
+
+    def refused(self, name: str, address: str, *, now: float | None = None) -> str | None:
+        """Why a sign-in now is refused (429), or None."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            if len(self._recent(self._addresses, address, now)) >= self.max_address:
+                return "Too many failed sign-ins from this address: wait a few minutes."
+            if len(self._recent(self._pairs, (name, address), now)) >= self.max_pair:
+                return "Too many failed attempts for this name: wait a few minutes."
+        return None
+
+    def failed(self, name: str, address: str, *, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            for table, key, keep in ((self._pairs, (name, address), self.max_pair),
+                                     (self._addresses, address, self.max_address)):
+                table[key] = [*self._recent(table, key, now), now][-keep:]
+                while len(table) > self.MAX_ENTRIES:
+                    table.pop(next(iter(table)))
+
+    def succeeded(self, name: str, address: str) -> None:
+        with self._lock:
+            self._pairs.pop((name, address), None)
 
 
 def load_secret(users_file: str | Path) -> str:

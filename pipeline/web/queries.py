@@ -71,12 +71,27 @@ class QueueFilter:
         decision = text("decision")
         reason = text("reason")
         sort = text("sort") or "state"
-        return cls(state=state if state in STATES else None, promotion=text("promotion"),
+        promotion = text("promotion")
+        return cls(state=state if state in STATES else None,
+                   promotion=promotion if promotion and len(promotion) <= 200 else None,  # a stored id is <= 200
                    decision=decision if decision in ("approve", "review", "reject") else None,
                    reason=reason if reason and _CODE.match(reason) else None,
                    min_score=number("min_score"), max_score=number("max_score"),
                    date_from=day("date_from"), date_to=day("date_to"),
                    sort=sort if sort in SORTS else "state", desc=text("dir") == "desc")
+
+
+    def to_query(self) -> str:
+        """The filter as a query string: only what it kept, so its length is bounded (a session cookie
+        holds it; a long query string sent to the queue must not grow the cookie)."""
+        from urllib.parse import urlencode
+
+        p = {"state": self.state, "promotion": self.promotion, "decision": self.decision, "reason": self.reason,
+             "min_score": self.min_score, "max_score": self.max_score,
+             "date_from": self.date_from.isoformat() if self.date_from else None,
+             "date_to": self.date_to.isoformat() if self.date_to else None,
+             "sort": self.sort if self.sort != "state" else None, "dir": "desc" if self.desc else None}
+        return urlencode({k: v for k, v in p.items() if v is not None})
 
 
 @dataclass
@@ -153,7 +168,7 @@ def _filtered(f: QueueFilter):
         q = q.where(c.score <= f.max_score)
     if f.date_from:
         q = q.where(c.created_at >= dt.datetime.combine(f.date_from, dt.time(), dt.UTC))
-    if f.date_to:
+    if f.date_to and f.date_to < dt.date.max:  # up to the end of time: no bound (and no day after it)
         q = q.where(c.created_at < dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time(), dt.UTC))
     key = {"state": c.state_rank, "score": c.score, "date": c.created_at, "promotion": c.promotion,
            "decision": c.decision, "claim": c.claim_id}[f.sort]

@@ -13,6 +13,46 @@
       box.style.height = (100 * (b[3] - b[1]) / h) + "%";
     });
     img.parentElement.setAttribute("data-natural-width", w);
+    placeLabels(img.parentElement);
+  }
+
+  // Each box's label goes beside the box, never over it (nor over another box, where there is a
+  // side with room): right, left, below, above, in that order; the box's title keeps it all.
+  var SIDES = ["right", "left", "below", "above"];
+  function overlaps(a, b) {
+    return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  }
+  function placeLabels(inner) {
+    var boxes = Array.prototype.slice.call(inner.querySelectorAll(".box[data-bbox]"));
+    var W = inner.clientWidth, H = inner.clientHeight;
+    var rects = boxes.map(function (box) {
+      return { left: box.offsetLeft, top: box.offsetTop, right: box.offsetLeft + box.offsetWidth,
+               bottom: box.offsetTop + box.offsetHeight };
+    });
+    var taken = rects.slice();
+    boxes.forEach(function (box, i) {
+      var label = box.querySelector("span");
+      if (!label) return;
+      var r = rects[i], lw = label.offsetWidth, lh = label.offsetHeight, gap = 3;  // 6px from the padding edge, 3 past the border
+      var at = {
+        right: { left: r.right + gap, top: r.top },
+        left: { left: r.left - gap - lw, top: r.top },
+        below: { left: r.left, top: r.bottom + gap },
+        above: { left: r.left, top: r.top - gap - lh }
+      };
+      function rect(side) {
+        var p = at[side];
+        return { left: p.left, top: p.top, right: p.left + lw, bottom: p.top + lh };
+      }
+      function fits(side) {
+        var q = rect(side);
+        return q.left >= 0 && q.top >= 0 && q.right <= W && q.bottom <= H;
+      }
+      var side = SIDES.filter(function (s) { return fits(s) && !taken.some(function (t) { return overlaps(rect(s), t); }); })[0]
+        || SIDES.filter(fits)[0] || "right";
+      SIDES.forEach(function (s) { box.classList.toggle("label-" + s, s === side); });
+      taken.push(rect(side));
+    });
   }
 
   var zoom = 0; // 0: fit the column; else a factor of the page's natural size
@@ -20,6 +60,7 @@
     document.querySelectorAll(".page-inner").forEach(function (inner) {
       var w = Number(inner.getAttribute("data-natural-width") || 0);
       inner.style.width = (zoom && w) ? Math.round(w * zoom) + "px" : "100%";
+      placeLabels(inner);  // labels keep their size: where they fit changes with the zoom
     });
   }
   function setZoom(how) {
@@ -67,7 +108,7 @@
     var head = document.querySelector(".claim-head");
     document.querySelectorAll("img.page-image").forEach(function (img) {
       if (img.complete && img.naturalWidth) placeBoxes(img);
-      img.addEventListener("load", function () { placeBoxes(img); applyZoom(); });
+      img.addEventListener("load", function () { placeBoxes(img); applyZoom(); placeLabels(img.parentElement); });
       img.addEventListener("click", function () { setZoom(zoom ? "fit" : "in"); });
     });
     document.querySelectorAll("[data-zoom]").forEach(function (b) {
