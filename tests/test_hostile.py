@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline import hostile
-from pipeline.batch import BatchSummary, ResultWriter, json_text, run_batch
+from pipeline.batch import BatchSummary, ResultWriter, run_batch
 from pipeline.claim import load_claim
 from pipeline.config import load_config
 from pipeline.errors import ClaimError, DocumentError
@@ -186,7 +186,7 @@ def test_claim_text_no_claim_may_hold_is_refused_at_load(tmp_path, where, value,
     assert err.code == "CLAIM_INVALID" and needle in err.message, err.message
     decision = verify_claim(folder, store=None).to_dict()
     assert decision["reasons"][0]["code"] == "CLAIM_INVALID"
-    json_text(decision).encode("utf-8")  # printable and storable, whatever the claim held
+    json.dumps(decision, ensure_ascii=False).encode("utf-8")  # printable and storable, whatever the claim held
     assert "\u202e" not in decision["claim_id"] and "\ud800" not in decision["claim_id"]
 
 
@@ -372,6 +372,17 @@ def test_a_worker_that_dies_is_replaced_its_claim_tried_once_more_then_engine_fa
         assert quick["reasons"][0]["code"] == "CLAIM_INVALID"
 
 
+def test_a_worker_left_big_after_a_claim_is_replaced_before_the_next(slow_and_quick, tmp_path):
+    from pipeline.pool import ClaimPool
+
+    quick = str(slow_and_quick / "quick" / "claim.json")
+    for recycle_mb, spawned in ((64, 2), (4096, 1)):  # every worker is above 64 MB once it has read a claim
+        with ClaimPool(1, load_config(_config_file(tmp_path, worker_recycle_mb=recycle_mb))) as pool:
+            for _ in range(2):
+                assert pool.run(quick, "quick/claim.json")["reasons"][0]["code"] == "CLAIM_INVALID"
+        assert pool.spawned == spawned and sum(pool.killed.values()) == 0
+
+
 def test_a_second_batch_on_the_same_out_is_refused(tmp_path):
     # Before: two runs on one --out wrote every claim twice, without a warning.
     from pipeline.batch import locked_out
@@ -431,7 +442,7 @@ def test_every_hostile_case_in_one_batch_ends_with_one_decision_per_claim(tmp_pa
     for case, codes in EXPECTED.items():
         (row,) = by_case[case]
         assert row["decision"] == "review" and [r["code"] for r in row["reasons"]][:len(codes)] == codes, row
-        json_text(row).encode("utf-8")
+        json.dumps(row, ensure_ascii=False).encode("utf-8")
     # The same board, the second time in full-width characters: paid once (either may come first).
     serial = sorted([c["status"] for c in r["checks"] if c["name"] == "duplicate_serial"]
                     for r in by_case["fullwidth-serial"])
