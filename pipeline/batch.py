@@ -127,7 +127,7 @@ def already_done(out: Path) -> set[str]:
     done: set[str] = set()
     if not out.exists():
         return done
-    for line in out.read_text(encoding="utf-8").splitlines():
+    for line in out.read_text(encoding="utf-8").split("\n"):  # JSON Lines: only \n ends a line
         try:
             done.add(json.loads(line)["claim_path"])
         except (ValueError, KeyError, TypeError):
@@ -135,14 +135,21 @@ def already_done(out: Path) -> set[str]:
     return done
 
 
+_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
 def json_text(obj, *, indent: int | None = None) -> str:
-    """``obj`` as JSON, non-ASCII text as it is; text that UTF-8 cannot encode (a lone surrogate
-    from a file name) is written as ``\\uXXXX`` escapes instead of failing: any text goes out."""
+    """``obj`` as JSON, non-ASCII text as it is, on one line: any text goes out. Text UTF-8 cannot
+    encode (a lone surrogate from a file name) is written as ``\\uXXXX`` escapes instead of
+    failing, and so are the characters ``str.splitlines`` breaks lines at that JSON leaves as they
+    are (U+0085, U+2028, U+2029): one decision is always one line of a JSON Lines file."""
     text = json.dumps(obj, ensure_ascii=False, indent=indent)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        text = json.dumps(obj, ensure_ascii=True, indent=indent)
+        return json.dumps(obj, ensure_ascii=True, indent=indent)
+    if any(c in text for c in _LINE_BREAKS):  # only ever inside strings, where the escape means the same
+        text = text.translate(str.maketrans(_LINE_BREAKS))
     return text
 
 

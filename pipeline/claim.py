@@ -127,7 +127,8 @@ def escape_unsafe(text: str, limit: int | None = ID_MAX_CHARS) -> str:
 
 
 def _where(path: tuple) -> str:
-    return ".".join(str(p) for p in path) or "the claim"
+    """Where in the claim, its keys' own odd characters escaped (a message must be safe to show)."""
+    return escape_unsafe(".".join(str(p) for p in path), limit=300) or "the claim"
 
 
 def _inspect(data, limits: IngestConfig) -> None:
