@@ -93,29 +93,39 @@ def default_reader(config: Config) -> Reader:
     return CachedReader(ReadCache(config.cache.dir or default_cache_dir()))
 
 
+def store_options(config: Config) -> dict:
+    """``open_store`` options from the config: how near look-alike uploads are."""
+    return {"phash_max_distance": config.matching.invoice_phash_max_distance,
+            "photo_phash_max_distance": config.duplicates.photo_phash_max_distance,
+            "max_near": config.duplicates.max_near}
+
+
 def default_store(config: Config) -> ClaimStore | None:
     """The claim store of ``[store]``, or None when it is turned off."""
     if not config.store.enabled:
         return None
-    return open_store(config.store.url or None, phash_max_distance=config.matching.invoice_phash_max_distance)
+    return open_store(config.store.url or None, **store_options(config))
 
 
-def _invoice_phashes(folder: Path, invoices: list[Read], config: Config) -> dict[str, str]:
-    """Invoice name -> perceptual hash of its first page, for each invoice image read (not PDFs);
-    kept in the read cache by content hash, so a re-run decodes no image again."""
+def _image_hashes(folder: Path, reads: list[Read], config: Config) -> dict[str, str]:
+    """Upload name -> perceptual hash of its first page, turned as the reader turned it, for each
+    image read (not PDFs); kept in the read cache by content hash and turn, so a re-run decodes
+    no image again."""
     from .cache import ReadCache, default_cache_dir
     from .imagehash import phash_file
 
     cache = ReadCache(config.cache.dir or default_cache_dir()) if config.cache.enabled else None
     out = {}
-    for name, doc in invoices:
+    for name, doc in reads:
         if not isinstance(doc, DocumentRead) or doc.kind == "pdf":
             continue
-        value = cache.get_phash(doc.sha256) if cache else None
+        rotation = doc.pages[0].rotation if doc.pages else 0
+        key = f"{doc.sha256}-r{rotation}" if rotation else doc.sha256
+        value = cache.get_phash(key) if cache else None
         if value is None:
-            value = phash_file(_document_path(folder, name), config.ingest)
+            value = phash_file(_document_path(folder, name), config.ingest, rotation=rotation)
             if value and cache:
-                cache.put_phash(doc.sha256, value)
+                cache.put_phash(key, value)
         if value:
             out[name] = value
     return out
@@ -256,9 +266,9 @@ def _verify(source, config: Config, base_dir, reader: Reader, promotions: dict[s
             raise store_error
     except ClaimcheckError as exc:
         return unprocessable(claim.claim_id, exc, config), folder
-    phashes = _invoice_phashes(folder, invoices, config) if claim_store is not None else None
+    hashes = _image_hashes(folder, invoices + photos, config) if claim_store is not None else None
     outcome = apply_promotion(claim, invoices, checks, terms=terms.get(claim.promotion_id), store=claim_store,
-                              config=config, invoice_phashes=phashes)
+                              config=config, photos=photos, image_hashes=hashes)
     elapsed_ms = round((time.perf_counter() - started) * 1000)
     decision = decide(claim.claim_id, checks + list(outcome.checks), config, reward=outcome.reward,
                       extra={"promotion": outcome.facts, "extracted": extracted, "timing_ms": elapsed_ms})

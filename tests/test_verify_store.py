@@ -162,23 +162,35 @@ def test_phash_is_stable_under_scale_and_sees_a_different_page():
     assert phash_distance(phash_image(page), phash_image(other)) > 2 * limit
 
 
-def test_the_store_matches_near_image_hashes_only_within_the_limit(tmp_path):
+def test_the_store_finds_near_image_hashes_only_within_the_limit(tmp_path):
+    from pipeline.promotions.duplicates import DocumentIdentity
+
     a = phash_file(SAMPLE / "faktura.jpg")
     (tmp_path / "copy.jpg").write_bytes(_recompressed(SAMPLE / "faktura.jpg"))
     near = phash_file(tmp_path / "copy.jpg")
     far = f"{int(a, 16) ^ int('f' * 16, 16):064x}"  # 64 bits away
-    with SqlClaimStore("sqlite://", phash_max_distance=CFG.matching.invoice_phash_max_distance) as store:
+    limit = CFG.matching.invoice_phash_max_distance
+    with SqlClaimStore("sqlite://", phash_max_distance=limit) as store:
         at = "2020-03-20T10:00:00+00:00"
-        assert store.record_claim("C-1", "p", None, None, [], [f"phash:{a}"], at).is_new
-        prior = store.record_claim("C-2", "p", None, None, [], [f"phash:{near}"], at)
-        assert prior.invoices == {f"phash:{near}": ("C-1",)}
-        assert store.record_claim("C-3", "p", None, None, [], [f"phash:{far}"], at).is_new
+
+        def record(claim_id, value):
+            return store.record_claim(claim_id, "p", None, None, [], [], at,
+                                      documents=[DocumentIdentity("faktura.jpg", "invoice", value)])
+        assert record("C-1", a).is_new
+        [found] = record("C-2", near).documents
+        assert (found.claim_id, found.document, found.distance) == ("C-1", "faktura.jpg", phash_distance(a, near))
+        assert found.other.image_hash == a and found.distance <= limit
+        assert record("C-3", far).is_new
+        other = store.record_claim("C-4", "another promotion", None, None, [], [], at,
+                                   documents=[DocumentIdentity("faktura.jpg", "invoice", a)])
+        assert other.is_new  # promotions are counted apart
 
 
-def test_verify_records_the_invoice_phash_and_catches_a_recompressed_copy(tmp_path):
+def test_verify_records_each_upload_and_catches_a_recompressed_copy(tmp_path):
     url = f"sqlite:///{tmp_path / 'claims.sqlite3'}"
     first = verify_claim(_claim(tmp_path / "a", "C-A", "a@example.no"), _store_cfg(url)).to_dict()
-    assert any(f.startswith("phash:") for f in first["promotion"]["fingerprints"])
+    roles = {d["role"]: d for d in first["promotion"]["documents"]}
+    assert roles["invoice"]["image_hash"] and roles["invoice"]["numbers"] and roles["serial_photo"]["image_hash"]
     assert first["decision"] == "approve", first["reasons"]
     copy = _recompressed(SAMPLE / "faktura.jpg")
     second = verify_claim(_claim(tmp_path / "b", "C-B", "b@example.no", invoice=copy,
@@ -188,8 +200,9 @@ def test_verify_records_the_invoice_phash_and_catches_a_recompressed_copy(tmp_pa
     with SqlClaimStore(url) as store, store.engine.connect() as conn:
         from sqlalchemy import text
 
-        kinds = dict(conn.execute(text("SELECT claim_id, kind FROM invoice_fingerprints WHERE kind = 'phash'")).all())
-    assert set(kinds) == {"C-A", "C-B"}
+        rows = conn.execute(text("SELECT claim_id, role FROM claim_documents WHERE image_hash IS NOT NULL")).all()
+    # the rejected claim is released (no longer counted), not forgotten
+    assert sorted(rows) == [("C-A", "invoice"), ("C-A", "serial_photo"), ("C-B", "invoice"), ("C-B", "serial_photo")]
 
 
 # ------------------------------------------------------------------------------ two workers, PostgreSQL
