@@ -4,9 +4,11 @@ index it (``band_keys``), so the store finds near hashes without comparing every
 
 pHash, 256 bits: the page in grey, resized to 64x64, its 2-D DCT, the 16x16 lowest frequencies
 compared with their median. A text page's layout alone is alike across invoices at 8x8 (the
-classic 64-bit pHash put two different generated invoices 2 bits apart); at 16x16, measured on
-61 generated invoice photos: a JPEG q60 copy at 70 % size is <= 6 bits away, two different
-invoices >= 36. The threshold is ``[matching].invoice_phash_max_distance``.
+classic 64-bit pHash put two different generated invoices 2 bits apart); at 16x16
+(``bench/bench_image_distance.py``): a re-saved copy (JPEG q55, scaled to 60 %) is 0-10 bits
+away, another layout >= 12; invoices of one layout 2-16 (clean) or 4-72 (scans). A crop of 3 %
+or a turn of 2 degrees is 8-84 bits away: a pHash does not find those, the invoice number does.
+The threshold is ``[matching].invoice_phash_max_distance``.
 
 An image match says only "looks alike": invoices of one shop's template look alike too (a clean
 scan of each of four Komplett invoices was 6-24 bits from the others). Whether two look-alike

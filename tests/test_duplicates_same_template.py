@@ -96,7 +96,7 @@ def test_four_customers_with_invoices_of_one_template_are_all_approved(tmp_path,
     hashes = [phash_file(tmp_path / f"{k}.jpg") for k in range(4)]
     near = [(a, b) for a in range(4) for b in range(a + 1, 4)
             if phash_distance(hashes[a], hashes[b]) <= CFG.matching.invoice_phash_max_distance]
-    assert len(near) >= 2, near
+    assert near, near  # at least one pair looks alike: the bug needs one
     decisions = _verify_in_order(tmp_path, invoices)
     assert [d["decision"] for d in decisions] == ["approve"] * 4, [
         (d["claim_id"], d["reasons"], _check(d, "duplicate_invoice")) for d in decisions]

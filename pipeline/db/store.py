@@ -122,7 +122,7 @@ class SqlClaimStore:
     """
 
     def __init__(self, url: str | Path, *, migrate_schema: bool = True, timeout_s: float = 30.0,
-                 phash_max_distance: int = 20, photo_phash_max_distance: int = 12, max_near: int = 25) -> None:
+                 phash_max_distance: int = 10, photo_phash_max_distance: int = 10, max_near: int = 25) -> None:
         self.max_distance = {"invoice": phash_max_distance, "serial_photo": photo_phash_max_distance}
         self.max_near = max_near
         self.engine = make_engine(url, timeout_s=timeout_s)
