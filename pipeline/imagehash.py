@@ -20,9 +20,10 @@ and one shop's PDFs share a layout. A page the reader turned a quarter (``rotati
 turned the same way, so a copy saved sideways hashes like the original.
 
 Index (multi-index hashing): the 256 bits are cut into 16 bands of 16 bits. Two hashes at most
-``d`` bits apart agree within ``d // 16`` bits on at least one band (pigeonhole), so the earlier
-hashes near a new one are among those sharing a band value within that radius: 16 exact keys
-for d <= 15, 16 x 17 keys for d <= 31.
+``d`` bits apart agree within ``r = d // 16`` bits on at least ``16 - d // (r + 1)`` bands
+(pigeonhole: ``band_quorum``), so the earlier hashes near a new one are those sharing that many
+band values within that radius: 16 exact keys for d <= 15, 16 x 17 keys for d <= 31; at the
+default d = 10, six bands must match exactly, which most of one layout's look-alikes do not.
 
 >>> import numpy as np
 >>> page = np.zeros((200, 120), np.uint8); page[20:60, 10:110] = 255
@@ -40,7 +41,8 @@ import numpy as np
 
 from .config import IngestConfig
 
-__all__ = ["phash_image", "phash_file", "phash_distance", "band_keys", "band_radius", "BANDS", "PHASH_VERSION"]
+__all__ = ["phash_image", "phash_file", "phash_distance", "band_keys", "band_radius", "band_quorum", "BANDS",
+           "PHASH_VERSION"]
 
 PHASH_VERSION = 1
 """Part of the cache key of stored hashes: a change of the algorithm must not compare old with new."""
@@ -123,3 +125,14 @@ def band_keys(value: str, scope: str, *, radius: int = 0) -> list[int]:
 def band_radius(max_distance: int) -> int:
     """The probe radius that finds every hash within ``max_distance`` bits."""
     return max_distance // BANDS
+
+
+def band_quorum(max_distance: int) -> int:
+    """How many of its bands a hash within ``max_distance`` bits matches at least (within the probe
+    radius r): a band off by more than r costs r + 1 bits, so at most ``max_distance // (r + 1)``
+    bands are.
+
+    >>> band_quorum(10), band_quorum(20), band_quorum(31)
+    (6, 6, 1)
+    """
+    return max(1, BANDS - max_distance // (band_radius(max_distance) + 1))

@@ -132,11 +132,11 @@ class ImageHashBand(Base):
     """The index of image hashes: one row per band of a document's hash (and per anchor).
 
     ``key`` is ``pipeline.imagehash.band_keys`` of the hash within promotion and role; ``anchor``
-    is a date (invoice) or serial (photo) read with confidence, '' when not: a look-up for a
-    complete identity asks only for its own anchors and ''."""
+    is a date (invoice) or serial (photo) read with confidence, '' when not: a look-up for an
+    upload with anchors asks only for its own and '' (``DocumentIdentity.anchors``)."""
 
     __tablename__ = "image_hash_bands"
-    __table_args__ = (Index("ix_image_hash_bands_key_anchor", "key", "anchor"),)
+    __table_args__ = (Index("ix_image_hash_bands_key_anchor", "key", "anchor", "doc_id"),)
 
     doc_id: Mapped[int] = mapped_column(ForeignKey("claim_documents.id", ondelete="CASCADE"), primary_key=True,
                                         index=True)

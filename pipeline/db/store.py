@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, or_, select, text, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import ClaimcheckError
-from ..imagehash import band_keys, band_radius, phash_distance
+from ..imagehash import band_keys, band_quorum, band_radius, phash_distance
 from ..promotions.duplicates import DocumentIdentity
 from ..promotions.store import NearDocument, PriorClaim, PriorUse
 from . import models as m
@@ -204,26 +204,31 @@ class SqlClaimStore:
 
     def _near(self, conn: Connection, seq: int, promotion_id: str, doc: DocumentIdentity) -> list[NearDocument]:
         """Earlier uploads of the promotion whose image hash is within the role's distance of ``doc``'s,
-        through the band index; an upload that read completely is compared only with those that share
-        an anchor (its date or serial) or read incompletely (see ``DocumentIdentity.anchors``)."""
+        nearest first, through the band index; an upload with anchors (dates, serials read) is compared
+        only with those sharing one or having none (``DocumentIdentity.anchors``)."""
         if not doc.image_hash:
             return []
         C, D, B = m.Claim, m.ClaimDocument, m.ImageHashBand
         limit = self.max_distance[doc.role]
         probes = sorted(set(band_keys(doc.image_hash, f"{promotion_id}\0{doc.role}", radius=band_radius(limit))))
-        query = (select(D.id, D.claim_id, D.name, D.image_hash, D.identity, C.seq).distinct()
-                 .select_from(B).join(D, D.id == B.doc_id).join(C, C.claim_id == D.claim_id)
-                 .where(B.key.in_(probes), D.role == doc.role, C.seq < seq, C.promotion_id == promotion_id,
+        # Only the index (key, anchor, doc_id) is read to find the uploads sharing enough bands.
+        sharing = select(B.doc_id).where(B.key.in_(probes))
+        anchors = doc.anchors()
+        if anchors != ("",):
+            sharing = sharing.where(B.anchor.in_(sorted({*anchors, ""})))
+        sharing = sharing.group_by(B.doc_id).having(func.count() >= band_quorum(limit))
+        query = (select(D.id, D.image_hash, C.seq).join(C, C.claim_id == D.claim_id)
+                 .where(D.id.in_(sharing), D.role == doc.role, C.seq < seq, C.promotion_id == promotion_id,
                         C.released.is_(False)))
-        if doc.complete:
-            query = query.where(B.anchor.in_(sorted({*doc.anchors(), ""})))
-        found = []
-        for _id, cid, name, value, identity, other_seq in conn.execute(query):
-            distance = phash_distance(doc.image_hash, value)
-            if distance <= limit:
-                found.append((distance, other_seq, cid, DocumentIdentity.from_json(name, doc.role, value, identity)))
-        found.sort(key=lambda f: (f[0], f[1]))
-        return [NearDocument(doc.name, cid, other, distance) for distance, _, cid, other in found[:self.max_near]]
+        near = sorted((d, other_seq, doc_id) for doc_id, value, other_seq in conn.execute(query)
+                      if (d := phash_distance(doc.image_hash, value)) <= limit)[:self.max_near]
+        if not near:
+            return []
+        rows = {r.id: r for r in conn.execute(select(D.id, D.claim_id, D.name, D.image_hash, D.identity)
+                                              .where(D.id.in_([i for _, _, i in near])))}
+        return [NearDocument(doc.name, rows[i].claim_id,
+                             DocumentIdentity.from_json(rows[i].name, doc.role, rows[i].image_hash, rows[i].identity),
+                             d) for d, _, i in near]
 
     def _prior(self, conn: Connection, seq: int, promotion_id: str, email: str | None,
                participant_key: str | None, serials: list[str], pairs: list[tuple[str, str]],

@@ -88,17 +88,16 @@ class DocumentIdentity:
     number_bbox: tuple[int, BBox] | None = field(default=None, compare=False, repr=False)
     """(page, box) of the first number read, for evidence; not stored."""
 
-    @property
-    def complete(self) -> bool:
-        """Number and date (invoice) or serial (photo) read with confidence: an image match with
-        anything else that says otherwise is another document, so the index may skip it."""
-        return bool(self.serials) if self.role == "serial_photo" else bool(self.numbers and self.dates)
-
     def anchors(self) -> tuple[str, ...]:
-        """Index anchors: earlier look-alikes are compared only when they share one, or have ''."""
-        if not self.complete:
-            return ("",)
-        return self.serials if self.role == "serial_photo" else self.dates
+        """Index anchors: the dates (invoice) or serials (photo) read with confidence, else ('',).
+
+        A look-up for an upload with anchors asks only for earlier look-alikes sharing one, or
+        having none: two invoices dated differently with confidence are two invoices (an edited
+        date is the number's business: the same shop and number is found exactly), two stickers
+        decoding to different serials are two stickers. So one shop's template, claimed on every
+        day of a promotion, is compared day by day, not all at once."""
+        found = self.serials if self.role == "serial_photo" else self.dates
+        return found or ("",)
 
     def to_json(self) -> str:
         return json.dumps({"numbers": list(self.numbers), "dates": list(self.dates), "serials": list(self.serials),

@@ -50,7 +50,7 @@ def upgrade() -> None:
                                 name="fk_image_hash_bands_doc_id_claim_documents"),
     )
     op.create_index("ix_image_hash_bands_doc_id", "image_hash_bands", ["doc_id"])
-    op.create_index("ix_image_hash_bands_key_anchor", "image_hash_bands", ["key", "anchor"])
+    op.create_index("ix_image_hash_bands_key_anchor", "image_hash_bands", ["key", "anchor", "doc_id"])
 
     op.create_table(
         "claim_links",
