@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, text, union_all, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import ClaimcheckError
@@ -211,12 +211,16 @@ class SqlClaimStore:
         C, D, B = m.Claim, m.ClaimDocument, m.ImageHashBand
         limit = self.max_distance[doc.role]
         probes = sorted(set(band_keys(doc.image_hash, f"{promotion_id}\0{doc.role}", radius=band_radius(limit))))
-        # Only the index (key, anchor, doc_id) is read to find the uploads sharing enough bands.
-        sharing = select(B.doc_id).where(B.key.in_(probes))
+        # Only the index (key, anchor, doc_id) is read to find the uploads sharing enough bands: one
+        # seek per (key, anchor) pair (an IN list on both columns makes SQLite seek the key only).
         anchors = doc.anchors()
-        if anchors != ("",):
-            sharing = sharing.where(B.anchor.in_(sorted({*anchors, ""})))
-        sharing = sharing.group_by(B.doc_id).having(func.count() >= band_quorum(limit))
+        if anchors == ("",):
+            parts = [select(B.doc_id).where(B.key.in_(probes))]
+        else:
+            parts = [select(B.doc_id).where(B.key.in_(probes), B.anchor == a) for a in sorted({*anchors, ""})]
+        every = parts[0] if len(parts) == 1 else union_all(*parts).subquery().select()
+        column = every.selected_columns[0]
+        sharing = every.with_only_columns(column).group_by(column).having(func.count() >= band_quorum(limit))
         query = (select(D.id, D.image_hash, C.seq).join(C, C.claim_id == D.claim_id)
                  .where(D.id.in_(sharing), D.role == doc.role, C.seq < seq, C.promotion_id == promotion_id,
                         C.released.is_(False)))
