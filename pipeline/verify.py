@@ -22,6 +22,7 @@ from .decision import Check, Decision, Evidence
 from .errors import ClaimcheckError, ClaimError, DocumentError
 from .extract.invoice import extract_invoice
 from .promotions import PROMOTION_CHECKS, ClaimStore, Terms, apply_promotion, load_promotions, open_store
+from .promotions.rules import PER_PRODUCT_CHECKS as _PER_PRODUCT
 from .records import DocumentRead
 
 __all__ = ["verify_claim", "Reader", "PROMOTION_CHECKS", "unprocessable", "default_reader"]
@@ -29,7 +30,6 @@ __all__ = ["verify_claim", "Reader", "PROMOTION_CHECKS", "unprocessable", "defau
 Reader = Callable[..., DocumentRead]
 """read_document's signature: (path, name, *, languages, config, barcodes) -> DocumentRead."""
 
-_PER_PRODUCT = ("product_eligible", "duplicate_serial")
 _log = logging.getLogger(__name__)
 
 

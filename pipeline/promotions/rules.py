@@ -38,6 +38,7 @@ from ..matching.models import match_model, models_equivalent
 from ..matching.normalise import fold_confusables, model_tokens, normalise_text
 from ..matching.retailer import resolve_retailer, strip_legal_form
 from ..records import DocumentRead, Line, Page, Word
+from .condition import check_product_condition
 from .duplicates import DocumentIdentity, compare, invoice_identity, photo_identity
 from .invoice_numbers import InvoiceNumber, find_invoice_numbers
 from .knowledge import Knowledge, canonical_category, default_knowledge
@@ -50,11 +51,13 @@ __all__ = [
     "PromotionOutcome", "Eligibility", "InvoiceDate", "apply_promotion", "invoice_dates",
     "check_promotion_period", "check_claim_window", "check_territory", "check_retailer_eligible",
     "check_product_eligible", "check_bundle", "check_required_documents", "invoice_fingerprints",
-    "document_identities", "serial_key", "canonical_email", "participant_key", "PROMOTION_CHECKS",
+    "document_identities", "serial_key", "PER_PRODUCT_CHECKS", "canonical_email", "participant_key", "PROMOTION_CHECKS",
 ]
 
 PROMOTION_CHECKS = ("promotion_period", "claim_window", "territory", "retailer_eligible", "product_eligible",
-                    "bundle", "duplicate_serial", "duplicate_invoice", "duplicate_serial_photo", "redeem_limit")
+                    "product_condition", "bundle", "duplicate_serial", "duplicate_invoice", "duplicate_serial_photo",
+                    "redeem_limit")
+PER_PRODUCT_CHECKS = ("product_eligible", "product_condition", "duplicate_serial")
 
 _RANK = {"pass": 3, "uncertain": 2, "fail": 1, "skipped": 0}
 
@@ -854,7 +857,7 @@ def _unknown(claim: Claim) -> PromotionOutcome:
     checks = [Check("promotion_terms", None, "fail", 0, claim.promotion_id, None, None, "PROMOTION_UNKNOWN",
                     f"no terms file for promotion {claim.promotion_id!r}")]
     for name in PROMOTION_CHECKS:
-        if name == "product_eligible":
+        if name in ("product_eligible", "product_condition"):
             checks += [Check(name, i, "skipped", 0, None, None, None, None, why)
                        for i in range(len(claim.product_list))]
         elif name == "duplicate_serial":
@@ -912,6 +915,9 @@ def apply_promotion(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence
         product_checks = [Check("product_eligible", None, "uncertain", 0, None, None, None, "PRODUCT_MODEL_MISSING",
                                 "no product claimed")]
     checks += product_checks
+    min_conf = config.duplicates.read_min_conf if config is not None else 80.0
+    checks += [check_product_condition(claim, i, invoices, doc_checks, terms, min_conf=min_conf, knowledge=kb)
+               for i in range(len(claim.product_list))]
     checks.append(bundle_check)
 
     serial_keys = {i: serial_key(p.serial) for i, p in enumerate(claim.product_list)
