@@ -142,3 +142,43 @@ def test_the_same_invoice_re_scanned_is_still_rejected(tmp_path):
     check = _check(second, "duplicate_invoice")
     assert first["decision"] == "approve"
     assert (second["decision"], check["reason"], check["found"]) == ("reject", "INVOICE_ALREADY_USED", "C-1")
+
+
+def _turned_and_cropped(data: bytes, degrees: float, crop: float) -> bytes:
+    import cv2
+
+    image = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    h, w = image.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    image = cv2.warpAffine(image, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+    image = image[int(h * crop):h - int(h * crop), int(w * crop):w - int(w * crop)]
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="JPEG", quality=55)
+    return buf.getvalue()
+
+
+def test_an_invoice_reused_cropped_turned_and_recompressed_is_still_the_same_invoice(tmp_path):
+    # A pHash does not see through a crop and a turn (bench_image_distance); the shop and number do.
+    doc = komplett_invoice(2)
+    data = scanned(doc, seed=2)
+    first, second = _verify_in_order(tmp_path, [(data, doc.date), (_turned_and_cropped(data, 2.0, 0.03), doc.date)])
+    check = _check(second, "duplicate_invoice")
+    assert first["decision"] == "approve"
+    assert (second["decision"], check["reason"], check["found"]) == ("reject", "INVOICE_ALREADY_USED", "C-1")
+
+
+def test_the_same_sticker_photo_in_another_claim_is_linked_for_review(tmp_path):
+    config = with_overrides(CFG, store_url=str(tmp_path / "claims.sqlite3"))
+    a = write_claim(tmp_path, "C-A", scanned(komplett_invoice(0), 0), day=dt.date(2020, 2, 17),
+                    email="a@example.no", serial=_serial(1))
+    b = write_claim(tmp_path, "C-B", scanned(komplett_invoice(1), 1), day=dt.date(2020, 2, 18),
+                    email="b@example.no", serial=_serial(1))
+    sticker = Image.open(a / "sticker.png").convert("RGB")
+    buf = io.BytesIO()
+    sticker.resize((sticker.width * 4 // 5, sticker.height * 4 // 5)).save(buf, format="JPEG", quality=70)
+    (b / "sticker.png").write_bytes(buf.getvalue())  # A's photo, re-saved (the name keeps; the bytes are JPEG)
+    assert verify_claim(a, config).decision == "approve"
+    second = verify_claim(b, config).to_dict()
+    photo = _check(second, "duplicate_serial_photo")
+    assert (photo["status"], photo["reason"], photo["found"]) == ("uncertain", "SERIAL_PHOTO_REUSED", "C-A")
+    assert _check(second, "duplicate_serial")["reason"] == "SERIAL_ALREADY_CLAIMED"
