@@ -143,6 +143,11 @@ class DuplicatesConfig(_Section):
     max_near: int = Field(ge=1)
 
 
+class IntegrityConfig(_Section):
+    checks: list[Literal["invoice_sums", "pdf_revisions", "pdf_editor", "pdf_hidden_text", "pdf_fonts",
+                         "image_editor"]]
+
+
 class CacheConfig(_Section):
     enabled: bool
     dir: str
@@ -181,6 +186,7 @@ class Config(_Section):
     store: StoreConfig
     matching: MatchingConfig
     duplicates: DuplicatesConfig
+    integrity: IntegrityConfig
     decision: DecisionConfig
     reasons: dict[str, ReasonSpec]
     source: str = "default"

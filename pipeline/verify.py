@@ -21,6 +21,7 @@ from .decide import decide
 from .decision import Check, Decision, Evidence
 from .errors import ClaimcheckError, ClaimError, DocumentError
 from .extract.invoice import extract_invoice
+from .integrity.checks import integrity_checks
 from .promotions import PROMOTION_CHECKS, ClaimStore, Terms, apply_promotion, load_promotions, open_store
 from .promotions.rules import PER_PRODUCT_CHECKS as _PER_PRODUCT
 from .records import DocumentRead
@@ -256,6 +257,7 @@ def _verify(source, config: Config, base_dir, reader: Reader, promotions: dict[s
     photos = _read_all(claim.documents.serial_photos or [], folder, reader, languages=languages,
                        config=_sticker_config(config), barcodes=True)
     checks, extracted = _document_results(claim, invoices, photos, config, tracked)
+    checks = checks + integrity_checks(claim, folder, invoices, photos, checks, config)
     if not claim.promotion_id:
         checks += _no_promotion_checks(claim)
         elapsed_ms = round((time.perf_counter() - started) * 1000)
