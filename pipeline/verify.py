@@ -151,10 +151,11 @@ def _check_from_json(d: list) -> Check:
 
 
 def _document_results(claim: Claim, invoices: list[Read], photos: list[Read], config: Config,
-                      reader) -> tuple[list[Check], dict]:
-    """The document checks and what the invoices state. Behind a read cache they are kept too, keyed
-    by the claim, each read's key and ``[matching]`` (``pipeline.cache.checks_key``): a re-run under
-    new decision cut-offs, terms or policy recomputes only the promotion checks and the decision."""
+                      reader, folder: Path | None = None) -> tuple[list[Check], dict]:
+    """The document checks, the integrity signals and what the invoices state. Behind a read cache
+    they are kept too, keyed by the claim, each read's key, ``[matching]`` and ``[integrity]``
+    (``pipeline.cache.checks_key``): a re-run under new decision cut-offs, terms or policy recomputes
+    only the promotion checks and the decision."""
     cache = key = None
     keys = list(reader.last_keys) if reader is not None else []
     if keys and getattr(reader.cache, "folder", None) is not None and all(len(k) == 64 for k in keys):
@@ -168,6 +169,7 @@ def _document_results(claim: Claim, invoices: list[Read], photos: list[Read], co
             except (KeyError, TypeError, ValueError):
                 pass  # recomputed and overwritten below
     checks = document_checks(claim, invoices, photos, config)
+    checks += integrity_checks(claim, folder, invoices, photos, checks, config)
     extracted = _extracted(claim, invoices)
     if key is not None:
         cache.put_value("checks", key, {"checks": [_check_to_json(c) for c in checks], "extracted": extracted})
@@ -256,8 +258,7 @@ def _verify(source, config: Config, base_dir, reader: Reader, promotions: dict[s
                          barcodes=False)
     photos = _read_all(claim.documents.serial_photos or [], folder, reader, languages=languages,
                        config=_sticker_config(config), barcodes=True)
-    checks, extracted = _document_results(claim, invoices, photos, config, tracked)
-    checks = checks + integrity_checks(claim, folder, invoices, photos, checks, config)
+    checks, extracted = _document_results(claim, invoices, photos, config, tracked, folder)
     if not claim.promotion_id:
         checks += _no_promotion_checks(claim)
         elapsed_ms = round((time.perf_counter() - started) * 1000)

@@ -61,6 +61,10 @@ def test_sums_read_without_confidence_or_dropped_by_ocr_are_not_edits():
     # ... and a stray digit from the next column ("25 % 3 780,00") is read both ways
     merged = GOOD[:3] + ("MVA 25 % 3 1 896,00",) + GOOD[4:]
     assert sum_findings([_page(*merged, source="ocr", conf=95)], "NO") == []
+    # ... and on a photo a figure one digit off is misread, not edited (Tesseract, confidently)
+    misread = ("1 MSI MEG X570 ACE 3 990,00 3 996,00",) + GOOD[1:]
+    assert sum_findings([_page(*misread, source="ocr", conf=95)], "NO") == []
+    assert [f.kind for f in sum_findings([_page(*misread)], "NO")] == ["line", "items"]  # a PDF is exact
 
 
 def _lab_pdf(**changes) -> tuple[bytes, str]:

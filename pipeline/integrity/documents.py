@@ -116,7 +116,8 @@ def _is_value(text: str, model_tokens: set[str]) -> str | None:
 
 def font_outliers(f: PdfForensics, models: Sequence[str] = ()) -> list[tuple[int, list[PdfChar], str]]:
     """(page, glyphs, what) of each date, amount or claimed-model word drawn in a font and size that
-    no other word on its line and no other word in the document uses."""
+    no other word on its line and no other word in the document uses, or in a font no other line of
+    the document uses (the value retyped with its label)."""
     tokens = {t for m in models for t in normalise_text(m).split() if any(ch.isdigit() for ch in t)}
     pages = [_words(chars) for chars in f.pages]
     use: dict[tuple[str, float], int] = {}
@@ -139,6 +140,8 @@ def font_outliers(f: PdfForensics, models: Sequence[str] = ()) -> list[tuple[int
             alone = use.get(key, 0) <= 1 and all((x[0].font, x[0].size) != key for x in line)
             if alone and line and (fonts.get(key[0], 0) <= 1 or all(x[0].font != key[0] for x in line)):
                 out.append((number, w, what))
+            elif fonts.get(key[0], 0) == 1 + sum(x[0].font == key[0] for x in line) and len(use) > 1:
+                out.append((number, w, what))  # its font is on this line only
     return out
 
 

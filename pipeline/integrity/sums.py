@@ -7,8 +7,10 @@ amount (quantity x unit = amount); the net, VAT and total lines (``[sums]`` labe
 line prints is what the amounts give); and the items against the total (their sum, plus any
 other amount printed on the page such as shipping, must make the total). Only figures read with
 confidence count (``[duplicates].read_min_conf``; 100 for a PDF text layer): a misread digit is
-not an edit. The items are held against the total only on a PDF's text layer, every line with money
-on it understood: OCR drops whole lines of receipts (a dropped item is not an edited total).
+not an edit, and on an OCR page two figures one digit apart are one figure misread (Tesseract
+reads "119,90" as "119,96" at high confidence). The items are held against the total only on a
+PDF's text layer, every line with money on it understood: OCR drops whole lines of receipts (a
+dropped item is not an edited total).
 A figure that does not add up is a reason for a person to look (review), never a rejection.
 
 And ``quantity`` findings: a claimed model named more times in the claim than its invoice line's
@@ -81,9 +83,16 @@ class _Figure:
         return tuple(out)
 
 
-def _adds_up(net: _Figure, vat: _Figure, total, tol: Decimal) -> bool:
+def _adds_up(net: _Figure, vat: _Figure, total, tol: Decimal, ocr: bool) -> bool:
     totals = total.readings if isinstance(total, _Figure) else (total.value,)
-    return any(abs(n + v - t) <= tol for n in net.readings for v in vat.readings for t in totals)
+    return any(abs(n + v - t) <= tol or (ocr and _one_digit(n + v, t)) for n in net.readings for v in vat.readings
+               for t in totals)
+
+
+def _one_digit(a: Decimal, b: Decimal) -> bool:
+    """Written with the same digits but one ('119,90' read as '119,96'): what OCR does at high confidence."""
+    x, y = f"{a:.2f}", f"{b:.2f}"
+    return len(x) == len(y) and sum(p != q for p, q in zip(x, y)) == 1
 
 
 def _item_line(line: Line, amounts) -> bool:
@@ -156,7 +165,8 @@ def sum_findings(pages: Sequence[Page], country: str | None, *, min_conf: float 
             if _item_line(line, amounts) and sure:
                 qty, unit, amount = int(first), figures[-2], figures[-1]
                 items.append(amount)
-                if abs(qty * unit.value - amount.value) > tol * max(1, qty):
+                if abs(qty * unit.value - amount.value) > tol * max(1, qty) and not (
+                        page.source == "ocr" and _one_digit(qty * unit.value, amount.value)):
                     out.append(Finding("line", f"{qty} x {unit.raw} is not {amount.raw}", page.number,
                                        union_bbox(b for b in (unit.bbox, amount.bbox) if b)))
                 continue
@@ -167,7 +177,8 @@ def sum_findings(pages: Sequence[Page], country: str | None, *, min_conf: float 
     total_sure = total is not None and any(
         _conf(line, total.bbox) >= min_conf for p in pages if p.number == total.page for line in p.lines
         if total.bbox and line.bbox and line.bbox[1] <= (total.bbox[1] + total.bbox[3]) / 2 <= line.bbox[3])
-    if total_sure and net is not None and vat is not None and not _adds_up(net, vat, total, 3 * tol):
+    ocr = any(p.source == "ocr" for p in pages)
+    if total_sure and net is not None and vat is not None and not _adds_up(net, vat, total, 3 * tol, ocr):
         out.append(Finding("net + VAT", f"{net.raw} + {vat.raw} is not {total.raw}", total.page, total.bbox))
     if net is not None and vat is not None and net.value > 0:
         pairs = [(v / n * 100, n) for n in net.readings if n > 0 for v in vat.readings]
