@@ -53,6 +53,17 @@ def test_sums_that_do_not_add_up(rows, kinds):
     assert [f.kind for f in sum_findings([_page(*rows)], "NO")] == kinds
 
 
+def test_genuine_lines_the_reader_runs_together_are_not_edits():
+    # a model number before the price reads as a thousands group ("100 109,90"); a price glued to
+    # the description ("Motherboard169.90") is not read as money, so the items are not all known
+    case = ("1 Gehäuse MSI MPG GUNGNIR 100 109,90 109,90", "Nettobetrag 92,35 €", "MwSt. 19 % 17,55 €",
+            "Gesamtbetrag 109,90 €")
+    assert sum_findings([_page(*case)], "DE") == []
+    glued = ("1 MSI MPG X570 GAMING EDGE WIFI Motherboard169.90 169.90", "1 AMD Ryzen 9 3900X 381.90 381.90",
+             "Delivery 8.99", "Subtotal (ex. VAT) £467.33", "VAT 20 % £93.46", "Total (inc. VAT) £560.79")
+    assert sum_findings([_page(*glued)], "GB") == []
+
+
 def test_sums_read_without_confidence_or_dropped_by_ocr_are_not_edits():
     lowered = GOOD[:4] + ("Totalt inkl. mva kr 8 480,00",)
     assert sum_findings([_page(*lowered, conf=62)], "NO") == []  # a misread digit is not an edit

@@ -70,6 +70,12 @@ class _Figure:
     ocr: bool = False
 
     @property
+    def alternatives(self) -> tuple[Decimal, ...]:
+        """The value without each leading space-separated group, whatever the page."""
+        parts = self.raw.replace("\u00a0", " ").split(" ")
+        return tuple(v for i in range(1, len(parts)) if (v := parse_amount(" ".join(parts[i:]))) is not None)
+
+    @property
     def readings(self) -> tuple[Decimal, ...]:
         """The value, and on an OCR page also the value without each leading space-separated group:
         there a space is also what separates columns ("25 % 3 780,00" may be a stray 3 before 780,00).
@@ -165,13 +171,16 @@ def sum_findings(pages: Sequence[Page], country: str | None, *, min_conf: float 
             if _item_line(line, amounts) and sure:
                 qty, unit, amount = int(first), figures[-2], figures[-1]
                 items.append(amount)
-                if abs(qty * unit.value - amount.value) > tol * max(1, qty) and not (
-                        page.source == "ocr" and _one_digit(qty * unit.value, amount.value)):
+                # "GUNGNIR 100 109,90": a number of the description may be read into the price
+                units = {unit.value, *unit.alternatives}
+                if all(abs(qty * u - amount.value) > tol * max(1, qty) and not (
+                        page.source == "ocr" and _one_digit(qty * u, amount.value)) for u in units):
                     out.append(Finding("line", f"{qty} x {unit.raw} is not {amount.raw}", page.number,
                                        union_bbox(b for b in (unit.bbox, amount.bbox) if b)))
                 continue
-            if len(amounts) >= 2:
-                complete = False  # a priced line not understood as an item: the items are not all known
+            if len(amounts) >= 2 or (_QTY.match(first) and any(
+                    sum(ch.isalpha() for ch in w.text) >= 2 for w in line.words[1:])):
+                complete = False  # a priced line, or a line with a quantity, not understood as an item
             if sure:
                 others.extend(figures)
     total_sure = total is not None and any(
