@@ -29,7 +29,7 @@ and the claim's rows written) plus comparing what each look-alike earlier upload
     .venv/bin/python bench/bench_duplicates.py --pg postgresql://postgres@127.0.0.1:5432/test
 
 PostgreSQL: a database of its own is created next to ``--pg`` and dropped at the end.
-Measured: see README "Duplicate uploads at scale".
+Measured: see README "Benchmarks".
 """
 from __future__ import annotations
 
