@@ -16,7 +16,7 @@ phone photo of the same paper: generated only). A quarter turn is hashed after t
 (``phash_file(rotation=...)``): the same as the original, not measured.
 
 Prints, per kind of pair, the distribution of distances and the share within each candidate
-boundary. Measured 2026-12-01 (generated: 3 countries x 3 shops x 2 layouts x 4 fillings;
+boundary. Measured 2026-11-29 (generated: 3 countries x 3 shops x 2 layouts x 4 fillings;
 real: 100 SROIE, 2 invoice2data; 4 min on 2 busy cores):
 
     pairs (bits apart)                     n  min  p5 med p95 max  % within: <=6  <=8 <=10 <=12 <=16 <=20
