@@ -72,7 +72,9 @@ def _checks_code_hash() -> str:
                       ("checks.py", "claim.py", "config.py", "decision.py", "records.py", "cache.py",
                        "matching/*.py", "extract/*.py", "data/*.toml", "data/**/*.toml",
                        # the invoice numbers and sellers read off the invoice for ``extracted``
-                       "promotions/invoice_numbers.py", "promotions/knowledge.py", "promotions/*.toml"))
+                       "promotions/invoice_numbers.py", "promotions/knowledge.py", "promotions/*.toml",
+                       # the integrity signals, kept with the document checks
+                       "integrity/*.py", "ocr/pdf.py", "promotions/condition.py"))
 
 
 @lru_cache(maxsize=1)
@@ -122,13 +124,16 @@ def read_key(content_sha256: str, config: Config, *, languages: list[str], barco
 
 
 def _matching_json(config: Config) -> str:
-    return _per_config("matching", config, lambda c: json.dumps(c.matching.model_dump(), sort_keys=True))
+    return _per_config("matching", config, lambda c: json.dumps(
+        {"matching": c.matching.model_dump(), "integrity": c.integrity.model_dump(),
+         "read_min_conf": c.duplicates.read_min_conf}, sort_keys=True))
 
 
 def checks_key(claim_json: str, read_keys: list[str], config: Config) -> str:
-    """Key of a claim's document checks: the claim as loaded, each document's read key (or error),
-    the ``[matching]`` thresholds, the checks' code and data, and today's date (a claim without a
-    submission time judges future dates against today)."""
+    """Key of a claim's document checks (and integrity signals): the claim as loaded, each document's
+    read key (or error), the ``[matching]`` thresholds, ``[integrity]`` and the confidence a figure must
+    be read with, the checks' code and data, and today's date (a claim without a submission time
+    judges future dates against today)."""
     payload = json.dumps({"format": _FORMAT, "claim": claim_json, "reads": read_keys,
                           "today": dt.date.today().isoformat(), "code": _checks_code_hash()})
     return hashlib.sha256((payload + _matching_json(config)).encode()).hexdigest()

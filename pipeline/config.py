@@ -144,7 +144,7 @@ class MatchingConfig(_Section):
     date_repaired_score: int = Field(ge=0, le=100)
     date_max_future_days: int = Field(ge=0)
     date_unclear_below_conf: float = Field(ge=0, le=100)
-    invoice_phash_max_distance: int = Field(ge=0, le=256)
+    invoice_phash_max_distance: int = Field(ge=0, le=31)
     model: ModelMatchConfig
     serial: SerialMatchConfig
     chk: ChkMatchConfig
@@ -157,6 +157,18 @@ class MatchingConfig(_Section):
 
     def __getitem__(self, key: str):
         return getattr(self, key)
+
+
+class DuplicatesConfig(_Section):
+    read_min_conf: float = Field(ge=0, le=100)
+    differing_words: int = Field(ge=1)
+    photo_phash_max_distance: int = Field(ge=0, le=31)
+    max_near: int = Field(ge=1)
+
+
+class IntegrityConfig(_Section):
+    checks: list[Literal["invoice_sums", "pdf_revisions", "pdf_editor", "pdf_hidden_text", "pdf_fonts",
+                         "image_editor"]]
 
 
 class CacheConfig(_Section):
@@ -198,6 +210,8 @@ class Config(_Section):
     promotions: PromotionsConfig
     store: StoreConfig
     matching: MatchingConfig
+    duplicates: DuplicatesConfig
+    integrity: IntegrityConfig
     decision: DecisionConfig
     reasons: dict[str, ReasonSpec]
     source: str = "default"

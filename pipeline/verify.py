@@ -21,7 +21,9 @@ from .decide import decide
 from .decision import Check, Decision, Evidence
 from .errors import ClaimcheckError, ClaimError, DocumentError
 from .extract.invoice import extract_invoice
+from .integrity.checks import integrity_checks
 from .promotions import PROMOTION_CHECKS, ClaimStore, Terms, apply_promotion, load_promotions, open_store
+from .promotions.rules import PER_PRODUCT_CHECKS as _PER_PRODUCT
 from .promotions.rules import participant_key
 from .promotions.store import ClaimIdConflict
 from .records import DocumentRead
@@ -32,7 +34,6 @@ __all__ = ["verify_claim", "Reader", "PROMOTION_CHECKS", "unprocessable", "defau
 Reader = Callable[..., DocumentRead]
 """read_document's signature: (path, name, *, languages, config, barcodes) -> DocumentRead."""
 
-_PER_PRODUCT = ("product_eligible", "duplicate_serial")
 _log = logging.getLogger(__name__)
 
 
@@ -111,29 +112,39 @@ def default_reader(config: Config) -> Reader:
     return CachedReader(ReadCache(config.cache.dir or default_cache_dir()))
 
 
+def store_options(config: Config) -> dict:
+    """``open_store`` options from the config: how near look-alike uploads are."""
+    return {"phash_max_distance": config.matching.invoice_phash_max_distance,
+            "photo_phash_max_distance": config.duplicates.photo_phash_max_distance,
+            "max_near": config.duplicates.max_near}
+
+
 def default_store(config: Config) -> ClaimStore | None:
     """The claim store of ``[store]``, or None when it is turned off."""
     if not config.store.enabled:
         return None
-    return open_store(config.store.url or None, phash_max_distance=config.matching.invoice_phash_max_distance)
+    return open_store(config.store.url or None, **store_options(config))
 
 
-def _invoice_phashes(folder: Path, invoices: list[Read], config: Config) -> dict[str, str]:
-    """Invoice name -> perceptual hash of its first page, for each invoice image read (not PDFs);
-    kept in the read cache by content hash, so a re-run decodes no image again."""
+def _image_hashes(folder: Path, reads: list[Read], config: Config) -> dict[str, str]:
+    """Upload name -> perceptual hash of its first page, turned as the reader turned it, for each
+    image read (not PDFs); kept in the read cache by content hash and turn, so a re-run decodes
+    no image again."""
     from .cache import ReadCache, default_cache_dir
     from .imagehash import phash_file
 
     cache = ReadCache(config.cache.dir or default_cache_dir()) if config.cache.enabled else None
     out = {}
-    for name, doc in invoices:
+    for name, doc in reads:
         if not isinstance(doc, DocumentRead) or doc.kind == "pdf":
             continue
-        value = cache.get_phash(doc.sha256) if cache else None
+        rotation = doc.pages[0].rotation if doc.pages else 0
+        key = f"{doc.sha256}-r{rotation}" if rotation else doc.sha256
+        value = cache.get_phash(key) if cache else None
         if value is None:
-            value = phash_file(_document_path(folder, name), config.ingest)
+            value = phash_file(_document_path(folder, name), config.ingest, rotation=rotation)
             if value and cache:
-                cache.put_phash(doc.sha256, value)
+                cache.put_phash(key, value)
         if value:
             out[name] = value
     return out
@@ -158,10 +169,11 @@ def _check_from_json(d: list) -> Check:
 
 
 def _document_results(claim: Claim, invoices: list[Read], photos: list[Read], config: Config,
-                      reader) -> tuple[list[Check], dict]:
-    """The document checks and what the invoices state. Behind a read cache they are kept too, keyed
-    by the claim, each read's key and ``[matching]`` (``pipeline.cache.checks_key``): a re-run under
-    new decision cut-offs, terms or policy recomputes only the promotion checks and the decision."""
+                      reader, folder: Path | None = None) -> tuple[list[Check], dict]:
+    """The document checks, the integrity signals and what the invoices state. Behind a read cache
+    they are kept too, keyed by the claim, each read's key, ``[matching]`` and ``[integrity]``
+    (``pipeline.cache.checks_key``): a re-run under new decision cut-offs, terms or policy recomputes
+    only the promotion checks and the decision."""
     cache = key = None
     keys = list(reader.last_keys) if reader is not None else []
     if keys and getattr(reader.cache, "folder", None) is not None and all(len(k) == 64 for k in keys):
@@ -175,6 +187,7 @@ def _document_results(claim: Claim, invoices: list[Read], photos: list[Read], co
             except (KeyError, TypeError, ValueError):
                 pass  # recomputed and overwritten below
     checks = document_checks(claim, invoices, photos, config)
+    checks += integrity_checks(claim, folder, invoices, photos, checks, config)
     extracted = _extracted(claim, invoices)
     if key is not None:
         cache.put_value("checks", key, {"checks": [_check_to_json(c) for c in checks], "extracted": extracted})
@@ -302,7 +315,7 @@ def _verify(source, config: Config, base_dir, reader: Reader, promotions: dict[s
                          barcodes=False)
     photos = _read_all(claim.documents.serial_photos or [], folder, reader, languages=languages,
                        config=_sticker_config(config), barcodes=True)
-    checks, extracted = _document_results(claim, invoices, photos, config, tracked)
+    checks, extracted = _document_results(claim, invoices, photos, config, tracked, folder)
     own_dir = None if isinstance(source, dict | Claim) and base_dir is None else str(folder.resolve())
     conflict = _held_by_another(claim, own_dir, claim_store)
     if conflict is not None:
@@ -317,10 +330,10 @@ def _verify(source, config: Config, base_dir, reader: Reader, promotions: dict[s
             raise store_error
     except ClaimcheckError as exc:
         return unprocessable(claim.claim_id, exc, config), folder
-    phashes = _invoice_phashes(folder, invoices, config) if claim_store is not None else None
+    hashes = _image_hashes(folder, invoices + photos, config) if claim_store is not None else None
     try:
         outcome = apply_promotion(claim, invoices, checks, terms=terms.get(claim.promotion_id), store=claim_store,
-                                  config=config, invoice_phashes=phashes, claim_dir=own_dir)
+                                  config=config, photos=photos, image_hashes=hashes, claim_dir=own_dir)
     except ClaimIdConflict as exc:  # taken by another claim between the look-up above and now
         return _conflict_decision(claim, checks, extracted, exc, own_dir, config, started), folder
     elapsed_ms = round((time.perf_counter() - started) * 1000)

@@ -85,10 +85,10 @@ def test_a_genuine_norwegian_duo_passes_every_check_and_earns_692_nok():
     out = run(claim())
     assert [c.name for c in out.checks] == [
         "promotion_period", "claim_window", "territory", "retailer_eligible", "product_eligible",
-        "product_eligible", "bundle", "duplicate_serial", "duplicate_invoice", "redeem_limit"]
+        "product_eligible", "product_condition", "product_condition", "bundle", "duplicate_serial",
+        "duplicate_invoice", "duplicate_serial_photo", "redeem_limit"]
     statuses = {(c.name, c.product): c.status for c in out.checks}
-    assert all(s == "pass" for k, s in statuses.items() if k[0] not in ("duplicate_serial", "duplicate_invoice",
-                                                                         "redeem_limit")), statuses
+    assert all(s == "pass" for k, s in statuses.items() if not k[0].startswith(("duplicate", "redeem"))), statuses
     assert {s for k, s in statuses.items() if k[0].startswith(("duplicate", "redeem"))} == {"skipped"}
     assert out.reward == {"amount": 692, "currency": "NOK", "bundle": "duo"}
     period = get(out, "promotion_period")

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -196,27 +197,50 @@ def test_phash_is_stable_under_scale_and_sees_a_different_page():
     other = np.full((400, 300), 255, np.uint8)
     other[300:380, 150:280] = 0
     limit = CFG.matching.invoice_phash_max_distance
-    assert phash_distance(phash_image(page), phash_image(page[::3, ::3])) <= limit
+    third = cv2.resize(page, (100, 134), interpolation=cv2.INTER_AREA)  # scaled down as image tools do
+    assert phash_distance(phash_image(page), phash_image(third)) <= limit
     assert phash_distance(phash_image(page), phash_image(other)) > 2 * limit
 
 
-def test_the_store_matches_near_image_hashes_only_within_the_limit(tmp_path):
+def test_a_page_saved_sideways_hashes_like_the_original_once_turned_as_the_reader_turned_it(tmp_path):
+    from PIL import Image
+
+    image = Image.open(SAMPLE / "faktura.jpg")
+    image.transpose(Image.Transpose.ROTATE_90).save(tmp_path / "sideways.png")  # 90 degrees anticlockwise
+    original = phash_file(SAMPLE / "faktura.jpg")
+    assert phash_distance(original, phash_file(tmp_path / "sideways.png")) > 2 * CFG.matching.invoice_phash_max_distance
+    assert phash_distance(original, phash_file(tmp_path / "sideways.png", rotation=90)) <= 2
+
+
+def test_the_store_finds_near_image_hashes_only_within_the_limit(tmp_path):
+    from pipeline.promotions.duplicates import DocumentIdentity
+
     a = phash_file(SAMPLE / "faktura.jpg")
     (tmp_path / "copy.jpg").write_bytes(_recompressed(SAMPLE / "faktura.jpg"))
     near = phash_file(tmp_path / "copy.jpg")
     far = f"{int(a, 16) ^ int('f' * 16, 16):064x}"  # 64 bits away
-    with SqlClaimStore("sqlite://", phash_max_distance=CFG.matching.invoice_phash_max_distance) as store:
+    limit = CFG.matching.invoice_phash_max_distance
+    with SqlClaimStore("sqlite://", phash_max_distance=limit) as store:
         at = "2020-03-20T10:00:00+00:00"
-        assert store.record_claim("C-1", "p", None, None, [], [f"phash:{a}"], at).is_new
-        prior = store.record_claim("C-2", "p", None, None, [], [f"phash:{near}"], at)
-        assert prior.invoices == {f"phash:{near}": ("C-1",)}
-        assert store.record_claim("C-3", "p", None, None, [], [f"phash:{far}"], at).is_new
+
+        def record(claim_id, value):
+            return store.record_claim(claim_id, "p", None, None, [], [], at,
+                                      documents=[DocumentIdentity("faktura.jpg", "invoice", value)])
+        assert record("C-1", a).is_new
+        [found] = record("C-2", near).documents
+        assert (found.claim_id, found.document, found.distance) == ("C-1", "faktura.jpg", phash_distance(a, near))
+        assert found.other.image_hash == a and found.distance <= limit
+        assert record("C-3", far).is_new
+        other = store.record_claim("C-4", "another promotion", None, None, [], [], at,
+                                   documents=[DocumentIdentity("faktura.jpg", "invoice", a)])
+        assert other.is_new  # promotions are counted apart
 
 
-def test_verify_records_the_invoice_phash_and_catches_a_recompressed_copy(tmp_path):
+def test_verify_records_each_upload_and_catches_a_recompressed_copy(tmp_path):
     url = f"sqlite:///{tmp_path / 'claims.sqlite3'}"
     first = verify_claim(_claim(tmp_path / "a", "C-A", "a@example.no"), _store_cfg(url)).to_dict()
-    assert any(f.startswith("phash:") for f in first["promotion"]["fingerprints"])
+    roles = {d["role"]: d for d in first["promotion"]["documents"]}
+    assert roles["invoice"]["image_hash"] and roles["invoice"]["numbers"] and roles["serial_photo"]["image_hash"]
     assert first["decision"] == "approve", first["reasons"]
     copy = _recompressed(SAMPLE / "faktura.jpg")
     second = verify_claim(_claim(tmp_path / "b", "C-B", "b@example.no", invoice=copy,
@@ -226,8 +250,9 @@ def test_verify_records_the_invoice_phash_and_catches_a_recompressed_copy(tmp_pa
     with SqlClaimStore(url) as store, store.engine.connect() as conn:
         from sqlalchemy import text
 
-        kinds = dict(conn.execute(text("SELECT claim_id, kind FROM invoice_fingerprints WHERE kind = 'phash'")).all())
-    assert set(kinds) == {"C-A", "C-B"}
+        rows = conn.execute(text("SELECT claim_id, role FROM claim_documents WHERE image_hash IS NOT NULL")).all()
+    # the rejected claim is released (no longer counted), not forgotten
+    assert sorted(rows) == [("C-A", "invoice"), ("C-A", "serial_photo"), ("C-B", "invoice"), ("C-B", "serial_photo")]
 
 
 # ------------------------------------------------------------------------------ two workers, PostgreSQL

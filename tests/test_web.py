@@ -574,3 +574,26 @@ def test_one_page_of_a_big_tiff_is_rendered_off_the_event_loop_alone_and_cached(
         server.should_exit = True
         thread.join(10)
         store.close()
+
+
+def test_claim_page_shows_integrity_signals_with_evidence_and_linked_claims(signed_in, site):
+    store = site["store"]
+    check = {"name": "duplicate_invoice", "product": None, "status": "uncertain", "score": 40,
+             "expected": "not used before", "found": "E-1",
+             "evidence": {"document": "faktura.jpg", "page": 1, "bbox": [400, 90, 520, 110]},
+             "reason": "INVOICE_POSSIBLY_EDITED",
+             "detail": "faktura.jpg looks like faktura.jpg of claim E-1; number differs; date same; words same"}
+    condition = {"name": "product_condition", "product": 0, "status": "fail", "score": 0, "expected": "new",
+                 "found": "used", "evidence": {"document": "faktura.jpg", "page": 1, "bbox": [60, 300, 90, 314]},
+                 "reason": "PRODUCT_CONDITION_EXCLUDED", "detail": "the invoice line says 'brukt'"}
+    for claim_id, checks in (("E-1", []), ("E-2", [check, condition])):
+        store.save_decision({"claim_id": claim_id, "decision": "review", "score": 0.4, "reasons": [],
+                             "checks": checks, "reward": None, "pipeline_version": "test",
+                             "config_hash": "sha256:test", "claim_dir": str(site["tmp"] / "gone" / claim_id)})
+    store.set_links("E-2", [("E-1", "duplicate_invoice", "INVOICE_POSSIBLY_EDITED", check["detail"])])
+    html = signed_in.get("/claims/E-2").text
+    section = html[html.index('id="integrity"'):html.index("Your decision")]
+    assert "INVOICE_POSSIBLY_EDITED" in section and 'href="/claims/E-1"' in section
+    assert "PRODUCT_CONDITION_EXCLUDED" in section and "[60, 300, 90, 314]" in section and "brukt" in section
+    earlier = signed_in.get("/claims/E-1").text
+    assert 'id="linked-claims"' in earlier and 'href="/claims/E-2"' in earlier and "raised by E-2" in earlier

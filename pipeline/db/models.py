@@ -4,8 +4,9 @@ invoice fingerprints), every decision run, and what reviewers did.
 The schema itself is created by the Alembic migrations in ``migrations/``; these models
 must match them (a test compares the two).
 
->>> sorted(Base.metadata.tables)
-['claim_serials', 'claims', 'decisions', 'invoice_fingerprints', 'reviewer_actions']
+>>> sorted(Base.metadata.tables)  # doctest: +NORMALIZE_WHITESPACE
+['claim_documents', 'claim_links', 'claim_serials', 'claims', 'decisions', 'image_hash_bands',
+ 'invoice_fingerprints', 'reviewer_actions']
 """
 from __future__ import annotations
 
@@ -30,8 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "Claim", "ClaimSerial", "InvoiceFingerprint", "Decision", "ReviewerAction",
-           "FINGERPRINT_KINDS", "REVIEWER_ACTIONS"]
+__all__ = ["Base", "Claim", "ClaimSerial", "InvoiceFingerprint", "Decision", "ReviewerAction", "ClaimDocument",
+           "ImageHashBand", "ClaimLink", "FINGERPRINT_KINDS", "REVIEWER_ACTIONS"]
 
 FINGERPRINT_KINDS = ("sha256", "phash", "number")
 """'sha256:<hex>' the file's bytes, 'phash:<hex>' a perceptual hash of the image (near-duplicate
@@ -111,6 +112,57 @@ class InvoiceFingerprint(Base):
     claim_id: Mapped[str] = mapped_column(ForeignKey("claims.claim_id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     value: Mapped[str] = mapped_column(String(500), primary_key=True)
+
+
+class ClaimDocument(Base):
+    """One upload of a claim as the duplicate rules compare it (``DocumentIdentity``): its image
+    hash and what it says (invoice numbers and dates read with confidence, hashed words)."""
+
+    __tablename__ = "claim_documents"
+    __table_args__ = (CheckConstraint("role IN ('invoice', 'serial_photo')", name="role"),
+                      {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(_SEQ, primary_key=True, autoincrement=True)
+    claim_id: Mapped[str] = mapped_column(ForeignKey("claims.claim_id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(500))
+    role: Mapped[str] = mapped_column(String(16))
+    image_hash: Mapped[str | None] = mapped_column(String(64))
+    identity: Mapped[str | None] = mapped_column(Text)
+    """``DocumentIdentity.to_json()``: numbers, dates, serials, word hashes."""
+
+
+class ImageHashBand(Base):
+    """The index of image hashes: one row per band of a document's hash (and per anchor).
+
+    ``key`` is ``pipeline.imagehash.band_keys`` of the hash within promotion and role; ``anchor``
+    is a date (invoice) or serial (photo) read with confidence, '' when not: a look-up for an
+    upload with anchors asks only for its own and '' (``DocumentIdentity.anchors``)."""
+
+    __tablename__ = "image_hash_bands"
+    __table_args__ = (Index("ix_image_hash_bands_key_anchor", "key", "anchor", "doc_id"),)
+
+    doc_id: Mapped[int] = mapped_column(ForeignKey("claim_documents.id", ondelete="CASCADE"), primary_key=True,
+                                        index=True)
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    anchor: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class ClaimLink(Base):
+    """Two claims a duplicate rule put side by side (a possibly edited copy, an image match that
+    could not be read): shown on both claims' pages."""
+
+    __tablename__ = "claim_links"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(_SEQ, primary_key=True, autoincrement=True)
+    claim_id: Mapped[str] = mapped_column(String(200), index=True)
+    """The claim whose check made the link (the later one)."""
+    other_claim_id: Mapped[str] = mapped_column(String(200), index=True)
+    check_name: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,
+                                                    server_default=func.current_timestamp())
 
 
 class Decision(Base):

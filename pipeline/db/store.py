@@ -27,15 +27,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, or_, select, text, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, text, union_all, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import ClaimcheckError
-from ..promotions.store import ClaimIdConflict, Holder, PriorClaim, PriorUse
+from ..imagehash import band_keys, band_quorum, band_radius, phash_distance
+from ..promotions.duplicates import DocumentIdentity
+from ..promotions.store import ClaimIdConflict, Holder, NearDocument, PriorClaim, PriorUse
 from . import models as m
 from .engine import is_sqlite, make_engine, migrate
 
-__all__ = ["SqlClaimStore", "StoreError", "SavedDecision", "SavedAction"]
+__all__ = ["SqlClaimStore", "StoreError", "SavedDecision", "SavedAction", "SavedLink"]
 
 _DECISION_FIELDS = ("claim_id", "decision", "score", "reasons", "checks", "reward", "pipeline_version",
                     "config_hash")
@@ -75,6 +77,19 @@ class SavedAction:
     created_at: dt.datetime
 
 
+@dataclass(frozen=True)
+class SavedLink:
+    """Two claims a duplicate rule put side by side."""
+
+    claim_id: str
+    """The claim whose check made the link (the later one)."""
+    other_claim_id: str
+    check: str
+    reason: str | None
+    detail: str | None
+    created_at: dt.datetime
+
+
 def _lock_key(promotion_id: str) -> int:
     """A signed 64-bit advisory-lock key per promotion (a collision only makes two promotions take turns)."""
     digest = hashlib.sha256(b"claimcheck:claims:" + promotion_id.encode()).digest()
@@ -98,15 +113,18 @@ class SqlClaimStore:
     """A ClaimStore on any SQLAlchemy URL this project supports (see ``pipeline.db.engine.sql_url``).
 
     migrate_schema: bring the schema to the newest revision on open (``alembic upgrade head``).
-    phash_max_distance: a ``phash:`` fingerprint matches an earlier one that differs in at most this
-    many bits (``[matching].invoice_phash_max_distance``); other kinds match exactly.
+    phash_max_distance: an invoice upload's image hash is near an earlier one that differs in at
+    most this many bits (``[matching].invoice_phash_max_distance``); photo_phash_max_distance: the
+    same for serial photos (``[duplicates].photo_phash_max_distance``). Fingerprints match exactly.
+    max_near: at most this many near uploads (nearest first) are returned per upload.
     timeout_s: how long to wait for a connection, and for another writer's transaction on the
     same promotion (PostgreSQL) or the same file (SQLite) before failing with StoreError.
     """
 
     def __init__(self, url: str | Path, *, migrate_schema: bool = True, timeout_s: float = 30.0,
-                 phash_max_distance: int = 20) -> None:
-        self.phash_max_distance = phash_max_distance
+                 phash_max_distance: int = 10, photo_phash_max_distance: int = 10, max_near: int = 25) -> None:
+        self.max_distance = {"invoice": phash_max_distance, "serial_photo": photo_phash_max_distance}
+        self.max_near = max_near
         self.engine = make_engine(url, timeout_s=timeout_s)
         self._timeout_ms = max(1, round(timeout_s * 1000))
         if migrate_schema:
@@ -131,10 +149,16 @@ class SqlClaimStore:
 
     def record_claim(self, claim_id: str, promotion_id: str, email: str | None, participant_key: str | None,
                      serials: Iterable[str], invoice_fingerprints: Iterable[str], decided_at: str, *,
-                     claim_dir: str | None = None) -> PriorUse:
+                     claim_dir: str | None = None, documents: Iterable[DocumentIdentity] = ()) -> PriorUse:
         serials = sorted({s for s in serials if s})
         fingerprints = sorted({f for f in invoice_fingerprints if f})
         pairs = [_split_fingerprint(f) for f in fingerprints]
+        documents = list(documents)
+        for doc in documents:
+            if doc.role not in self.max_distance:
+                raise ValueError(f"document {doc.name!r}: unknown role {doc.role!r}")
+            if doc.image_hash is not None and len(doc.image_hash) != 64:
+                raise ValueError(f"document {doc.name!r}: image hash must be 64 hex digits")
         with self._transaction(f"recording claim {claim_id}") as conn:
             if conn.dialect.name == "postgresql":
                 # Wait for the promotion's lock no longer than SQLite waits for its write lock.
@@ -162,15 +186,69 @@ class SqlClaimStore:
                 conn.execute(update(m.Claim).where(m.Claim.claim_id == claim_id).values(**values))
                 conn.execute(delete(m.ClaimSerial).where(m.ClaimSerial.claim_id == claim_id))
                 conn.execute(delete(m.InvoiceFingerprint).where(m.InvoiceFingerprint.claim_id == claim_id))
+                mine = select(m.ClaimDocument.id).where(m.ClaimDocument.claim_id == claim_id)
+                conn.execute(delete(m.ImageHashBand).where(m.ImageHashBand.doc_id.in_(mine)))
+                conn.execute(delete(m.ClaimDocument).where(m.ClaimDocument.claim_id == claim_id))
             if serials:
                 conn.execute(insert(m.ClaimSerial), [{"claim_id": claim_id, "serial": s} for s in serials])
             if pairs:
                 conn.execute(insert(m.InvoiceFingerprint),
                              [{"claim_id": claim_id, "kind": k, "value": v} for k, v in pairs])
-            return self._prior(conn, seq, promotion_id, email, participant_key, serials, pairs)
+            self._insert_documents(conn, claim_id, promotion_id, documents)
+            near = tuple(n for doc in documents for n in self._near(conn, seq, promotion_id, doc))
+            return self._prior(conn, seq, promotion_id, email, participant_key, serials, pairs, near)
+
+    @staticmethod
+    def _insert_documents(conn: Connection, claim_id: str, promotion_id: str,
+                          documents: list[DocumentIdentity]) -> None:
+        """The claim's uploads and their band keys: two statements whatever their number (a round
+        trip to PostgreSQL costs about a millisecond)."""
+        if not documents:
+            return
+        D = m.ClaimDocument
+        ids = conn.execute(insert(D).returning(D.id, sort_by_parameter_order=True),
+                           [{"claim_id": claim_id, "name": d.name, "role": d.role, "image_hash": d.image_hash,
+                             "identity": d.to_json()} for d in documents]).scalars().all()
+        bands = [{"doc_id": doc_id, "key": k, "anchor": a} for doc_id, d in zip(ids, documents) if d.image_hash
+                 for k in sorted(set(band_keys(d.image_hash, f"{promotion_id}\0{d.role}"))) for a in d.anchors()]
+        if bands:
+            conn.execute(insert(m.ImageHashBand), bands)
+
+    def _near(self, conn: Connection, seq: int, promotion_id: str, doc: DocumentIdentity) -> list[NearDocument]:
+        """Earlier uploads of the promotion whose image hash is within the role's distance of ``doc``'s,
+        nearest first, through the band index; an upload with anchors (dates, serials read) is compared
+        only with those sharing one or having none (``DocumentIdentity.anchors``)."""
+        if not doc.image_hash:
+            return []
+        C, D, B = m.Claim, m.ClaimDocument, m.ImageHashBand
+        limit = self.max_distance[doc.role]
+        probes = sorted(set(band_keys(doc.image_hash, f"{promotion_id}\0{doc.role}", radius=band_radius(limit))))
+        # Only the index (key, anchor, doc_id) is read to find the uploads sharing enough bands: one
+        # seek per (key, anchor) pair (an IN list on both columns makes SQLite seek the key only).
+        anchors = doc.anchors()
+        if anchors == ("",):
+            parts = [select(B.doc_id).where(B.key.in_(probes))]
+        else:
+            parts = [select(B.doc_id).where(B.key.in_(probes), B.anchor == a) for a in sorted({*anchors, ""})]
+        every = parts[0] if len(parts) == 1 else union_all(*parts).subquery().select()
+        column = every.selected_columns[0]
+        sharing = every.with_only_columns(column).group_by(column).having(func.count() >= band_quorum(limit))
+        query = (select(D.id, D.image_hash, C.seq).join(C, C.claim_id == D.claim_id)
+                 .where(D.id.in_(sharing), D.role == doc.role, C.seq < seq, C.promotion_id == promotion_id,
+                        C.released.is_(False)))
+        near = sorted((d, other_seq, doc_id) for doc_id, value, other_seq in conn.execute(query)
+                      if (d := phash_distance(doc.image_hash, value)) <= limit)[:self.max_near]
+        if not near:
+            return []
+        rows = {r.id: r for r in conn.execute(select(D.id, D.claim_id, D.name, D.image_hash, D.identity)
+                                              .where(D.id.in_([i for _, _, i in near])))}
+        return [NearDocument(doc.name, rows[i].claim_id,
+                             DocumentIdentity.from_json(rows[i].name, doc.role, rows[i].image_hash, rows[i].identity),
+                             d) for d, _, i in near]
 
     def _prior(self, conn: Connection, seq: int, promotion_id: str, email: str | None,
-               participant_key: str | None, serials: list[str], pairs: list[tuple[str, str]]) -> PriorUse:
+               participant_key: str | None, serials: list[str], pairs: list[tuple[str, str]],
+               near: tuple[NearDocument, ...] = ()) -> PriorUse:
         C = m.Claim
         earlier = (C.seq < seq, C.promotion_id == promotion_id, C.released.is_(False))
 
@@ -184,29 +262,12 @@ class SqlClaimStore:
 
         invoice_hits: dict[str, list[str]] = {}
         F = m.InvoiceFingerprint
-        exact = [(k, v) for k, v in pairs if k != "phash"]
-        if exact:
+        if pairs:
             rows = conn.execute(select(F.kind, F.value, C.claim_id).join(C, C.claim_id == F.claim_id)
-                                .where(*earlier, or_(*(and_(F.kind == k, F.value == v) for k, v in exact)))
+                                .where(*earlier, or_(*(and_(F.kind == k, F.value == v) for k, v in pairs)))
                                 .order_by(C.seq))
             for kind, value, cid in rows:
                 invoice_hits.setdefault(f"{kind}:{value}", []).append(cid)
-        near = [v for k, v in pairs if k == "phash"]
-        if near:
-            # Near, not equal: every earlier image hash of the promotion, compared here (Hamming distance).
-            rows = conn.execute(select(F.value, C.claim_id).join(C, C.claim_id == F.claim_id)
-                                .where(*earlier, F.kind == "phash").order_by(C.seq))
-            mine = [(v, int(v, 16)) for v in near]
-            for value, cid in rows:
-                try:
-                    theirs = int(value, 16)
-                except ValueError:
-                    continue
-                for text_value, bits in mine:
-                    if (bits ^ theirs).bit_count() <= self.phash_max_distance:
-                        hits = invoice_hits.setdefault(f"phash:{text_value}", [])
-                        if cid not in hits:
-                            hits.append(cid)
 
         def ids(column, value: str | None) -> tuple[str, ...]:
             if not value:
@@ -217,7 +278,7 @@ class SqlClaimStore:
         email_hits = ids(C.email, email)
         participant_hits = ids(C.participant_key, participant_key)
         every = {c for v in (*serial_hits.values(), *invoice_hits.values()) for c in v}
-        every |= set(email_hits) | set(participant_hits)
+        every |= set(email_hits) | set(participant_hits) | {n.claim_id for n in near}
         claims: dict[str, PriorClaim] = {}
         if every:
             for cid, em, pk, at in conn.execute(select(C.claim_id, C.email, C.participant_key, C.decided_at)
@@ -225,7 +286,7 @@ class SqlClaimStore:
                 claims[cid] = PriorClaim(cid, em, pk, at)
         return PriorUse({k: tuple(v) for k, v in serial_hits.items()},
                         {k: tuple(v) for k, v in invoice_hits.items()},
-                        email_hits, participant_hits, claims)
+                        email_hits, participant_hits, claims, near)
 
     def claim_holder(self, claim_id: str) -> Holder | None:
         """Who holds ``claim_id`` here: the recorded claim (folder and claimant), else the folder of
@@ -246,6 +307,26 @@ class SqlClaimStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    # ------------------------------------------------------------------ links between claims
+
+    def set_links(self, claim_id: str, links: Iterable[tuple[str, str, str | None, str | None]]) -> None:
+        """Replace the links ``claim_id``'s checks made: (other claim, check, reason, detail) each."""
+        rows = [{"claim_id": claim_id, "other_claim_id": o, "check_name": c, "reason": r, "detail": d}
+                for o, c, r, d in links]
+        with self._transaction(f"linking claim {claim_id}") as conn:
+            conn.execute(delete(m.ClaimLink).where(m.ClaimLink.claim_id == claim_id))
+            if rows:
+                conn.execute(insert(m.ClaimLink), rows)
+
+    def links_for(self, claim_id: str) -> list[SavedLink]:
+        """Every link made by or to ``claim_id``, oldest first."""
+        L = m.ClaimLink
+        with self._transaction(f"reading links of {claim_id}") as conn:
+            rows = conn.execute(select(L.claim_id, L.other_claim_id, L.check_name, L.reason, L.detail, L.created_at)
+                                .where(or_(L.claim_id == claim_id, L.other_claim_id == claim_id))
+                                .order_by(L.id)).all()
+        return [SavedLink(*r[:-1], _utc(r.created_at)) for r in rows]
 
     # ------------------------------------------------------------------ decisions and reviewers
 

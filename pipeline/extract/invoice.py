@@ -19,7 +19,7 @@ from ..errors import ConfigError
 from ..records import BBox, Page
 
 __all__ = ["parse_amount", "find_amounts", "find_currency", "find_total", "find_line_items", "extract_invoice",
-           "Amount", "LineItem", "InvoiceFacts"]
+           "line_amounts", "has_label", "Amount", "LineItem", "InvoiceFacts"]
 
 # An amount: digits with optional thousands groups (".", ",", space, apostrophe) and 1-2 decimals.
 _AMOUNT = re.compile(
@@ -118,6 +118,17 @@ def _line_amounts(line) -> list[tuple[Decimal, str, BBox | None]]:
                 max(b[3] for b in boxes)) if boxes else None
         out.append((value, raw, bbox))
     return out
+
+
+def line_amounts(line) -> list[tuple[Decimal, str, BBox | None]]:
+    """(value, as printed, box) of each money amount on a line, left to right (a bare "2" or "2020"
+    is a quantity or a year, not money)."""
+    return _line_amounts(line)
+
+
+def has_label(text: str, labels: Sequence[str]) -> bool:
+    """Whether ``text`` holds one of ``labels`` as whole words (case and accents folded)."""
+    return _has_label(_fold(text), tuple(_fold(x) for x in labels))
 
 
 def find_amounts(pages: Sequence[Page]) -> list[Amount]:

@@ -15,7 +15,7 @@ import io
 import re
 import zlib
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
@@ -24,7 +24,8 @@ from ..config import IngestConfig, PdfConfig, default_config
 from ..errors import DocumentError, EngineError
 from ..records import Line, Word
 
-__all__ = ["probe", "open_pdf", "page_count", "text_layer", "render_page", "usable_text", "check_streams"]
+__all__ = ["probe", "open_pdf", "page_count", "text_layer", "render_page", "usable_text", "check_streams", "PdfChar",
+           "PdfRevision", "PdfForensics", "pdf_forensics", "revisions"]
 
 try:
     import pdfplumber
@@ -372,3 +373,109 @@ def render_page(rendered, index: int, *, dpi: int, max_pixels: int, name: str) -
     elif image.ndim == 2:
         image = np.stack([image] * 3, axis=-1)
     return np.ascontiguousarray(image)
+
+
+# ------------------------------------------------------------------------------ forensics
+
+
+@dataclass(frozen=True)
+class PdfChar:
+    """One glyph of a page's text layer, as drawn: its font, size, colour and box (page pixels)."""
+
+    text: str
+    font: str
+    """The font's name without a subset prefix ('ABCDEF+Helvetica' -> 'Helvetica')."""
+    size: float
+    bbox: tuple[int, int, int, int]
+    contrast: int
+    """Darkest-to-lightest spread of the rendered pixels inside the glyph's box (0: nothing drawn there;
+    -1: the box is off the page, where nothing can show)."""
+
+
+@dataclass(frozen=True)
+class PdfRevision:
+    """One save of the file: the original, then each incremental update appended to it."""
+
+    objects: tuple[int, ...]
+    """Object numbers the save wrote (in an update: those it added or changed)."""
+    producers: tuple[str, ...] = ()
+    """/Producer and /Creator strings written in that save."""
+
+
+@dataclass(frozen=True)
+class PdfForensics:
+    metadata: dict
+    """The document information dictionary as the reader sees it (the newest save's)."""
+    revisions: tuple[PdfRevision, ...]
+    pages: tuple[tuple[PdfChar, ...], ...] = field(default_factory=tuple)
+    """Each page's glyphs, in drawing order."""
+    dpi: int = 200
+
+
+_OBJ = re.compile(rb"(?<![0-9])(\d{1,7})\s+\d{1,5}\s+obj\b")
+_WHO = re.compile(rb"/(?:Producer|Creator)\s*\(((?:[^()\\]|\\.){0,200})\)")
+_SUBSET = re.compile(r"^[A-Z]{6}\+")
+
+
+def revisions(data: bytes) -> tuple[PdfRevision, ...]:
+    """The saves of a PDF file: its bytes cut after each ``%%EOF`` (a linearized file's first-page
+    trailer is not a save of its own).
+
+    >>> [len(r.objects) for r in revisions(b"%PDF-1.4\\n1 0 obj<<>>endobj\\n%%EOF\\n2 0 obj<<>>endobj\\n%%EOF\\n")]
+    [1, 1]
+    """
+    parts, start = [], 0
+    for m in re.finditer(rb"%%EOF[ \t\r\n]*", data):
+        parts.append(data[start:m.end()])
+        start = m.end()
+    if data[start:].strip():
+        parts.append(data[start:])
+    if len(parts) > 1 and b"/Linearized" in data[:2048]:
+        parts = [parts[0] + parts[1], *parts[2:]]
+    out = []
+    for part in parts:
+        objects = tuple(sorted({int(n) for n in _OBJ.findall(part)}))
+        who = tuple(w.decode("latin-1", "replace") for w in _WHO.findall(part))
+        out.append(PdfRevision(objects, who))
+    return tuple(out)
+
+
+def _contrast(grey: np.ndarray, box: tuple[int, int, int, int]) -> int:
+    x0, y0, x1, y1 = box
+    h, w = grey.shape
+    if (x0 + x1) / 2 >= w or (y0 + y1) / 2 >= h or x1 <= 0 or y1 <= 0:
+        return -1
+    # the glyph's own box, a pixel in from each side (the neighbours' anti-aliasing stays out)
+    cut = grey[max(0, y0 + 1):min(h, y1 - 1), max(0, x0 + 1):min(w, x1 - 1)]
+    return int(cut.max()) - int(cut.min()) if cut.size else 0
+
+
+def pdf_forensics(data: bytes, name: str, limits: IngestConfig | None = None, *, dpi: int = 100) -> PdfForensics:
+    """What tells an edited PDF: its saves, its metadata, and each glyph's font, size and whether
+    anything shows where it is drawn (the page rendered at ``dpi``)."""
+    limits = limits or default_config().ingest
+    pages = []
+    with open_pdf(data, name, limits) as (plumber, rendered):
+        try:
+            metadata = {k: v for k, v in (plumber.metadata or {}).items() if isinstance(v, str | int | float)}
+        except (PdfminerException, PDFSyntaxError, PSException, ValueError, TypeError, KeyError) as exc:
+            raise DocumentError("DOCUMENT_UNREADABLE", f"The PDF {name} is damaged.") from exc
+        scale = dpi / 72.0
+        for index in range(len(plumber.pages)):
+            try:
+                chars = plumber.pages[index].chars
+            except (PdfminerException, PDFSyntaxError, PSException, ValueError, TypeError, KeyError,
+                    AttributeError) as exc:
+                raise DocumentError("DOCUMENT_UNREADABLE", f"Page {index + 1} of the PDF {name} is damaged.") from exc
+            image = render_page(rendered, index, dpi=dpi, max_pixels=limits.max_pixels, name=name)
+            grey = image.mean(axis=2).astype(np.uint8) if image.ndim == 3 else image
+            out = []
+            for c in chars:
+                if not c.get("text", "").strip():
+                    continue
+                box = (int(c["x0"] * scale), int(c["top"] * scale), int(round(c["x1"] * scale)),
+                       int(round(c["bottom"] * scale)))
+                out.append(PdfChar(c["text"], _SUBSET.sub("", str(c.get("fontname", ""))), round(float(c["size"]), 1),
+                                   box, _contrast(grey, box)))
+            pages.append(tuple(out))
+    return PdfForensics(metadata, revisions(data), tuple(pages), dpi)

@@ -127,6 +127,8 @@ def show_promotion_text(promotion_id: str, folder: str | Path | None = None) -> 
     limit.append(f"each serial {lim.per_serial} time(s)")
     limit.append(f"invoice reuse: {lim.invoice_reuse}")
     lines.append("limits: " + "; ".join(limit))
+    if t.conditions:
+        lines.append("products bought: " + " or ".join(t.conditions) + " (read from each product's invoice line)")
     d = t.documents
     req = [x for x, on in (("serial photo", d.serial_photo), ("serial numbers", d.serial_number),
                            ("CHK codes", d.chk_code), ("invoice number on the invoice", d.invoice_number)) if on]

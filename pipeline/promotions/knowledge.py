@@ -1,5 +1,6 @@
 """Language knowledge the promotion rules use, from ``labels.toml`` next to this module:
-invoice-number labels, marketplace seller labels, marketplaces, product-category names.
+invoice-number labels, marketplace seller labels, marketplaces, product-category names, and the
+words that state a product's condition (used, refurbished, B-stock, ...).
 
 Labels are matched on text folded one character for one (accents stripped, lower case), so
 the offsets of a match are those of the line as read and its words' boxes can be found.
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -95,6 +96,8 @@ class Knowledge:
     categories: dict[str, str]
     """Normalised name or alias -> canonical category."""
     source: str
+    conditions: dict[str, re.Pattern] = field(default_factory=dict)
+    """Condition name ('used', 'refurbished', 'b_stock', ...) -> the words stating it; 'new' is none."""
 
 
 def _strings(value, where: str) -> list[str]:
@@ -113,7 +116,7 @@ def load_knowledge(path: str | Path | None = None) -> Knowledge:
         raise ConfigError(message=f"{source}: cannot read: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(message=f"{source}: not valid TOML: {exc}") from exc
-    unknown = sorted(set(data) - {"invoice_numbers", "sellers", "marketplaces", "categories"})
+    unknown = sorted(set(data) - {"invoice_numbers", "sellers", "marketplaces", "categories", "conditions"})
     if unknown:
         raise ConfigError(message=f"{source}: unknown section(s) {', '.join(unknown)}")
     inv = data.get("invoice_numbers") or {}
@@ -142,6 +145,14 @@ def load_knowledge(path: str | Path | None = None) -> Knowledge:
                 raise ConfigError(message=f"{source}: categories.{key}: {name!r} is already an alias of "
                                           f"{categories[norm]!r}")
             categories[norm] = key
+    conditions = {}
+    for key, entry in (data.get("conditions") or {}).items():
+        where = f"{source}: conditions.{key}"
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", key) or key == "new":
+            raise ConfigError(message=f"{where}: a condition is lower_snake_case and not 'new' (stated by no word)")
+        if not isinstance(entry, dict) or set(entry) != {"words"}:
+            raise ConfigError(message=f"{where} must hold only 'words'")
+        conditions[key] = label_pattern(_strings(entry["words"], f"{where}.words"))
     return Knowledge(
         invoice_labels=label_pattern(invoice_labels),
         seller_labels=label_pattern(seller_labels),
@@ -149,6 +160,7 @@ def load_knowledge(path: str | Path | None = None) -> Knowledge:
         marketplaces=tuple(markets),
         categories=categories,
         source=source,
+        conditions=conditions,
     )
 
 

@@ -39,22 +39,26 @@ from ..matching.normalise import model_tokens, normalise_text
 from ..matching.retailer import resolve_retailer, strip_legal_form
 from ..matching.serials import serial_key  # the one serial identity (re-exported: other callers import it here)
 from ..records import DocumentRead, Line, Page, Word
+from .condition import check_product_condition
+from .duplicates import DocumentIdentity, compare, invoice_identity, photo_identity
 from .invoice_numbers import InvoiceNumber, find_invoice_numbers
 from .knowledge import Knowledge, canonical_category, default_knowledge
 from .rewards import reward_for
 from .sellers import find_names, find_sellers, names_in
-from .store import ClaimIdConflict, ClaimStore, PriorUse
+from .store import ClaimIdConflict, ClaimStore, NearDocument, PriorUse
 from .terms import ProductGroup, Terms, Territory
 
 __all__ = [
     "PromotionOutcome", "Eligibility", "InvoiceDate", "apply_promotion", "invoice_dates",
     "check_promotion_period", "check_claim_window", "check_territory", "check_retailer_eligible",
     "check_product_eligible", "check_bundle", "check_required_documents", "invoice_fingerprints",
-    "serial_key", "canonical_email", "participant_key", "PROMOTION_CHECKS",
+    "document_identities", "serial_key", "PER_PRODUCT_CHECKS", "canonical_email", "participant_key", "PROMOTION_CHECKS",
 ]
 
 PROMOTION_CHECKS = ("promotion_period", "claim_window", "territory", "retailer_eligible", "product_eligible",
-                    "bundle", "duplicate_serial", "duplicate_invoice", "redeem_limit")
+                    "product_condition", "bundle", "duplicate_serial", "duplicate_invoice", "duplicate_serial_photo",
+                    "redeem_limit")
+PER_PRODUCT_CHECKS = ("product_eligible", "product_condition", "duplicate_serial")
 
 _RANK = {"pass": 3, "uncertain": 2, "fail": 1, "skipped": 0}
 
@@ -631,20 +635,17 @@ def _retailer_key(name: str | None) -> str | None:
     return strip_legal_form(name).replace(" ", "")
 
 
-def invoice_fingerprints(claim: Claim, invoices: Sequence[Read], numbers: dict[str, list[InvoiceNumber]],
-                         phashes: Mapping[str, str] | None = None) -> dict[str, tuple[str, Evidence]]:
-    """Fingerprint -> (how it reads, evidence): each upload's sha256, its perceptual hash when given
-    (``phashes``: document name -> ``pipeline.imagehash`` hex; the store matches it within a
-    distance), and the retailer with each invoice number read (when a retailer is claimed:
-    numbers repeat across shops)."""
+def invoice_fingerprints(claim: Claim, invoices: Sequence[Read],
+                         numbers: dict[str, list[InvoiceNumber]]) -> dict[str, tuple[str, Evidence]]:
+    """Fingerprint -> (how it reads, evidence): each upload's sha256, and the retailer with each
+    invoice number read (when a retailer is claimed: numbers repeat across shops). Look-alike
+    images are found from ``document_identities`` instead: a picture alone proves nothing."""
     out: dict[str, tuple[str, Evidence]] = {}
     retailer = _retailer_key(claim.purchase.retailer)
     for name, doc in invoices:
         if not isinstance(doc, DocumentRead):
             continue
         out[f"sha256:{doc.sha256}"] = (f"the same file as {name}", Evidence(name))
-        if (phashes or {}).get(name):
-            out[f"phash:{phashes[name]}"] = (f"a copy of the image {name}", Evidence(name))
         if retailer:
             for n in numbers.get(name, []):
                 if len(n.key) >= 4:
@@ -653,8 +654,49 @@ def invoice_fingerprints(claim: Claim, invoices: Sequence[Read], numbers: dict[s
     return out
 
 
+def document_identities(claim: Claim, invoices: Sequence[Read], photos: Sequence[Read],
+                        numbers: dict[str, list[InvoiceNumber]], image_hashes: Mapping[str, str],
+                        config: Config | None) -> list[DocumentIdentity]:
+    """What each upload says, for comparing it with earlier look-alike uploads (``duplicates``)."""
+    min_conf = config.duplicates.read_min_conf if config is not None else 80.0
+    out = []
+    for name, doc in invoices:
+        if isinstance(doc, DocumentRead):
+            out.append(invoice_identity(name, doc, numbers.get(name, []), country=claim.country,
+                                        image_hash=image_hashes.get(name), min_conf=min_conf))
+    for name, doc in photos:
+        if isinstance(doc, DocumentRead):
+            out.append(photo_identity(name, doc, image_hash=image_hashes.get(name), serial_key=serial_key))
+    return out
+
+
+@dataclass(frozen=True)
+class _Match:
+    """An earlier look-alike upload, judged by what both say."""
+
+    near: NearDocument
+    mine: DocumentIdentity
+    relation: str
+    detail: str
+
+
+def _judge(near: Sequence[NearDocument], mine: Sequence[DocumentIdentity], config: Config | None) -> list[_Match]:
+    words = config.duplicates.differing_words if config is not None else 3
+    own = {(d.role, d.name): d for d in mine}
+    out = []
+    for n in near:
+        me = own.get((n.other.role, n.document))
+        if me is None:
+            continue
+        c = compare(me, n.other, differing_words=words)
+        out.append(_Match(n, me, c.relation, f"{n.document} looks like {n.other.name} of claim {n.claim_id} "
+                                           f"(image hashes {n.distance} bits apart); {c.describe()}"))
+    return out
+
+
 def _duplicate_checks(claim: Claim, terms: Terms, prior: PriorUse | None, fingerprints: dict,
-                      serial_keys: dict[int, str], store_error: str | None) -> list[Check]:
+                      serial_keys: dict[int, str], store_error: str | None, matches: Sequence[_Match] = (),
+                      photos: bool = False) -> list[Check]:
     out = []
     limits = terms.limits
     if prior is None:
@@ -663,8 +705,17 @@ def _duplicate_checks(claim: Claim, terms: Terms, prior: PriorUse | None, finger
         for i in serial_keys:
             out.append(Check("duplicate_serial", i, status, 0, None, claim.product_list[i].serial, None, reason, why))
         out.append(Check("duplicate_invoice", None, status, 0, None, None, None, reason, why))
+        out.append(Check("duplicate_serial_photo", None, status if photos else "skipped", 0, None, None, None,
+                         reason if photos else None, why if photos else "no serial photo"))
         out.append(Check("redeem_limit", None, status, 0, None, None, None, reason, why))
         return out
+    me = participant_key(claim)
+
+    def reuse_allowed(cid: str) -> bool:
+        other = prior.claims.get(cid)
+        same = me is not None and other is not None and other.participant_key == me
+        return limits.invoice_reuse == "allowed" or (limits.invoice_reuse == "same_participant" and same)
+
     seen: dict[str, int] = {}
     for i, key in serial_keys.items():
         serial = claim.product_list[i].serial
@@ -683,27 +734,92 @@ def _duplicate_checks(claim: Claim, terms: Terms, prior: PriorUse | None, finger
     if not fingerprints:
         out.append(Check("duplicate_invoice", None, "skipped", 0, None, None, None, None, "no readable invoice"))
     else:
-        me = participant_key(claim)
         clashes, allowed = [], []
         for fp, ids in prior.invoices.items():
             for cid in ids:
-                other = prior.claims.get(cid)
-                same = me is not None and other is not None and other.participant_key == me
-                ok = limits.invoice_reuse == "allowed" or (limits.invoice_reuse == "same_participant" and same)
-                (allowed if ok else clashes).append((fp, cid))
+                (allowed if reuse_allowed(cid) else clashes).append((fp, cid))
         expected = {"never": "not used before", "same_participant": "not used by another participant",
                     "allowed": "may be reused"}[limits.invoice_reuse]
+        looks = [x for x in matches if x.mine.role == "invoice" and not reuse_allowed(x.near.claim_id)]
+        same = [x for x in looks if x.relation == "same"]
+        doubt = ([x for x in looks if x.relation == "edited"] or [x for x in looks if x.relation == "unreadable"])
         if clashes:
             fp, cid = clashes[0]
             how, evidence = fingerprints.get(fp, (fp, None))
             out.append(Check("duplicate_invoice", None, "fail", 0, expected, cid, evidence, "INVOICE_ALREADY_USED",
                              f"{how} was used in " + ", ".join(sorted({c for _, c in clashes}))))
+        elif same:
+            x = same[0]
+            out.append(Check("duplicate_invoice", None, "fail", 0, expected, x.near.claim_id, _match_evidence(x),
+                             "INVOICE_ALREADY_USED", x.detail + ": the same invoice number"))
+        elif doubt:
+            x = doubt[0]
+            reason = "INVOICE_POSSIBLY_EDITED" if x.relation == "edited" else "INVOICE_POSSIBLY_REUSED"
+            why = ("only the number differs: an edited copy?" if x.relation == "edited"
+                   else "the invoice numbers could not both be read with confidence")
+            out.append(Check("duplicate_invoice", None, "uncertain", 40, expected, x.near.claim_id,
+                             _match_evidence(x), reason, f"{x.detail}: {why}"))
         else:
-            detail = ("used before by the same participant in " + ", ".join(sorted({c for _, c in allowed}))
-                      if allowed else None)
-            out.append(Check("duplicate_invoice", None, "pass", 100, expected, None, None, None, detail))
+            notes = []
+            if allowed:
+                notes.append("used before by the same participant in " + ", ".join(sorted({c for _, c in allowed})))
+            others = sorted({x.near.claim_id for x in matches if x.mine.role == "invoice"
+                             and x.relation == "different"})
+            if others:
+                notes.append("looks like the invoice(s) of " + ", ".join(others) + ", which say otherwise: "
+                             "other invoices of the same shop")
+            out.append(Check("duplicate_invoice", None, "pass", 100, expected, None, None, None,
+                             "; ".join(notes) or None))
+    out.append(_photo_check(matches, reuse_allowed) if photos else
+               Check("duplicate_serial_photo", None, "skipped", 0, None, None, None, None, "no serial photo"))
     out.append(_limit_check(claim, limits, prior))
     return out
+
+
+def _match_evidence(x: _Match) -> Evidence:
+    if x.mine.number_bbox is not None:
+        page, bbox = x.mine.number_bbox
+        return Evidence(x.near.document, page, bbox)
+    return Evidence(x.near.document)
+
+
+def _photo_check(matches: Sequence[_Match], reuse_allowed) -> Check:
+    """``duplicate_serial_photo``: a serial photo that looks like another claim's, unless the serials
+    decoded from the two differ (another sticker of the same kind)."""
+    looks = [x for x in matches if x.mine.role == "serial_photo" and not reuse_allowed(x.near.claim_id)]
+    doubt = [x for x in looks if x.relation in ("same", "unreadable")]
+    expected = "a photo not used in another claim"
+    if doubt:
+        x = doubt[0]
+        why = ("the same serial is decoded from both" if x.relation == "same"
+               else "no serial could be decoded to tell them apart")
+        return Check("duplicate_serial_photo", None, "uncertain", 40, expected, x.near.claim_id,
+                     Evidence(x.near.document), "SERIAL_PHOTO_REUSED", f"{x.detail}: {why}")
+    return Check("duplicate_serial_photo", None, "pass", 100, expected)
+
+
+def _takes_documents(store: ClaimStore) -> bool:
+    """Whether the store compares look-alike uploads (a ``ClaimStore`` of an older protocol does not)."""
+    import inspect
+
+    try:
+        params = inspect.signature(store.record_claim).parameters
+    except (TypeError, ValueError):
+        return False
+    return "documents" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def _link(store, claim_id: str, checks: Sequence[Check]) -> None:
+    """Keep the claims a duplicate check sent to a person next to this one (both claims' pages show it)."""
+    set_links = getattr(store, "set_links", None)
+    if set_links is None:
+        return
+    links = [(c.found, c.name, c.reason, c.detail) for c in checks
+             if c.name in ("duplicate_invoice", "duplicate_serial_photo") and c.status == "uncertain" and c.found]
+    try:
+        set_links(claim_id, links)
+    except (sqlite3.Error, OSError, ClaimcheckError):
+        pass  # the decision stands; only the link is not kept
 
 
 def _limit_check(claim: Claim, limits, prior: PriorUse) -> Check:
@@ -733,7 +849,7 @@ def _unknown(claim: Claim) -> PromotionOutcome:
     checks = [Check("promotion_terms", None, "fail", 0, claim.promotion_id, None, None, "PROMOTION_UNKNOWN",
                     f"no terms file for promotion {claim.promotion_id!r}")]
     for name in PROMOTION_CHECKS:
-        if name == "product_eligible":
+        if name in ("product_eligible", "product_condition"):
             checks += [Check(name, i, "skipped", 0, None, None, None, None, why)
                        for i in range(len(claim.product_list))]
         elif name == "duplicate_serial":
@@ -747,13 +863,15 @@ def _unknown(claim: Claim) -> PromotionOutcome:
 def apply_promotion(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence[Check], *,
                     terms: Terms | None, store: ClaimStore | None, config: Config | None = None,
                     now: dt.datetime | None = None, knowledge: Knowledge | None = None,
-                    invoice_phashes: Mapping[str, str] | None = None, claim_dir: str | None = None) -> PromotionOutcome:
+                    photos: Sequence[Read] = (), image_hashes: Mapping[str, str] | None = None,
+                    claim_dir: str | None = None) -> PromotionOutcome:
     """Every promotion check of the contract for ``claim`` under ``terms``, and the reward.
 
-    invoices: the invoice reads; doc_checks: the document checks already run (their
-    ``purchase_date`` and ``product_on_invoice`` results are reused). store: where claims
-    are remembered; the claim is recorded in it. now: the decision time recorded (UTC now).
-    invoice_phashes: invoice name -> perceptual hash (``pipeline.imagehash``), for near-copies.
+    invoices, photos: the invoice and serial-photo reads; doc_checks: the document checks already
+    run (their ``purchase_date`` and ``product_on_invoice`` results are reused). store: where claims
+    are remembered; the claim is recorded in it, and claims it was compared with are linked to it
+    (``set_links``, when the store keeps links). now: the decision time recorded (UTC now).
+    image_hashes: upload name -> perceptual hash (``pipeline.imagehash``), to find look-alike uploads.
     claim_dir: the folder the claim came from; its claim_id held by another folder or claimant
     raises ClaimIdConflict (``verify_claim`` decides it), nothing recorded.
     """
@@ -792,24 +910,33 @@ def apply_promotion(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence
         product_checks = [Check("product_eligible", None, "uncertain", 0, None, None, None, "PRODUCT_MODEL_MISSING",
                                 "no product claimed")]
     checks += product_checks
+    min_conf = config.duplicates.read_min_conf if config is not None else 80.0
+    checks += [check_product_condition(claim, i, invoices, doc_checks, terms, min_conf=min_conf, knowledge=kb)
+               for i in range(len(claim.product_list))]
     checks.append(bundle_check)
 
     serial_keys = {i: serial_key(p.serial) for i, p in enumerate(claim.product_list)
                    if (p.serial or "").strip() and serial_key(p.serial)}
-    fingerprints = invoice_fingerprints(claim, invoices, numbers, invoice_phashes)
-    prior, store_error = None, None
+    fingerprints = invoice_fingerprints(claim, invoices, numbers)
+    identities = document_identities(claim, invoices, photos, numbers, image_hashes or {}, config)
+    prior, store_error, matches = None, None, []
     if store is not None:
         email = _email(claim)
         decided = (now or dt.datetime.now(dt.UTC)).isoformat()
         try:
+            more = {"documents": identities} if identities and _takes_documents(store) else {}
             prior = store.record_claim(claim.claim_id, terms.id, email, participant_key(claim),
                                        sorted(set(serial_keys.values())), sorted(fingerprints), decided,
-                                       **({"claim_dir": claim_dir} if claim_dir else {}))
+                                       **({"claim_dir": claim_dir} if claim_dir else {}), **more)
+            matches = _judge(prior.documents, identities, config)
         except ClaimIdConflict:
             raise
         except (sqlite3.Error, OSError, ClaimcheckError) as exc:
             store_error = f"the claim store failed: {exc}"
-    checks += _duplicate_checks(claim, terms, prior, fingerprints, serial_keys, store_error)
+    dup_checks = _duplicate_checks(claim, terms, prior, fingerprints, serial_keys, store_error, matches,
+                                   photos=any(d.role == "serial_photo" for d in identities))
+    checks += dup_checks
+    _link(store, claim.claim_id, dup_checks)
     checks += check_required_documents(claim, terms, numbers, bool(good))
 
     reward = None
@@ -826,5 +953,7 @@ def apply_promotion(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence
         "bundle": bundle,
         "invoice_numbers": {n: [x.number for x in xs] for n, xs in numbers.items() if xs},
         "fingerprints": sorted(fingerprints),
+        "documents": [{"document": d.name, "role": d.role, "image_hash": d.image_hash, "numbers": list(d.numbers),
+                       "dates": list(d.dates), "serials": list(d.serials)} for d in identities],
     }
     return PromotionOutcome(tuple(checks), reward, facts)

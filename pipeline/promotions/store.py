@@ -12,7 +12,11 @@ claim out of the counts (it was rejected or withdrawn); recorded again later, it
 back of the queue.
 
 Serials and invoice fingerprints are stored as given: callers pass comparable keys
-(``serial_key``; ``sha256:...``, ``phash:...``, ``number:<retailer>:<number>``).
+(``serial_key``; ``sha256:...``, ``number:<retailer>:<number>``; ``phash:...`` kept by older
+versions matches only exactly). Uploads that may only *look* like earlier ones are passed as
+``documents`` (``DocumentIdentity``: image hash and what the upload says): the store finds the
+earlier ones whose image hash is near (an index, not a scan) and returns them in
+``PriorUse.documents``; the duplicate rules decide from what both say.
 
 >>> store = open_store("sqlite://")
 >>> store.record_claim("C-1", "p", "a@x.no", "a@x.no", ["S1"], ["sha256:ab"], "2020-03-20T10:00:00+00:00").is_new
@@ -33,9 +37,10 @@ from ..errors import ClaimcheckError, ConfigError
 
 if TYPE_CHECKING:
     from ..db.store import SqlClaimStore
+    from .duplicates import DocumentIdentity
 
-__all__ = ["ClaimStore", "PriorUse", "PriorClaim", "ClaimIdConflict", "Holder", "open_store", "store_url",
-           "default_store_path", "ENV_STORE"]
+__all__ = ["ClaimStore", "PriorUse", "PriorClaim", "NearDocument", "ClaimIdConflict", "Holder", "open_store",
+           "store_url", "default_store_path", "ENV_STORE"]
 
 ENV_STORE = "CLAIMCHECK_STORE"
 
@@ -46,6 +51,20 @@ class PriorClaim:
     email: str | None
     participant_key: str | None
     decided_at: str | None
+
+
+@dataclass(frozen=True)
+class NearDocument:
+    """An earlier claim's upload whose image hash is near one of this claim's."""
+
+    document: str
+    """This claim's document (its name)."""
+    claim_id: str
+    """The earlier claim."""
+    other: DocumentIdentity
+    """What the earlier upload says (its name, role, hash, numbers, dates, word hashes)."""
+    distance: int
+    """Bits between the two image hashes."""
 
 
 @dataclass(frozen=True)
@@ -62,10 +81,12 @@ class PriorUse:
     """Earlier claims from the same participant."""
     claims: Mapping[str, PriorClaim] = field(default_factory=dict)
     """Every claim id above, with who made it."""
+    documents: tuple[NearDocument, ...] = ()
+    """Earlier uploads that look like this claim's (nearest first), to be compared by content."""
 
     @property
     def is_new(self) -> bool:
-        return not (self.serials or self.invoices or self.email_claims or self.participant_claims)
+        return not (self.serials or self.invoices or self.email_claims or self.participant_claims or self.documents)
 
 
 @dataclass(frozen=True)
@@ -103,7 +124,7 @@ class ClaimStore(Protocol):
 
     def record_claim(self, claim_id: str, promotion_id: str, email: str | None, participant_key: str | None,
                      serials: Iterable[str], invoice_fingerprints: Iterable[str], decided_at: str, *,
-                     claim_dir: str | None = None) -> PriorUse:
+                     claim_dir: str | None = None, documents: Iterable[DocumentIdentity] = ()) -> PriorUse:
         """Record (or re-record) a claim and return what earlier claims used, atomically. A claim_id
         held by another folder or claimant raises ClaimIdConflict and records nothing."""
         ...
@@ -158,7 +179,7 @@ def open_store(url: str | Path | None = None, **options) -> SqlClaimStore:
     """The claim store at ``url``: 'sqlite:///path', a plain path, 'sqlite://' (memory) or
     'postgresql://...'; else ``$CLAIMCHECK_STORE`` or the default SQLite file (``store_url``).
     Always the SQLAlchemy store, its schema brought up to date (Alembic; a store already at head
-    costs one query). ``options`` go to ``SqlClaimStore`` (``timeout_s``, ``phash_max_distance``)."""
+    costs one query). ``options`` go to ``SqlClaimStore`` (``timeout_s``, ``phash_max_distance``, ``near``)."""
     from ..db import open_sql_store  # not at import time: pipeline.db imports this module
 
     return open_sql_store(store_url(url), **options)

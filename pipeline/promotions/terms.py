@@ -306,6 +306,10 @@ class Terms(_Strict):
     limits: Limits = Field(default_factory=Limits)
     documents: Documents = Field(default_factory=Documents)
     review: Review = Field(default_factory=Review)
+    conditions: list[_Key] | None = None
+    """The product conditions the promotion accepts ("new", "used", "refurbished", "b_stock", "open_box",
+    "demo", "ex_display": ``[conditions]`` of ``labels.toml``), read from each product's invoice line;
+    absent: not checked."""
     notes: list[str] = Field(default_factory=list)
 
     _file: str = PrivateAttr(default="")
@@ -315,6 +319,19 @@ class Terms(_Strict):
     @classmethod
     def _zone_ok(cls, v: str) -> str:
         return _zone(v)
+
+    @field_validator("conditions")
+    @classmethod
+    def _conditions_known(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
+        from .knowledge import default_knowledge
+
+        known = ["new", *default_knowledge().conditions]
+        unknown = [c for c in v if c not in known]
+        if unknown or not v:
+            raise ValueError(f"{', '.join(unknown) or 'an empty list'}: expected some of {', '.join(known)}")
+        return v
 
     @property
     def file(self) -> str:

@@ -291,6 +291,7 @@ def create_app(settings: WebSettings | None = None, *, store: SqlClaimStore | No
         return render(request, "claim.html", user=user, claim_id=claim_id, record=record, claim=claim,
                       row=row, decided_at=latest.created_at, runs=len(saved), documents=documents,
                       checks=check_rows, typed=typed, actions=store.actions_for(claim_id),
+                      integrity=claims.integrity_rows(check_rows), links=claims.linked_claims(store, claim_id),
                       reject_codes=reject_codes, messages=messages, info_message=info_message,
                       prev_id=prev_id, next_id=next_id, queue_qs=request.session.get("queue_qs", ""))
 

@@ -16,7 +16,8 @@ from pathlib import Path
 from ..config import Config
 
 __all__ = ["load_claim_json", "document_names", "resolve_document", "page_count", "render_page_png",
-           "verify_new_claims", "typed_vs_read", "media_type", "url_id", "from_url_id", "claim_href", "shown"]
+           "verify_new_claims", "typed_vs_read", "media_type", "url_id", "from_url_id", "claim_href", "shown",
+           "integrity_rows", "linked_claims"]
 
 _MEDIA = {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp",
           "tiff": "image/tiff", "bmp": "image/bmp", "heic": "image/heic", "pdf": "application/pdf"}
@@ -295,3 +296,25 @@ def typed_vs_read(claim: dict | None, checks: list[dict]) -> list[dict]:
             rows.append({"field": f"product {i + 1} {label}", "typed": product.get(key), "read": check.get("found"),
                          "status": check.get("status"), "evidence": check.get("evidence")})
     return rows
+
+
+def integrity_rows(checks: list[dict]) -> list[dict]:
+    """The integrity signals among a decision's checks (``pipeline.integrity.INTEGRITY_CHECKS``), those
+    that found something first, each as the check row (with its evidence and box) it is."""
+    from ..integrity import INTEGRITY_CHECKS
+
+    rows = [c for c in checks if c.get("name") in INTEGRITY_CHECKS and c.get("status") != "skipped"]
+    return sorted(rows, key=lambda c: c.get("status") == "pass")
+
+
+def linked_claims(store, claim_id: str) -> list[dict]:
+    """Claims a duplicate rule put next to this one, either way: the other claim, which check, why."""
+    links_for = getattr(store, "links_for", None)
+    if links_for is None:
+        return []
+    out = []
+    for link in links_for(claim_id):
+        other = link.other_claim_id if link.claim_id == claim_id else link.claim_id
+        out.append({"other": other, "check": link.check, "reason": link.reason, "detail": link.detail,
+                    "made_by": "this claim" if link.claim_id == claim_id else other})
+    return out

@@ -1,0 +1,70 @@
+"""``integrity_checks``: every integrity signal of ``[integrity].checks`` for one claim's uploads,
+one check per signal (the first document that raised it gives the evidence).
+
+>>> from pipeline.config import default_config
+>>> sorted(default_config().integrity.checks)[:2]
+['image_editor', 'invoice_sums']
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..checks import Read
+from ..claim import Claim
+from ..config import Config
+from ..decision import Check
+from ..errors import ClaimcheckError
+from ..records import DocumentRead
+from .documents import PDF_CHECKS, image_editor_check, pdf_checks
+from .knowledge import default_integrity
+from .sums import check_invoice_sums
+
+__all__ = ["integrity_checks", "SIGNALS"]
+
+SIGNALS = ("invoice_sums", *PDF_CHECKS, "image_editor")
+"""Every integrity signal a document can raise (``[integrity].checks`` picks among them)."""
+
+_RANK = {"fail": 0, "uncertain": 1, "pass": 2, "skipped": 3}
+_log = logging.getLogger(__name__)
+
+
+def _merge(checks: list[Check]) -> list[Check]:
+    """One check per name: the worst status across documents, the first raised first."""
+    best: dict[str, Check] = {}
+    for c in checks:
+        if c.name not in best or _RANK[c.status] < _RANK[best[c.name].status]:
+            best[c.name] = c
+    return list(best.values())
+
+
+def integrity_checks(claim: Claim, folder: Path | None, invoices: Sequence[Read], photos: Sequence[Read],
+                     doc_checks: Sequence[Check], config: Config) -> list[Check]:
+    """The integrity signals of the claim's uploads (invoices and serial photos)."""
+    wanted = set(config.integrity.checks)
+    if not wanted:
+        return []
+    from ..ocr.pdf import pdf_forensics
+
+    kb = default_integrity()
+    out: list[Check] = []
+    if "invoice_sums" in wanted:
+        out.append(check_invoice_sums(claim, invoices, doc_checks, min_conf=config.duplicates.read_min_conf,
+                                      knowledge=kb))
+    models = [p.model for p in claim.product_list if p.model]
+    for name, doc in [*invoices, *photos]:
+        if not isinstance(doc, DocumentRead) or folder is None:
+            continue
+        path = (folder / name).resolve()
+        if doc.kind == "pdf" and wanted & set(PDF_CHECKS):
+            try:
+                forensics = pdf_forensics(path.read_bytes(), name, config.ingest, dpi=kb.pdf.dpi)
+            except (ClaimcheckError, OSError) as exc:  # read once already: a second failure is not the claim's
+                _log.warning("integrity of %s: %s", name, exc)
+                continue
+            out += [c for c in pdf_checks(name, forensics, dpi=config.ingest.pdf_dpi, models=models, knowledge=kb)
+                    if c.name in wanted]
+        elif doc.kind != "pdf" and "image_editor" in wanted:
+            out.append(image_editor_check(name, path, knowledge=kb))
+    return _merge(out)

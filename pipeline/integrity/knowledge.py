@@ -1,0 +1,91 @@
+"""The integrity signals' data (``pipeline/data/integrity.toml``), validated on load.
+
+>>> kb = default_integrity()
+>>> str(kb.vat_rates["NO"][0]), kb.is_editor("Adobe Acrobat Pro DC (21.1.20155)", "pdf")
+('25.0', 'acrobat pro')
+"""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..datafiles import read_toml
+from ..errors import ConfigError
+
+__all__ = ["IntegrityKnowledge", "load_integrity", "default_integrity"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Sums(_Strict):
+    tolerance: float = Field(ge=0)
+    rate_tolerance: float = Field(ge=0, le=0.1)
+    net_labels: list[str] = Field(min_length=1)
+    vat_labels: list[str] = Field(min_length=1)
+    vat_rates: dict[str, list[float]] = Field(min_length=1)
+
+    @field_validator("vat_rates")
+    @classmethod
+    def _rates(cls, v: dict[str, list[float]]) -> dict[str, list[float]]:
+        for country, rates in v.items():
+            if len(country) != 2 or not country.isupper():
+                raise ValueError(f"{country}: a country is an ISO 3166-1 alpha-2 code")
+            if not rates or any(not 0 <= r < 100 for r in rates):
+                raise ValueError(f"{country}: rates are percentages in 0..100")
+        return v
+
+
+class _Editors(_Strict):
+    pdf: list[str] = Field(min_length=1)
+    image: list[str] = Field(min_length=1)
+
+
+class _Pdf(_Strict):
+    dpi: int = Field(ge=36, le=300)
+    hidden_max_contrast: int = Field(ge=0, le=255)
+    overlap: float = Field(gt=0, le=1)
+    min_hidden_chars: int = Field(ge=1)
+
+
+class _File(_Strict):
+    sums: _Sums
+    editors: _Editors
+    pdf: _Pdf
+
+
+class IntegrityKnowledge:
+    """What the integrity signals look for (see ``integrity.toml`` for each field)."""
+
+    def __init__(self, data: _File, source: str) -> None:
+        self.source = source
+        self.tolerance = Decimal(str(data.sums.tolerance))
+        self.rate_tolerance = Decimal(str(data.sums.rate_tolerance))
+        self.net_labels = tuple(data.sums.net_labels)
+        self.vat_labels = tuple(data.sums.vat_labels)
+        self.vat_rates = {k: tuple(Decimal(str(r)) for r in v) for k, v in data.sums.vat_rates.items()}
+        self.pdf = data.pdf
+        self.editors = {"pdf": tuple(x.casefold() for x in data.editors.pdf),
+                        "image": tuple(x.casefold() for x in data.editors.image)}
+
+    def is_editor(self, software: str | None, kind: str) -> str | None:
+        """The editor ``software`` names (as listed), or None."""
+        text = (software or "").casefold()
+        return next((e for e in self.editors[kind] if e in text), None)
+
+
+def load_integrity(path: str | Path | None = None) -> IntegrityKnowledge:
+    data, source = read_toml(Path(path) if path else None, packaged="integrity.toml")
+    try:
+        return IntegrityKnowledge(_File(**data), str(source))
+    except (ValidationError, InvalidOperation) as exc:
+        raise ConfigError(message=f"{source}: {exc}") from exc
+
+
+@lru_cache(maxsize=1)
+def default_integrity() -> IntegrityKnowledge:
+    return load_integrity()

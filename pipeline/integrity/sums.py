@@ -1,0 +1,259 @@
+"""``invoice_sums``: the money on an invoice must add up. An edited total, line amount or VAT
+rarely keeps every other figure consistent.
+
+Read per invoice: each item line that starts with a quantity and ends with a unit price and an
+amount (quantity x unit = amount); the net, VAT and total lines (``[sums]`` labels of
+``integrity.toml``: net + VAT = total, VAT / net one of the country's rates, and the rate the
+line prints is what the amounts give); and the items against the total (their sum, plus any
+other amount printed on the page such as shipping, must make the total). Only figures read with
+confidence count (``[duplicates].read_min_conf``; 100 for a PDF text layer): a misread digit is
+not an edit, and on an OCR page two figures one digit apart are one figure misread (Tesseract
+reads "119,90" as "119,96" at high confidence). The items are held against the total only on a
+PDF's text layer, every line with money on it understood: OCR drops whole lines of receipts (a
+dropped item is not an edited total).
+A figure that does not add up is a reason for a person to look (review), never a rejection.
+
+And ``quantity`` findings: a claimed model named more times in the claim than its invoice line's
+quantity says were bought.
+
+>>> from pipeline.records import Line, Page, Word
+>>> def page(*rows):
+...     return Page(1, 1000, 1000, "pdf_text", tuple(Line(tuple(Word(t, 100, (60 * i, 20 * y, 60 * i + 50, 20 * y + 12))
+...                 for i, t in enumerate(r.split()))) for y, r in enumerate(rows)))
+>>> good = page("1 MSI MEG X570 ACE 3 990,00 3 990,00", "Sum eks. mva 3 192,00", "MVA 25 % 798,00",
+...             "Totalt inkl. mva kr 3 990,00")
+>>> [f.kind for f in sum_findings([good], "NO")]
+[]
+>>> bad = page("1 MSI MEG X570 ACE 3 990,00 3 990,00", "Sum eks. mva 3 192,00", "MVA 25 % 798,00",
+...            "Totalt inkl. mva kr 2 990,00")
+>>> [f.kind for f in sum_findings([bad], "NO")]
+['net + VAT', 'items']
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..checks import Read
+from ..claim import Claim
+from ..decision import Check, Evidence
+from ..extract.invoice import find_total, has_label, line_amounts, parse_amount
+from ..records import BBox, DocumentRead, Line, Page, union_bbox
+from .knowledge import IntegrityKnowledge, default_integrity
+
+__all__ = ["Finding", "sum_findings", "check_invoice_sums"]
+
+_PERCENT = re.compile(r"(\d{1,2}(?:[.,]\d{1,2})?)\s*%")
+_QTY = re.compile(r"^\d{1,3}$")
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    """'line', 'net + VAT', 'VAT rate', 'printed rate', 'items' or 'quantity'."""
+    what: str
+    """What does not add up, in figures as printed."""
+    page: int
+    bbox: BBox | None
+
+
+@dataclass(frozen=True)
+class _Figure:
+    value: Decimal
+    raw: str
+    page: int
+    bbox: BBox | None
+    line: int
+
+    ocr: bool = False
+
+    @property
+    def alternatives(self) -> tuple[Decimal, ...]:
+        """The value without each leading space-separated group, whatever the page."""
+        parts = self.raw.replace("\u00a0", " ").split(" ")
+        return tuple(v for i in range(1, len(parts)) if (v := parse_amount(" ".join(parts[i:]))) is not None)
+
+    @property
+    def readings(self) -> tuple[Decimal, ...]:
+        """The value, and on an OCR page also the value without each leading space-separated group:
+        there a space is also what separates columns ("25 % 3 780,00" may be a stray 3 before 780,00).
+        A PDF's text layer is exact."""
+        parts = self.raw.replace("\u00a0", " ").split(" ")
+        out = [self.value]
+        for i in range(1, len(parts) if self.ocr else 1):
+            tail = parse_amount(" ".join(parts[i:]))
+            if tail is not None:
+                out.append(tail)
+        return tuple(out)
+
+
+def _adds_up(net: _Figure, vat: _Figure, total, tol: Decimal, ocr: bool) -> bool:
+    totals = total.readings if isinstance(total, _Figure) else (total.value,)
+    return any(abs(n + v - t) <= tol or (ocr and _one_digit(n + v, t)) for n in net.readings for v in vat.readings
+               for t in totals)
+
+
+def _one_digit(a: Decimal, b: Decimal) -> bool:
+    """Written with the same digits but one ('119,90' read as '119,96'): what OCR does at high confidence."""
+    x, y = f"{a:.2f}", f"{b:.2f}"
+    return len(x) == len(y) and sum(p != q for p, q in zip(x, y)) == 1
+
+
+def _item_line(line: Line, amounts) -> bool:
+    """A line starting with a quantity, then a description (or "x"), then a unit price and an amount.
+    A leading digit group that belongs to the first amount ("4 580,00" read on a line of its own)
+    is not a quantity."""
+    words = line.words
+    if len(words) < 3 or len(amounts) < 2 or not _QTY.match(words[0].text) or int(words[0].text) == 0:
+        return False
+    first_box = amounts[0][2]
+    if first_box is not None and first_box[0] <= words[0].bbox[0]:
+        return False
+    return words[1].text.lower() in ("x", "×", "*") or any(
+        sum(ch.isalpha() for ch in w.text) >= 2 for w in words[1:])
+
+
+def _conf(line: Line, bbox: BBox | None) -> float:
+    if bbox is None:
+        return 0.0
+    x0, y0, x1, y1 = bbox
+    confs = [w.conf for w in line.words if w.bbox[0] < x1 and w.bbox[2] > x0 and w.bbox[1] < y1 and w.bbox[3] > y0]
+    return min(confs, default=0.0)
+
+
+def _sure(line: Line, amounts, min_conf: float) -> bool:
+    return all(_conf(line, bbox) >= min_conf for _, _, bbox in amounts)
+
+
+def sum_findings(pages: Sequence[Page], country: str | None, *, min_conf: float = 80.0,
+                 knowledge: IntegrityKnowledge | None = None) -> list[Finding]:
+    """What does not add up on the pages (empty: everything read adds up, or too little was read)."""
+    kb = knowledge or default_integrity()
+    tol = kb.tolerance
+    out: list[Finding] = []
+    items: list[_Figure] = []
+    net = vat = None
+    vat_rate: Decimal | None = None
+    others: list[_Figure] = []
+    complete = True  # every line with money on it read with confidence and understood
+    total = find_total(pages)
+    index = 0
+    for page in pages:
+        for line in page.lines:
+            index += 1
+            amounts = line_amounts(line)
+            first = line.words[0].text if line.words else ""
+            if not amounts:
+                if _QTY.match(first) and len(line.words) >= 3 and any(
+                        sum(ch.isalpha() for ch in w.text) >= 2 for w in line.words[1:]) and any(
+                        ch.isdigit() for w in line.words[1:] for ch in w.text):
+                    complete = False  # a line that looks like an item but whose prices were not read as money
+                continue
+            text = line.text
+            sure = _sure(line, amounts, min_conf)
+            complete = complete and sure
+            figures = [_Figure(v, raw, page.number, bbox, index, page.source == "ocr") for v, raw, bbox in amounts]
+            is_total = total is not None and total.page == page.number and any(
+                f.bbox == total.bbox for f in figures)
+            if is_total:
+                continue
+            if has_label(text, kb.net_labels):
+                net = figures[-1] if sure else net
+                continue
+            if has_label(text, kb.vat_labels):
+                if sure:
+                    vat = figures[-1]
+                    m = _PERCENT.search(text)
+                    vat_rate = Decimal(m.group(1).replace(",", ".")) if m else None
+                continue
+            if _item_line(line, amounts) and sure:
+                qty, unit, amount = int(first), figures[-2], figures[-1]
+                items.append(amount)
+                # "GUNGNIR 100 109,90": a number of the description may be read into the price
+                units = {unit.value, *unit.alternatives}
+                if all(abs(qty * u - amount.value) > tol * max(1, qty) and not (
+                        page.source == "ocr" and _one_digit(qty * u, amount.value)) for u in units):
+                    out.append(Finding("line", f"{qty} x {unit.raw} is not {amount.raw}", page.number,
+                                       union_bbox(b for b in (unit.bbox, amount.bbox) if b)))
+                continue
+            if len(amounts) >= 2 or (_QTY.match(first) and any(
+                    sum(ch.isalpha() for ch in w.text) >= 2 for w in line.words[1:])):
+                complete = False  # a priced line, or a line with a quantity, not understood as an item
+            if sure:
+                others.extend(figures)
+    total_sure = total is not None and any(
+        _conf(line, total.bbox) >= min_conf for p in pages if p.number == total.page for line in p.lines
+        if total.bbox and line.bbox and line.bbox[1] <= (total.bbox[1] + total.bbox[3]) / 2 <= line.bbox[3])
+    ocr = any(p.source == "ocr" for p in pages)
+    if total_sure and net is not None and vat is not None and not _adds_up(net, vat, total, 3 * tol, ocr):
+        out.append(Finding("net + VAT", f"{net.raw} + {vat.raw} is not {total.raw}", total.page, total.bbox))
+    if net is not None and vat is not None and net.value > 0:
+        pairs = [(v / n * 100, n) for n in net.readings if n > 0 for v in vat.readings]
+        rates = kb.vat_rates.get((country or "").upper(), ())
+
+        def near(rate: Decimal, n: Decimal, wanted: Sequence[Decimal]) -> bool:
+            slack = kb.rate_tolerance * 100 + tol * 100 / n * 100
+            return any(abs(rate - r) <= slack for r in wanted)
+        rate = vat.value / net.value * 100
+        if rates and not any(near(r, n, rates) for r, n in pairs):
+            out.append(Finding("VAT rate", f"{vat.raw} is {rate:.1f} % of {net.raw}, not a {country} VAT rate "
+                                           f"({', '.join(f'{r:g}' for r in rates)} %)", vat.page, vat.bbox))
+        elif vat_rate is not None and not any(near(r, n, [vat_rate]) for r, n in pairs):
+            out.append(Finding("printed rate", f"{vat.raw} is {rate:.1f} % of {net.raw}, the line says {vat_rate:g} %",
+                               vat.page, vat.bbox))
+    if total_sure and items and complete and all(p.source == "pdf_text" for p in pages):
+        gap = total.value - sum(f.value for f in items)
+        explained = abs(gap) <= tol * len(items) or any(
+            abs(abs(gap) - f.value) <= tol * (len(items) + 1) for f in others)
+        if not explained:
+            out.append(Finding("items", f"the items add up to {sum(f.value for f in items)}, the total is {total.raw}",
+                               total.page, total.bbox))
+    return out
+
+
+def _quantity_findings(claim: Claim, doc: DocumentRead, name: str, doc_checks: Sequence[Check]) -> list[Finding]:
+    """A model claimed more often than its invoice line's quantity."""
+    from ..promotions.condition import product_lines
+
+    wanted: dict[str, list[int]] = {}
+    for i, p in enumerate(claim.product_list):
+        wanted.setdefault((p.model or "").casefold(), []).append(i)
+    out = []
+    for indexes in wanted.values():
+        if len(indexes) < 2:
+            continue
+        found = next((c for c in doc_checks if c.name == "product_on_invoice" and c.product in indexes
+                      and c.evidence and c.evidence.document == name and c.evidence.bbox), None)
+        if found is None:
+            continue
+        lines = product_lines(doc, found.evidence.page or 1, found.evidence.bbox)
+        first = lines[0].words[0].text if lines and lines[0].words else ""
+        if _QTY.match(first) and int(first) < len(indexes):
+            out.append(Finding("quantity", f"{len(indexes)} claimed, the invoice line says {first}",
+                               found.evidence.page or 1, lines[0].bbox))
+    return out
+
+
+def check_invoice_sums(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence[Check] = (), *,
+                       min_conf: float, knowledge: IntegrityKnowledge | None = None) -> Check:
+    """``invoice_sums`` over every readable invoice of the claim."""
+    checked = False
+    for name, doc in invoices:
+        if not isinstance(doc, DocumentRead) or not doc.pages:
+            continue
+        checked = True
+        found = sum_findings(doc.pages, claim.country, min_conf=min_conf, knowledge=knowledge)
+        found += _quantity_findings(claim, doc, name, doc_checks)
+        if found:
+            f = found[0]
+            reason = "INVOICE_QUANTITY_MISMATCH" if f.kind == "quantity" else "INVOICE_SUMS_MISMATCH"
+            source = doc.pages[f.page - 1].source if 1 <= f.page <= len(doc.pages) else None
+            return Check("invoice_sums", None, "uncertain", 40, "figures that add up", f.what,
+                         Evidence(name, f.page, f.bbox, source), reason,
+                         "; ".join(f"{x.kind}: {x.what}" for x in found))
+    if not checked:
+        return Check("invoice_sums", None, "skipped", 0, None, None, None, None, "no readable invoice")
+    return Check("invoice_sums", None, "pass", 100, "figures that add up", None, None, None,
+                 "every figure read with confidence adds up")

@@ -1,0 +1,221 @@
+"""Is a look-alike upload the same document? What each upload says, kept for that question
+(``DocumentIdentity``), and the answer for two of them (``compare``).
+
+A perceptual hash finds earlier uploads that *look* alike; one shop's invoices all look alike.
+So an image match is only a candidate, and what the documents say decides:
+
+- the same invoice number (read with confidence on both): the same invoice;
+- a number that could not be read with confidence on either side: a person decides (never a
+  rejection on the picture alone). A number read on one side only counts as the same when the
+  other side shows it among its words (its label was misread), and as another when the other
+  side, read with confidence, shows it nowhere;
+- another number and another date (each read with confidence): another invoice, whatever
+  else they share (one shop's invoices without a printed buyer differ in nothing else);
+- another number, the same or an unread date, and other words (buyer, address, lines, order
+  number) on both sides that the other does not show: another invoice;
+- another number, the same date, and nothing else that differs: what an edited copy looks like,
+  a person decides with both claims linked.
+
+A serial photo that looks like an earlier claim's is another sticker when the serials decoded
+from both differ; else (the same serial, or none decoded) a person looks.
+
+What is kept per document is small and says no more than needed: invoice number keys and dates
+read with confidence, and a 32-bit hash of each other word read (``words``; the confident ones in
+``sure_words``), so "which words only one side shows" can be counted without storing the text.
+
+>>> a = DocumentIdentity("a.jpg", "invoice", numbers=("204417811",), dates=("2020-02-17",))
+>>> b = DocumentIdentity("b.jpg", "invoice", numbers=("204436052",), dates=("2020-02-18",))
+>>> compare(a, b).relation
+'different'
+>>> compare(a, DocumentIdentity("c.jpg", "invoice", dates=("2020-02-17",))).relation
+'unreadable'
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ..checks import _read_confidence
+from ..extract.dates import day_first_for, find_dates
+from ..records import BBox, DocumentRead
+from .invoice_numbers import InvoiceNumber, invoice_number_key
+
+__all__ = ["DocumentIdentity", "Comparison", "compare", "invoice_identity", "photo_identity", "word_hash",
+           "ROLES", "RELATIONS"]
+
+ROLES = ("invoice", "serial_photo")
+RELATIONS = ("same", "different", "edited", "unreadable")
+"""What ``compare`` concludes: the same document, another one, an edited copy, cannot tell."""
+
+
+def word_hash(word: str) -> str:
+    """8 hex digits standing for a normalised word (its case, accents and OCR look-alikes folded)."""
+    return hashlib.blake2b(word.encode(), digest_size=4).hexdigest()
+
+
+def _token(text: str) -> str:
+    """A word as compared: accents dropped, then as an invoice number key (so a number found on one
+    side compares with the same number among the other side's words)."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return invoice_number_key(folded)
+
+
+@dataclass(frozen=True)
+class DocumentIdentity:
+    """What one upload of a claim says, as kept in the claim store for later comparisons."""
+
+    name: str
+    """The document's name in its claim."""
+    role: str
+    """'invoice' or 'serial_photo'."""
+    image_hash: str | None = None
+    """``pipeline.imagehash`` pHash (images only)."""
+    numbers: tuple[str, ...] = ()
+    """Invoice number keys (``invoice_number_key``) read with confidence."""
+    dates: tuple[str, ...] = ()
+    """ISO dates read with confidence."""
+    serials: tuple[str, ...] = ()
+    """Serial keys decoded from a serial photo's barcodes."""
+    words: tuple[str, ...] = ()
+    """``word_hash`` of every other word read (numbers and dates left out)."""
+    sure_words: tuple[str, ...] = ()
+    """... of those read with confidence."""
+    plain: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    """Hash -> the word as read: only for this claim's own documents (for the reviewer), never stored."""
+    number_bbox: tuple[int, BBox] | None = field(default=None, compare=False, repr=False)
+    """(page, box) of the first number read, for evidence; not stored."""
+
+    def anchors(self) -> tuple[str, ...]:
+        """Index anchors: the dates (invoice) or serials (photo) read with confidence, else ('',).
+
+        A look-up for an upload with anchors asks only for earlier look-alikes sharing one, or
+        having none: two invoices dated differently with confidence are two invoices (an edited
+        date is the number's business: the same shop and number is found exactly), two stickers
+        decoding to different serials are two stickers. So one shop's template, claimed on every
+        day of a promotion, is compared day by day, not all at once."""
+        found = self.serials if self.role == "serial_photo" else self.dates
+        return found or ("",)
+
+    def to_json(self) -> str:
+        return json.dumps({"numbers": list(self.numbers), "dates": list(self.dates), "serials": list(self.serials),
+                           "words": list(self.words), "sure_words": list(self.sure_words)}, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, name: str, role: str, image_hash: str | None, text: str | None) -> DocumentIdentity:
+        data = json.loads(text) if text else {}
+        return cls(name, role, image_hash, tuple(data.get("numbers", ())), tuple(data.get("dates", ())),
+                   tuple(data.get("serials", ())), tuple(data.get("words", ())), tuple(data.get("sure_words", ())))
+
+
+def _overlaps(a: BBox | None, b: BBox | None) -> bool:
+    return a is not None and b is not None and a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def invoice_identity(name: str, doc: DocumentRead, numbers: Sequence[InvoiceNumber], *, country: str | None,
+                     image_hash: str | None, min_conf: float) -> DocumentIdentity:
+    """The identity of one invoice read: numbers and dates at ``min_conf`` or more, the other words."""
+    sure_numbers, taken = [], []
+    for n in numbers:
+        taken.append((n.page, n.bbox))
+        if _read_confidence(doc, n) >= min_conf and n.key not in sure_numbers:
+            sure_numbers.append(n.key)
+    dates = []
+    for d in find_dates(doc.pages, day_first=day_first_for(country)):
+        taken.append((d.page, d.bbox))
+        if _read_confidence(doc, d) >= min_conf and d.date.isoformat() not in dates:
+            dates.append(d.date.isoformat())
+    words, sure, plain = set(), set(), {}
+    for page in doc.pages:
+        boxes = [b for p, b in taken if p == page.number]
+        for w in page.words:
+            token = _token(w.text)
+            if len(token) < 2 or any(_overlaps(w.bbox, b) for b in boxes):
+                continue
+            h = word_hash(token)
+            words.add(h)
+            plain.setdefault(h, w.text)
+            if w.conf >= min_conf:
+                sure.add(h)
+    first = next(((n.page, n.bbox) for n in numbers if n.bbox), None)
+    return DocumentIdentity(name, "invoice", image_hash, tuple(sure_numbers), tuple(sorted(dates)), (),
+                            tuple(sorted(words)), tuple(sorted(sure)), plain, first)
+
+
+def photo_identity(name: str, doc: DocumentRead, *, image_hash: str | None,
+                   serial_key) -> DocumentIdentity:
+    """The identity of a serial photo: the serial keys its barcodes decode to."""
+    serials = sorted({k for b in doc.barcodes if (k := serial_key(b.text)) and len(k) >= 6})
+    return DocumentIdentity(name, "serial_photo", image_hash, serials=tuple(serials))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    relation: str
+    """One of ``RELATIONS``."""
+    fields: dict[str, str]
+    """'number', 'date', 'words' (invoices) or 'serial' (photos) -> 'same', 'differs' or 'unknown'."""
+    only_mine: tuple[str, ...] = ()
+    """Words only the new document shows, as read (when it is this claim's own)."""
+    only_theirs: int = 0
+    """How many words only the earlier document shows."""
+
+    def describe(self) -> str:
+        parts = [f"{k} {v}" for k, v in self.fields.items()]
+        if self.only_mine:
+            parts.append("only here: " + ", ".join(self.only_mine[:6]))
+        return "; ".join(parts)
+
+
+def _field(a: Sequence[str], b: Sequence[str]) -> str:
+    if not a or not b:
+        return "unknown"
+    return "same" if set(a) & set(b) else "differs"
+
+
+def _number_field(mine: DocumentIdentity, theirs: DocumentIdentity, sure_words: int) -> str:
+    """Both numbers read: same or differs. One read: the same when the other document shows it among
+    its words, another when the other was read with confidence (``sure_words`` words) and shows it
+    nowhere; else unknown."""
+    if mine.numbers and theirs.numbers:
+        return _field(mine.numbers, theirs.numbers)
+    known, other = (mine, theirs) if mine.numbers else (theirs, mine)
+    if not known.numbers:
+        return "unknown"
+    if any(word_hash(n) in set(other.words) for n in known.numbers):
+        return "same"
+    return "differs" if len(other.sure_words) >= sure_words else "unknown"
+
+
+def compare(mine: DocumentIdentity, theirs: DocumentIdentity, *, differing_words: int = 3) -> Comparison:
+    """Whether two look-alike uploads are one document (see the module docstring for the rules).
+
+    differing_words: how many confidently read words each side must show that the other does not
+    for "other words differ" (a buyer's name and address, other lines, another order number).
+    """
+    if mine.role == "serial_photo":
+        serial = _field(mine.serials, theirs.serials)
+        relation = "different" if serial == "differs" else ("same" if serial == "same" else "unreadable")
+        return Comparison(relation, {"serial": serial})
+    number, date = _number_field(mine, theirs, 10 * differing_words), _field(mine.dates, theirs.dates)
+    only_mine = [h for h in mine.sure_words if h not in set(theirs.words)]
+    only_theirs = [h for h in theirs.sure_words if h not in set(mine.words)]
+    if not mine.sure_words or not theirs.sure_words:
+        words = "unknown"
+    else:
+        words = "differs" if min(len(only_mine), len(only_theirs)) >= differing_words else "same"
+    fields = {"number": number, "date": date, "words": words}
+    if number == "same":
+        relation = "same"
+    elif number == "unknown":
+        relation = "unreadable"
+    elif date == "differs" or words == "differs":
+        relation = "different"
+    elif words == "unknown":
+        relation = "unreadable"
+    else:
+        relation = "edited"
+    shown = tuple(mine.plain.get(h, h) for h in only_mine)
+    return Comparison(relation, fields, shown, len(only_theirs))

@@ -1,0 +1,193 @@
+"""Integrity signals (issue #17): edited PDFs (revisions, an editor after another application,
+text hidden under a box or drawn over other text, a value in a font the document does not use),
+sums that do not add up, an image saved by an editor. Real files: the lab's invoice layouts
+rendered to PDF and edited the way an editor does it, and the real invoice2data PDFs for what
+must not be flagged."""
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from pipeline.config import load_config, with_overrides
+from pipeline.integrity.documents import pdf_checks
+from pipeline.integrity.sums import sum_findings
+from pipeline.lab.invoice import InvoiceLine, invoice_sheet
+from pipeline.lab.sheet import render_pdf
+from pipeline.ocr.pdf import pdf_forensics
+from pipeline.records import Line, Page, Word
+
+from .conftest import REALWORLD
+from .test_duplicates_same_template import komplett_invoice
+
+CFG = load_config()
+
+
+def _page(*rows: str, conf: float = 100.0, source: str = "pdf_text") -> Page:
+    lines = tuple(Line(tuple(Word(t, conf, (60 * i, 20 * y, 60 * i + 50, 20 * y + 12))
+                             for i, t in enumerate(r.split()))) for y, r in enumerate(rows))
+    return Page(1, 1000, 1000, source, lines)
+
+
+GOOD = ("1 MSI MEG X570 ACE 3 990,00 3 990,00", "1 AMD Ryzen 9 3900X 5 490,00 5 490,00", "Sum eks. mva 7 584,00",
+        "MVA 25 % 1 896,00", "Totalt inkl. mva kr 9 480,00")
+
+
+@pytest.mark.parametrize("rows, kinds", [
+    (GOOD, []),
+    # the total lowered: neither net + VAT nor the items make it
+    (GOOD[:4] + ("Totalt inkl. mva kr 8 480,00",), ["net + VAT", "items"]),
+    # a line's amount raised without its unit price
+    (("1 MSI MEG X570 ACE 3 990,00 4 990,00",) + GOOD[1:], ["line", "items"]),
+    # VAT that is no Norwegian rate
+    (GOOD[:3] + ("MVA 25 % 2 296,00", "Totalt inkl. mva kr 9 880,00"), ["VAT rate", "items"]),
+    # the rate printed is not what the amounts give (15 % is a Norwegian rate, 25 % was printed)
+    (GOOD[:2] + ("Sum eks. mva 8 243,48", "MVA 25 % 1 236,52", "Totalt inkl. mva kr 9 480,00"), ["printed rate"]),
+    # shipping printed on its own line closes the gap
+    (GOOD[:2] + ("Frakt 99,00", "Sum eks. mva 7 663,20", "MVA 25 % 1 915,80", "Totalt inkl. mva kr 9 579,00"), []),
+])
+def test_sums_that_do_not_add_up(rows, kinds):
+    assert [f.kind for f in sum_findings([_page(*rows)], "NO")] == kinds
+
+
+def test_genuine_lines_the_reader_runs_together_are_not_edits():
+    # a model number before the price reads as a thousands group ("100 109,90"); a price glued to
+    # the description ("Motherboard169.90") is not read as money, so the items are not all known
+    case = ("1 Gehäuse MSI MPG GUNGNIR 100 109,90 109,90", "Nettobetrag 92,35 €", "MwSt. 19 % 17,55 €",
+            "Gesamtbetrag 109,90 €")
+    assert sum_findings([_page(*case)], "DE") == []
+    glued = ("1 MSI MPG X570 GAMING EDGE WIFI Motherboard169.90 169.90", "1 AMD Ryzen 9 3900X 381.90 381.90",
+             "Delivery 8.99", "Subtotal (ex. VAT) £467.33", "VAT 20 % £93.46", "Total (inc. VAT) £560.79")
+    assert sum_findings([_page(*glued)], "GB") == []
+
+
+def test_sums_read_without_confidence_or_dropped_by_ocr_are_not_edits():
+    lowered = GOOD[:4] + ("Totalt inkl. mva kr 8 480,00",)
+    assert sum_findings([_page(*lowered, conf=62)], "NO") == []  # a misread digit is not an edit
+    # OCR drops lines: the items are not held against the total on a photo ...
+    assert [f.kind for f in sum_findings([_page(*GOOD[1:], source="ocr", conf=95)], "NO")] == []
+    # ... and a stray digit from the next column ("25 % 3 780,00") is read both ways
+    merged = GOOD[:3] + ("MVA 25 % 3 1 896,00",) + GOOD[4:]
+    assert sum_findings([_page(*merged, source="ocr", conf=95)], "NO") == []
+    # ... and on a photo a figure one digit off is misread, not edited (Tesseract, confidently)
+    misread = ("1 MSI MEG X570 ACE 3 990,00 3 996,00",) + GOOD[1:]
+    assert sum_findings([_page(*misread, source="ocr", conf=95)], "NO") == []
+    assert [f.kind for f in sum_findings([_page(*misread)], "NO")] == ["line", "items"]  # a PDF is exact
+
+
+def _lab_pdf(**changes) -> tuple[bytes, str]:
+    doc = komplett_invoice(0, lines=(InvoiceLine("MSI MEG X570 ACE hovedkort", 1, 3990.0),
+                                     InvoiceLine("AMD Ryzen 9 3900X prosessor", 1, 5490.0)))
+    return render_pdf(invoice_sheet(doc)), doc.date_text()
+
+
+def _checks(data: bytes) -> dict:
+    f = pdf_forensics(data, "faktura.pdf", dpi=100)
+    return {c.name: c for c in pdf_checks("faktura.pdf", f, dpi=200, models=["MEG X570 ACE", "AMD Ryzen 9 3900X"])}
+
+
+def test_a_genuine_lab_pdf_raises_no_pdf_signal():
+    data, _ = _lab_pdf()
+    assert {n: c.status for n, c in _checks(data).items()} == {n: "pass" for n in
+                                                               ("pdf_revisions", "pdf_editor", "pdf_hidden_text",
+                                                                "pdf_fonts")}
+
+
+@pytest.mark.parametrize("name", ["AmazonWebServices.pdf", "free_fiber.pdf", "oyo.pdf"])
+def test_real_invoices_raise_no_pdf_signal(name):
+    path = REALWORLD / "invoice2data" / name
+    if not path.exists():
+        pytest.skip(f"{path} not available")
+    flagged = {n: c.detail for n, c in _checks(path.read_bytes()).items() if c.status != "pass"}
+    assert flagged == {}
+
+
+def test_a_date_retyped_over_a_white_box_in_an_update_is_revised_edited_hidden_and_in_another_font():
+    from pipeline.lab.tamper import _overlay_edit
+
+    data, old = _lab_pdf()
+    edited = _overlay_edit(data, old, "24.02.2020", incremental=True)
+    checks = _checks(edited)
+    assert {n: c.reason for n, c in checks.items() if c.status != "pass"} == {
+        "pdf_revisions": "PDF_REVISED", "pdf_editor": "PDF_EDITOR", "pdf_hidden_text": "PDF_HIDDEN_TEXT",
+        "pdf_fonts": "PDF_FONT_MISMATCH"}
+    hidden = checks["pdf_hidden_text"]
+    assert "2020-02-17" in hidden.detail and hidden.evidence.page == 1 and hidden.evidence.bbox  # the date under it
+    assert checks["pdf_fonts"].found == "24.02.2020"
+    rewritten = _checks(_overlay_edit(data, old, "24.02.2020", incremental=False))
+    assert rewritten["pdf_revisions"].status == "pass" and rewritten["pdf_hidden_text"].reason == "PDF_HIDDEN_TEXT"
+
+
+def test_a_pdf_whose_visible_date_differs_from_the_hidden_one_is_never_approved(tmp_path):
+    from pipeline.lab.tamper import _overlay_edit
+    from pipeline.samples import save_png, sticker_image
+    from pipeline.verify import verify_claim
+
+    data, old = _lab_pdf()
+    folder = tmp_path / "C-PDF"
+    folder.mkdir()
+    (folder / "faktura.pdf").write_bytes(_overlay_edit(data, old, "24.02.2020", incremental=False))
+    save_png(sticker_image("602-7C35-010B1912000555", "A1C", "MEG X570 ACE"), folder / "sticker.png")
+    claim = {"claim_id": "C-PDF", "promotion_id": "amd-msi-cashback-2020", "submitted_at": "2020-03-30T10:00:00+02:00",
+             "claimant": {"email": "p@example.no", "country": "NO"},
+             "purchase": {"date": "2020-02-24", "retailer": "Komplett.no", "country": "NO"},
+             "products": [{"model": "MEG X570 ACE", "serial": "602-7C35-010B1912000555", "chk": "A1C",
+                           "category": "motherboard"},
+                          {"model": "AMD Ryzen 9 3900X", "serial": None, "chk": None, "category": "cpu"}],
+             "documents": {"invoices": ["faktura.pdf"], "serial_photos": ["sticker.png"]}}
+    (folder / "claim.json").write_text(json.dumps(claim), encoding="utf-8")
+    decision = verify_claim(folder, with_overrides(CFG, store_url=str(tmp_path / "s.sqlite3"))).to_dict()
+    assert decision["decision"] != "approve"
+    assert "PDF_HIDDEN_TEXT" in [r["code"] for r in decision["reasons"]]
+
+
+def test_a_date_replaced_in_another_font_is_found():
+    from dataclasses import replace
+
+    from pipeline.lab.sheet import Text
+
+    doc = komplett_invoice(0)
+    sheet = invoice_sheet(doc)
+    items = tuple(replace(i, text="21.02.2020", family="serif") if isinstance(i, Text) and i.text == doc.date_text()
+                  else i for i in sheet.items)
+    check = _checks(render_pdf(replace(sheet, items=items)))["pdf_fonts"]
+    assert (check.status, check.reason, check.found) == ("uncertain", "PDF_FONT_MISMATCH", "21.02.2020")
+
+
+@pytest.mark.parametrize("software, status", [("Adobe Photoshop 24.1 (Windows)", "uncertain"),
+                                              ("GIMP 2.10.34", "uncertain"), ("Android RKQ1.201217.002", "pass"),
+                                              (None, "pass")])
+def test_an_image_saved_by_an_editor(tmp_path, software, status):
+    from pipeline.integrity.documents import image_editor_check
+
+    image = Image.new("RGB", (64, 64), "white")
+    exif = image.getexif()
+    if software:
+        exif[0x0131] = software
+    buf = io.BytesIO()
+    image.save(buf, format="JPEG", exif=exif.tobytes())
+    (tmp_path / "x.jpg").write_bytes(buf.getvalue())
+    check = image_editor_check("x.jpg", tmp_path / "x.jpg")
+    assert check.status == status
+    assert (check.reason == "IMAGE_EDITOR") == (status == "uncertain")
+
+
+def test_the_integrity_data_is_validated(tmp_path):
+    from pipeline.errors import ConfigError
+    from pipeline.integrity.knowledge import load_integrity
+
+    text = (Path(__file__).resolve().parents[1] / "pipeline" / "data" / "integrity.toml").read_text()
+    (tmp_path / "bad.toml").write_text(text.replace("NO = [25, 15, 12, 0]", "NOR = [25]"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="NOR"):
+        load_integrity(tmp_path / "bad.toml")
+
+
+def test_every_signal_is_listed_for_the_reviewer_page():
+    from pipeline.integrity import INTEGRITY_CHECKS
+    from pipeline.integrity.checks import SIGNALS
+
+    assert set(SIGNALS) <= set(INTEGRITY_CHECKS)
+    assert set(CFG.integrity.checks) <= set(SIGNALS)
