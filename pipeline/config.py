@@ -106,6 +106,8 @@ class ModelMatchConfig(_Section):
     word_min_ratio: float = Field(ge=0, le=100)
     max_extra_words: int = Field(ge=0)
     conflict_min_score: int = Field(ge=0, le=100)
+    min_margin: float = Field(ge=0)
+    fail_min_conf: float = Field(ge=0, le=100)
 
 
 class SerialMatchConfig(_Section):
