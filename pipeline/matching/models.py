@@ -222,16 +222,18 @@ def _cut_short(claimed: str, found: str) -> bool:
 
 
 @lru_cache(maxsize=131072)
-def _strict_quality(claimed: str, found: str, known: frozenset[str], regroup: str = "", alone: bool = False) -> str:
+def _strict_quality(claimed: str, found: str, known: frozenset[str], regroup: str = "", alone: bool = False,
+                    ends_differ: bool = False) -> str:
     """'exact', 'repaired' (only confusable characters differ), 'near', 'garbled' or 'mismatch'.
 
     known: tier suffixes and variant words; two different known words are different models
     ("x" vs "xt", "plus" vs "pro"), never a misreading of one another.
-    regroup: for strings made of a different number of atoms on each side ("b13vfk" vs "bisver"),
-    "same" if both end with the same tier suffix (or none), else "differ": such a near or garbled
-    match may misread characters but not lose or add any ("5060ti" vs "5060" is another card,
-    "katanaa15" vs "katana15" another laptop, not misreads).
+    regroup: non-empty for strings made of a different number of atoms on each side ("b13vfk" vs
+    "bisver"): such a near or garbled match may misread characters but not lose or add any
+    ("katanaa15" vs "katana15" is another laptop, not a misread).
     alone: ``found`` is a number written apart ("00" of a price): never a number cut short.
+    ends_differ: the two end with different tier suffixes ("500x" vs "500g"): different models
+    unless a confusion explains it.
     """
     if claimed == found:
         return "exact"
@@ -241,9 +243,9 @@ def _strict_quality(claimed: str, found: str, known: frozenset[str], regroup: st
     for variant in sequence_variants(found):
         if variant == claimed or (len(variant) == len(claimed) and fold_confusables(variant) == folded):
             return "repaired"
-    if claimed in known and found in known:
+    if (claimed in known and found in known) or ends_differ:
         return "mismatch"
-    if regroup and (len(claimed) != len(found) or regroup != "same"):
+    if regroup and len(claimed) != len(found):
         return "mismatch"
     dc, df = _digits(claimed), _digits(found)
     if dc and df and dc != df and (alone or not _cut_short(dc, df)):
@@ -285,6 +287,9 @@ def _word_ratio(claimed: str, found: str) -> float:
     best = fuzz.ratio(claimed, found)
     for variant in sequence_variants(found):
         best = max(best, fuzz.ratio(claimed, variant))
+    if found.isdigit() and not any(c.isdigit() for c in claimed):
+        # a number standing for a word: only all of it, letter for letter ("11" for "II"; "1" is no "II")
+        return 95.0 if fold_confusables(claimed) == found else 0.0
     # Digits read for letters (GAM1NG, TR1O): compare with confusables folded, a little lower.
     return max(best, fuzz.ratio(fold_confusables(claimed), fold_confusables(found)) - 3)
 
@@ -321,8 +326,8 @@ def _gain(c: tuple, t: tuple, word_min: float, word_pass: float, known: frozense
     if strict:
         if t_alone_digit and not _digits(c_str):
             return (_SUBSTITUTION if single else _NEG), "mismatch", 0.0  # "6" of "6-Core" is no 'G'
-        regroup = "" if c_n == t_n else ("same" if c_end == t_end else "differ")
-        quality = _strict_quality(c_str, t_str, known, regroup, t_alone)
+        quality = _strict_quality(c_str, t_str, known, "" if c_n == t_n else "regroup", t_alone,
+                                  (c_n > 1 or t_n > 1) and c_end != t_end)
         if quality == "mismatch":
             return (_SUBSTITUTION if single else _NEG), "mismatch", 0.0
         return weight * _GAIN[quality], quality, 100.0
@@ -381,7 +386,9 @@ def _align(claim: Sequence[_Atom], cand: Sequence[_Atom], word_min: float, word_
                 v = here - _DEL_PENALTY[claim[i].kind]
                 if v > nxt_row[j]:
                     nxt_row[j], back[i + 1][j] = v, (i, j, "del", 0, 0, "", 0.0)
-            if 0 < i < n and j < m:  # an extra candidate atom inside the matched stretch
+            # an extra candidate atom inside the matched stretch, but never inside a claimed chunk:
+            # the X of "500X" is not the "x" of a quantity two words on ("500G caja 1 x")
+            if 0 < i < n and j < m and claim[i - 1].chunk != claim[i].chunk:
                 v = here - _INS_PENALTY[cand[j].kind]
                 if v > row[j + 1]:
                     row[j + 1], back[i][j + 1] = v, (i, j, "ins", 0, 1, "", 0.0)
@@ -783,7 +790,7 @@ def _decide(plan: _Plan, window: _Window, lex: _Lexicon, th: dict) -> _Outcome |
                        lex, th["max_extra_words"])
             rivals.append((v.fit, hyp, v))
     top = max(rivals, key=lambda r: r[0]) if rivals else None
-    margin = (verdict.fit - top[0]) if top else None
+    margin = round(verdict.fit - top[0], 6) if top else None
     pass_score, uncertain_score = th["pass_score"], th["uncertain_score"]
     min_margin, min_conf = th["min_margin"], th["fail_min_conf"]
     if verdict.conflicts and verdict.score < th["conflict_min_score"]:
