@@ -393,3 +393,42 @@ def test_every_sibling_and_own_confusion_exhaustively():
     assert _violations(_SIBLING_CASES, lambda c, new: _name_with(c[1], c[2], new), "pass") == []
     assert _violations(_OWN_CASES, lambda c, new: _name_with(c[0], c[1], new), "fail") == []
 
+
+def test_nothing_found_beside_a_line_read_too_poorly_to_tell_is_a_question():
+    # a receipt whose item line was read as noise: no proof the product is not on it
+    page = page_of("MEDIAMARKT", "KASSENBON 16.11.2020", "1 x 49,90 49,90", "aaa aa ak 3220", "GESAMTBETRAG 49,90")
+    lines = tuple(Line(tuple(Word(w.text, 51.0 if ln.words[0].text == "aaa" else 93.0, w.bbox) for w in ln.words))
+                  for ln in page.lines)
+    m = match_model("A320M-A PRO MAX", [Page(1, page.width, page.height, "ocr", lines)])
+    assert (m.status, m.found, m.hypothesis) == ("uncertain", "aaa aa ak 3220", "unreadable"), m
+    assert m.bbox is not None and "low confidence" in m.detail
+    # read well, the same receipt proves the product absent
+    assert match_model("A320M-A PRO MAX", [page]).status == "fail"
+
+
+def test_one_digit_misread_into_no_known_model_is_a_question_on_a_photo():
+    # "3608" names no model: an OCR misread of the claimed 3600 (lab, hard photos), not a reject ...
+    m = match_model("AMD Ryzen 5 3600", [page_of("amp RYZEN 5 3608 prosessor 1 749,00")])
+    assert m.status == "uncertain", m
+    assert match_model("AMD Ryzen 7 3700X", [page_of("AMD RYZEN 7 3706X 2 990,00")]).status == "uncertain"
+    # ... but a PDF's text layer has no misreads, and a number that names another model is that model
+    pdf = page_of("amp RYZEN 5 3608 prosessor 1 749,00")
+    assert match_model("AMD Ryzen 5 3600", [Page(1, pdf.width, pdf.height, "pdf_text", pdf.lines)]).status == "fail"
+    assert match_model("MAG B550 TOMAHAWK", [page_of("MSI MAG B650 TOMAHAWK 199,00")]).status == "fail"
+
+
+def test_a_model_letter_is_not_the_suffix_of_another_number():
+    # the X of "X570" is not the X of "3700X": the CPU line shows no board
+    m = match_model("MEG X570 GODLIKE", [page_of("AMD Ryzen 7 3700X procesor 1 329,00")])
+    assert m.reason != "different_model", m
+
+
+def test_a_case_model_is_no_memory_size():
+    # "500G" of a SEKIRA is a model code, not 500 GB: a "500" whose suffix was lost is neither
+    m = match_model("MPG SEKIRA 500X", [page_of("MSI MPG SEKIRA 500% 229,00")])
+    assert m.status == "uncertain", m
+
+
+def test_a_number_claimed_on_its_own_says_nothing_of_the_letters_glued_before_it():
+    # "AMD Ryzen 5 2600" on a hard photo, read as "E2K5": garbled, not another model (lab preview)
+    assert match_model("AMD Ryzen 5 2600", [page_of("E2K5 1 599,00")]).reason != "different_model"

@@ -101,6 +101,8 @@ class Catalogue:
     """Chunks of model names that hold a digit ("b550", "mag27cq") and their digit runs of three or
     more, OCR confusables folded -> the models: where an invoice line is looked up for the models
     it may name."""
+    numbers: frozenset[str] = field(repr=False, default=frozenset())
+    """The numbers (three digits or more) in model names: "3600", "550", "242"."""
 
     def find(self, name: str) -> CatalogueModel | None:
         """The model named ``name`` (its official name or an alias, brands and optional words aside)."""
@@ -233,7 +235,8 @@ def _parse(data: dict, source: str, vocab: ModelVocabulary) -> Catalogue:
             models[model.name] = model
             official.append(model.name)
         families[fid] = Family(fid, f["category"], f["line"], tuple(official), tuple(f["siblings"]))
-    cat = Catalogue(families, models, source, vocab, by_key, _anchors(models.values(), vocab))
+    anchors = _anchors(models.values(), vocab)
+    cat = Catalogue(families, models, source, vocab, by_key, anchors, frozenset(a for a in anchors if a.isdigit()))
     _check_distinguishable(cat)
     return cat
 

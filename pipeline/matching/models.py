@@ -14,7 +14,9 @@ letters ("TOMAHAVVK"), then judged the same way for every hypothesis:
   ...) are compared with the OCR confusion classes of ``confusions.toml``: equal, *repaired*
   (only confusable characters differ: "B55O", "Tl" for "Ti"), *near* (one letter more, less or
   different, or a number cut short: "MAG27COQ", "1URX"), *garbled* (letters mostly wrong, the
-  same digits), or different (another digit: 3060 vs 3070 is never a misreading);
+  same digits), or different (another digit: 3060 vs 3070 is never a misreading; except that on
+  an OCR read of a catalogued model one digit read into a number no model has, "3608" for
+  3600, is near: blurred photos turn 0 into 8);
 - *variant* words (max, plus, pro, wifi, memory sizes) must agree when both sides show one;
 - plain *words* are compared by rapidfuzz ratio; *optional* and *neutral* words never count.
 
@@ -29,8 +31,10 @@ next one (in token weights: a code counts 2).
 - **fail**: a sibling or another model wins clearly and is found cleanly, on words read with
   OCR confidence of at least ``fail_min_conf`` ("the invoice shows GeForce RTX 5060 Ti"); or,
   for a model no catalogue knows, a distinguishing token disagrees on words read with that
-  confidence (another number, a tier suffix added or missing). Nothing close: fail, not found.
-- **uncertain** otherwise: a garbled or doubtful read goes to a reviewer, never a reject.
+  confidence (another number, a tier suffix added or missing before a clearly read word, not a
+  smudge like "500%"). Nothing close on an invoice read with confidence: fail, not found.
+- **uncertain** otherwise: a garbled or doubtful read goes to a reviewer, never a reject; so
+  does "nothing close" beside a line read below ``fail_min_conf`` (the model may be in it).
 
 >>> from pipeline.records import Line, Page, Word
 >>> line = Line(tuple(Word(t, 90.0, (i * 60, 0, i * 60 + 50, 20)) for i, t in
@@ -42,18 +46,19 @@ next one (in token weights: a code counts 2).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from ..records import BBox, Page, Word, union_bbox
+from ..records import BBox, Line, Page, Word, union_bbox
 from .catalogue import Catalogue, CatalogueModel, load_catalogue
 from .normalise import (
     ModelVocabulary,
     confusion_edits,
     fold_confusables,
+    load_confusions,
     load_model_vocabulary,
     model_tokens,
     normalise_text,
@@ -120,6 +125,10 @@ class _Atom:
     """Index of the source word in the window (-1 for the claim)."""
     alone: bool = False
     """Its chunk holds nothing else (a digit written apart is never a letter misread: "6-Core")."""
+    role: str = ""
+    """For letters glued to a number: 'pre' (the B of B550) or 'post' (the X of 3600X)."""
+    smudged: bool = False
+    """Its word holds a glyph OCR could not read ("500%"): what follows it in the word is unknown."""
 
     @property
     def has_digit(self) -> bool:
@@ -153,8 +162,9 @@ def _lexicon(vocab: ModelVocabulary) -> _Lexicon:
     return hit[1]
 
 
-def _classify_chunk(parts: list[str], lex: _Lexicon, next_chunk: list[str] | None) -> list[str]:
-    """The kind of each letter/digit run of one chunk."""
+def _classify_chunk(parts: list[str], lex: _Lexicon, next_chunk: list[str] | None, capacity: bool = True) -> list[str]:
+    """The kind of each letter/digit run of one chunk. ``capacity``: may a number and a unit be a
+    memory size ("8G")? Not inside a catalogue model's name ("SEKIRA 500G" is a case)."""
     vocab = lex.vocab
     kinds = []
     for k, part in enumerate(parts):
@@ -165,10 +175,10 @@ def _classify_chunk(parts: list[str], lex: _Lexicon, next_chunk: list[str] | Non
         elif part.isdigit():
             unit = nxt if nxt is not None else (
                 next_chunk[0] if len(parts) == 1 and next_chunk and len(next_chunk) == 1 else None)
-            kinds.append(SIZE if unit in vocab.capacity_units and len(part) <= 3 else CODE)
+            kinds.append(SIZE if capacity and unit in vocab.capacity_units and len(part) <= 3 else CODE)
         elif prev is not None:  # a letter run glued after a number: 3600X, 8GB, 321URX
-            capacity = prev.isdigit() and len(prev) <= 3 and part in vocab.capacity_units
-            kinds.append(NEUTRAL if capacity else CODE)
+            size = capacity and prev.isdigit() and len(prev) <= 3 and part in vocab.capacity_units
+            kinds.append(NEUTRAL if size else CODE)
         elif nxt is not None:  # a letter run glued before a number: B550, AM242, RTX3060
             if len(part) <= 2:
                 kinds.append(CODE)
@@ -187,10 +197,13 @@ def _classify_chunk(parts: list[str], lex: _Lexicon, next_chunk: list[str] | Non
     return kinds
 
 
-def _atoms_of(texts: Sequence[str], lex: _Lexicon, *, drop_brands: bool, chunk_base: int = 0) -> list[_Atom]:
+def _atoms_of(texts: Sequence[str], lex: _Lexicon, *, drop_brands: bool, chunk_base: int = 0,
+              capacity: bool = True) -> list[_Atom]:
     """Atoms of a sequence of words (each word index kept), classified."""
     vocab = lex.vocab
+    smudges = load_confusions().smudges
     chunks: list[tuple[int, list[str]]] = []
+    smudged = [any(c in smudges for c in text) for text in texts]
     for w, text in enumerate(texts):
         # '|' is OCR's reading of an l or a 1 ("27|CQR"): a letter here, not a separator
         for chunk in normalise_text(text.replace("|", "l")).split():
@@ -198,16 +211,17 @@ def _atoms_of(texts: Sequence[str], lex: _Lexicon, *, drop_brands: bool, chunk_b
     atoms: list[_Atom] = []
     for c, (w, parts) in enumerate(chunks):
         following = chunks[c + 1][1] if c + 1 < len(chunks) else None
-        for part, kind in zip(parts, _classify_chunk(parts, lex, following)):
+        for k, (part, kind) in enumerate(zip(parts, _classify_chunk(parts, lex, following, capacity))):
             if drop_brands and part in vocab.brands:
                 continue
-            atoms.append(_Atom(part, kind, chunk_base + c, w, len(parts) == 1))
+            role = "" if part[:1].isdigit() else "pre" if k + 1 < len(parts) else "post" if k > 0 else ""
+            atoms.append(_Atom(part, kind, chunk_base + c, w, len(parts) == 1, role, smudged[w]))
     # Capacity units written apart from their size ("8 GB") are neutral, not variants.
     for k in range(1, len(atoms)):
         a, prev = atoms[k], atoms[k - 1]
         if (a.kind in (VARIANT, CODE) and a.text in vocab.capacity_units and prev.kind == SIZE
                 and a.chunk != prev.chunk):
-            atoms[k] = _Atom(a.text, NEUTRAL, a.chunk, a.word, a.alone)
+            atoms[k] = replace(a, kind=NEUTRAL)
     return atoms
 
 
@@ -223,7 +237,7 @@ def _cut_short(claimed: str, found: str) -> bool:
 
 @lru_cache(maxsize=131072)
 def _strict_quality(claimed: str, found: str, known: frozenset[str], regroup: str = "", alone: bool = False,
-                    ends_differ: bool = False) -> str:
+                    ends_differ: bool = False, ocr_digits: frozenset[str] | None = None) -> str:
     """'exact', 'repaired' (only confusable characters differ), 'near', 'garbled' or 'mismatch'.
 
     known: tier suffixes and variant words; two different known words are different models
@@ -234,6 +248,10 @@ def _strict_quality(claimed: str, found: str, known: frozenset[str], regroup: st
     alone: ``found`` is a number written apart ("00" of a price): never a number cut short.
     ends_differ: the two end with different tier suffixes ("500x" vs "500g"): different models
     unless a confusion explains it.
+    ocr_digits: given when ``found`` was read by OCR for a model the catalogue knows: the numbers of
+    the catalogue's model names. One digit of a number of three or more read as another is then
+    near, not another model, if the number read names no model ("3608" for 3600 on a blurred
+    photo); "B650" for a claimed B550 stays another board.
     """
     if claimed == found:
         return "exact"
@@ -248,11 +266,15 @@ def _strict_quality(claimed: str, found: str, known: frozenset[str], regroup: st
     if regroup and len(claimed) != len(found):
         return "mismatch"
     dc, df = _digits(claimed), _digits(found)
-    if dc and df and dc != df and (alone or not _cut_short(dc, df)):
+    one_digit = (ocr_digits is not None and len(dc) == len(df) >= 3 and df not in ocr_digits
+                 and sum(a != b for a, b in zip(dc, df)) == 1)
+    if dc and df and dc != df and not one_digit and (alone or not _cut_short(dc, df)):
         return "mismatch"  # another number: 3060 vs 3070, 3060 vs 3600
     if bool(dc) != bool(df) and len(claimed) != len(found):
         return "mismatch"  # digits read as letters keep their places ("B13VFK" as "BISVER"); "16" is no "g"
     edits = confusion_edits(claimed, found)
+    if one_digit and edits.digit_subs == 1 and edits.letter_subs + edits.indels == 0:
+        return "near"
     if edits.digit_subs:
         return "mismatch"
     if edits.letter_subs + edits.indels <= 1 and (edits.indels or min(len(claimed), len(found)) >= 2):
@@ -307,27 +329,30 @@ def _group_key(atoms: Sequence[_Atom], lex: _Lexicon, claimed: bool) -> tuple:
     """What ``_gain`` needs to know of a group of atoms (hashable: gains are cached by it)."""
     text = "".join(a.text for a in atoms)
     first = atoms[0]
+    role = first.role if len(atoms) == 1 else ""
     if claimed:
         return (text, sum(_WEIGHT[a.kind] for a in atoms), any(a.kind in _STRICT for a in atoms),
                 any(a.kind == WORD for a in atoms), len(atoms), first.has_digit, first.kind in _STRICT,
-                first.kind == WORD, _suffix_end(atoms, lex))
+                first.kind == WORD, _suffix_end(atoms, lex), role)
     return (text, len(atoms), first.has_digit, first.kind in _STRICT,
-            len(atoms) == 1 and first.alone and first.has_digit, _suffix_end(atoms, lex), first.alone)
+            len(atoms) == 1 and first.alone and first.has_digit, _suffix_end(atoms, lex), first.alone, role)
 
 
 @lru_cache(maxsize=262144)
-def _gain(c: tuple, t: tuple, word_min: float, word_pass: float, known: frozenset[str]) -> tuple[float, str, float]:
+def _gain(c: tuple, t: tuple, word_min: float, word_pass: float, known: frozenset[str],
+          ocr_digits: frozenset[str] | None = None) -> tuple[float, str, float]:
     """Gain of aligning a claimed group with a candidate group (``_group_key``s), the match quality
-    and word ratio."""
-    c_str, weight, strict, wordish, c_n, c_digit, c_strict0, c_word0, c_end = c
-    t_str, t_n, t_digit, t_strict0, t_alone_digit, t_end, t_alone = t
+    and word ratio. ``ocr_digits``: see ``_strict_quality``."""
+    c_str, weight, strict, wordish, c_n, c_digit, c_strict0, c_word0, c_end, c_role = c
+    t_str, t_n, t_digit, t_strict0, t_alone_digit, t_end, t_alone, t_role = t
     # A one-for-one substitution is only considered between tokens of the same sort.
     single = c_n == 1 and t_n == 1 and c_digit == t_digit and (c_strict0 == t_strict0 or c_word0)
     if strict:
-        if t_alone_digit and not _digits(c_str):
-            return (_SUBSTITUTION if single else _NEG), "mismatch", 0.0  # "6" of "6-Core" is no 'G'
+        if (t_alone_digit and not _digits(c_str)) or (c_role and t_role and c_role != t_role):
+            # "6" of "6-Core" is no 'G'; the X of "X570" is not the X of "3700X"
+            return (_SUBSTITUTION if single else _NEG), "mismatch", 0.0
         quality = _strict_quality(c_str, t_str, known, "" if c_n == t_n else "regroup", t_alone,
-                                  (c_n > 1 or t_n > 1) and c_end != t_end)
+                                  (c_n > 1 or t_n > 1) and c_end != t_end, ocr_digits)
         if quality == "mismatch":
             return (_SUBSTITUTION if single else _NEG), "mismatch", 0.0
         return weight * _GAIN[quality], quality, 100.0
@@ -362,7 +387,7 @@ def _cand_groups(cand: Sequence[_Atom], lex: _Lexicon) -> list[list[tuple]]:
 
 def _align(claim: Sequence[_Atom], cand: Sequence[_Atom], word_min: float, word_pass: float,
            known: frozenset[str], lex: _Lexicon, c_groups: list[list[tuple]] | None = None,
-           t_groups: list[list[tuple]] | None = None) -> list[_Step]:
+           t_groups: list[list[tuple]] | None = None, ocr_digits: frozenset[str] | None = None) -> list[_Step]:
     """Best semi-global alignment: the whole claim against any stretch of the candidate.
 
     Groups of up to 3 claimed atoms may meet up to 4 candidate atoms of one chunk, so that
@@ -397,7 +422,7 @@ def _align(claim: Sequence[_Atom], cand: Sequence[_Atom], word_min: float, word_
             for a, c in enumerate(c_groups[i], 1):
                 target = best[i + a]
                 for b, t in enumerate(t_groups[j], 1):
-                    gain, quality, ratio = _gain(c, t, word_min, word_pass, known)
+                    gain, quality, ratio = _gain(c, t, word_min, word_pass, known, ocr_digits)
                     if gain == _NEG:
                         continue
                     v = here + gain - 0.05 * (b - 1 + a - 1)
@@ -450,6 +475,8 @@ class _Verdict:
     span: tuple[int, int] | None  # candidate atom range [start, end)
     matched: list[tuple[tuple[int, int], tuple[int, int], str]] = field(default_factory=list)
     """(claimed atom range, candidate atom range, quality) of each match."""
+    matched_chars: int = 0
+    """Characters of the claim's own tokens (not optional or neutral words) that were found."""
 
     @property
     def conflict(self) -> str:
@@ -485,7 +512,7 @@ def _judge(claim: Sequence[_Atom], cand: Sequence[_Atom], after: _Atom | None, s
             shown = prev_end if prev_end < len(cand) else len(cand)
             nxt = cand[shown].text if shown < len(cand) else (after.text if after else "")
             if (_is_suffix(c, lex) and prev_claim_digit and prev_matched is not None
-                    and fold_confusables(nxt) != fold_confusables(c.text)):
+                    and fold_confusables(nxt) != fold_confusables(c.text) and not prev_matched.smudged):
                 # "RTX 5060" where "RTX 5060 Ti" is claimed: what stands in the suffix's place?
                 conflicts.append((f"the invoice shows '{prev_matched.text}' without '{c.text}'"
                                   + (f" (then '{nxt}')" if nxt else ""), (prev_end - 1, shown)))
@@ -553,8 +580,10 @@ def _judge(claim: Sequence[_Atom], cand: Sequence[_Atom], after: _Atom | None, s
         if agreed[0] > 0:
             before = cand[agreed[0] - 1]
             claimed_first = claim[good[0].ci[0]]
+            # "5TEALTH" is Stealth misread, not a code; a "5" claimed on its own, found at the end
+            # of "E2K5", says nothing of the letters before it
             if (before.chunk == first.chunk and before.kind == CODE and first.kind == CODE
-                    and claimed_first.kind != WORD):  # "5TEALTH" is Stealth misread, not a code
+                    and claimed_first.kind != WORD and not claimed_first.alone):
                 conflicts.append((f"the invoice shows '{before.text}' before '{first.text}'", (agreed[0] - 1,)))
     if total > 0:
         score = round(100.0 * got / total) - min(inserted, 10)
@@ -562,8 +591,9 @@ def _judge(claim: Sequence[_Atom], cand: Sequence[_Atom], after: _Atom | None, s
         score = 100 if good else 0
     fit = got - lost - penalty - _CONFLICT_COST * len(conflicts) - _ISSUE_COST * sum(
         not i.endswith("not found") for i in issues)
+    chars = sum(len(a.text) for s in good for a in claim[s.ci[0]:s.ci[1]] if a.kind not in (OPTIONAL, NEUTRAL))
     return _Verdict(max(0, min(100, score)), fit, conflicts, issues, span,
-                    [(s.ci, s.tj, s.quality) for s in good])
+                    [(s.ci, s.tj, s.quality) for s in good], chars)
 
 
 # ------------------------------------------------------------------------------ hypotheses
@@ -652,10 +682,15 @@ def _name_text(name: str, lex: _Lexicon) -> str:
     return " ".join(c for c in normalise_text(name).split() if c not in drop)
 
 
+def _hypothesis_atoms(before: str, name: str, after: str, lex: _Lexicon) -> tuple[_Atom, ...]:
+    """Atoms of "before + name + after": the name part with no memory sizes ("500G" of a case is a code)."""
+    return tuple(_atoms_of([before], lex, drop_brands=True) + _atoms_of([name], lex, drop_brands=True,
+                 chunk_base=1000, capacity=False) + _atoms_of([after], lex, drop_brands=True, chunk_base=2000))
+
+
 def _rival(plan: _Plan, model: CatalogueModel, lex: _Lexicon) -> _Hypothesis:
     before, after = plan.around
-    text = " ".join(t for t in (before, _name_text(model.name, lex), after) if t)
-    atoms = tuple(_atoms_of([text], lex, drop_brands=True))
+    atoms = _hypothesis_atoms(before, _name_text(model.name, lex), after, lex)
     claimed = [fold_confusables(a.text) for a in plan.claim.atoms]
     extra, cues = [], {}
     chunks = _chunk_texts(atoms)
@@ -684,6 +719,8 @@ def _plan(claimed: str, lex: _Lexicon, cat: Catalogue | None) -> _Plan:
     if found is not None:
         model, i0, i1 = found
         around = (_chunks_text(atoms[:i0]), _chunks_text(atoms[i1:]))
+        atoms = list(_hypothesis_atoms(around[0], _chunks_text(atoms[i0:i1]), around[1], lex))
+        claim = _Hypothesis(claimed, tuple(atoms), False, groups=_claim_groups(atoms, lex))
     keys = {fold_confusables(a.text) for a in atoms if a.kind != NEUTRAL}
     keys.update(fold_confusables(c) for c in _chunk_texts(atoms).values() if any(ch.isdigit() for ch in c))
     plan = _Plan(claim, model, around, (), frozenset(keys),
@@ -707,6 +744,8 @@ class _Window:
     """The window's chunks, confusables folded: where a rival's cues are looked up."""
     anchors: set[str]
     """Its chunks that hold a digit, confusables folded: where other catalogue models are looked up."""
+    ocr: bool = True
+    """Read by OCR (digits may be misread), not a PDF's text layer or typed text."""
     groups: list = field(default_factory=list)
     """``_cand_groups`` of ``cand``: the same for every hypothesis."""
 
@@ -779,22 +818,26 @@ def _decide(plan: _Plan, window: _Window, lex: _Lexicon, th: dict) -> _Outcome |
     known = lex.vocab.hard_suffixes | lex.vocab.variant_words
     claim = plan.claim
     window.groups = window.groups or _cand_groups(window.cand, lex)
+    ocr_digits = plan.catalogue.numbers if window.ocr and plan.model is not None else None
     verdict = _judge(claim.atoms, window.cand, window.after,
-                     _align(claim.atoms, window.cand, word_min, word_pass, known, lex, claim.groups, window.groups),
+                     _align(claim.atoms, window.cand, word_min, word_pass, known, lex, claim.groups, window.groups,
+                            ocr_digits),
                      lex, th["max_extra_words"])
     rivals = []
     if verdict.score >= th["conflict_min_score"] or verdict.conflicts:
         for hyp in _rivals_on(plan, window, lex):
             v = _judge(hyp.atoms, window.cand, window.after,
-                       _align(hyp.atoms, window.cand, word_min, word_pass, known, lex, hyp.groups, window.groups),
+                       _align(hyp.atoms, window.cand, word_min, word_pass, known, lex, hyp.groups, window.groups,
+                              ocr_digits),
                        lex, th["max_extra_words"])
             rivals.append((v.fit, hyp, v))
     top = max(rivals, key=lambda r: r[0]) if rivals else None
     margin = round(verdict.fit - top[0], 6) if top else None
     pass_score, uncertain_score = th["pass_score"], th["uncertain_score"]
     min_margin, min_conf = th["min_margin"], th["fail_min_conf"]
-    if verdict.conflicts and verdict.score < th["conflict_min_score"]:
-        verdict.conflicts = []  # a disagreeing token on a line that matches little else: unrelated
+    if verdict.conflicts and (verdict.score < th["conflict_min_score"] or verdict.matched_chars < 3):
+        # a disagreeing token on a line that matches little else (a "5" or an "x"): unrelated
+        verdict.conflicts = []
         verdict.score = min(verdict.score, uncertain_score - 1)
 
     def outcome(status, score, reason, detail, hypothesis, margin_, v) -> _Outcome:
@@ -863,6 +906,15 @@ def _line_views(atoms: list[_Atom]) -> tuple[set[str], set[str]]:
     return chunks, anchors
 
 
+def _garbled_line(pages: Sequence[Page], min_conf: float) -> tuple[int, Line] | None:
+    """The first line read below ``min_conf`` with room for a model name (six letters or digits)."""
+    for page in pages:
+        for line in page.lines:
+            if line.words and line.conf < min_conf and sum(c.isalnum() for w in line.words for c in w.text) >= 6:
+                return page.number, line
+    return None
+
+
 def match_model(
     claimed: str,
     pages: Sequence[Page],
@@ -916,7 +968,7 @@ def match_model(
                 cand: list[_Atom] = []
                 for line in range(k, k + size):
                     base = len(words)
-                    cand.extend(_Atom(a.text, a.kind, a.chunk, a.word + base, a.alone) for a in line_atoms[line])
+                    cand.extend(replace(a, word=a.word + base) for a in line_atoms[line])
                     words.extend(line_words[line])
                 lines = range(k, k + size)
                 chunks = set().union(*(views[i][0] for i in lines))
@@ -925,10 +977,20 @@ def match_model(
                 following = line_atoms[k + size] if k + size < len(line_atoms) else []
                 after = following[0] if following else None
                 after_conf = line_words[k + size][after.word].conf if after is not None else 100.0
-                window = _Window(cand, words, after, after_conf, chunks, set().union(*(views[i][1] for i in lines)))
+                window = _Window(cand, words, after, after_conf, chunks, set().union(*(views[i][1] for i in lines)),
+                                 page.source == "ocr")
                 outcome = _decide(plan, window, lex, th)
                 if best is None or outcome.rank > best[0].rank:
                     best = (outcome, window, page.number)
+    if best is None or best[0].reason == "not_found":
+        garbled = _garbled_line(pages, fail_min_conf)
+        if garbled is not None:
+            # Nothing close was read, but a line was read too poorly to tell: no proof of absence.
+            page_no, line = garbled
+            text = " ".join(w.text for w in line.words)
+            return ModelMatch("uncertain", uncertain_score, text, page_no, union_bbox(w.bbox for w in line.words),
+                              "near", f"the model may be on a line read with low confidence ('{text}')",
+                              "unreadable")
     if best is None:
         return ModelMatch("fail", 0, None, None, None, "not_found",
                           "nothing close to the claimed model on the invoice", "unreadable")

@@ -55,6 +55,8 @@ class Confusions:
     """Characters read for one another, casefolded; at most one digit per class."""
     sequences: tuple[tuple[str, str], ...]
     """(read, meant) letter groups of printed model names: ("vv", "w"), ("rn", "m"), ("cl", "d")."""
+    smudges: str = ""
+    """Characters OCR prints for a glyph it could not read ("500%" for "500X")."""
     source: str = "confusions.toml"
 
     @property
@@ -63,9 +65,10 @@ class Confusions:
 
 
 def _parse_confusions(data: dict, source: str) -> Confusions:
-    unknown = sorted(set(data) - {"classes", "sequences"})
+    unknown = sorted(set(data) - {"classes", "sequences", "smudges"})
     if unknown:
-        raise ConfigError(message=f"{source}: unknown field(s) {', '.join(unknown)}; expected classes, sequences")
+        raise ConfigError(message=f"{source}: unknown field(s) {', '.join(unknown)}; "
+                                  "expected classes, sequences, smudges")
     raw = data.get("classes")
     if not isinstance(raw, list) or not raw or not all(isinstance(c, str) for c in raw):
         raise ConfigError(message=f"{source}: 'classes' must be a non-empty list of strings")
@@ -88,7 +91,10 @@ def _parse_confusions(data: dict, source: str) -> Confusions:
             for p in seqs):
         raise ConfigError(message=f"{source}: 'sequences' must be a list of [read, meant] pairs of different "
                                   "lower-case letter groups")
-    return Confusions(tuple(classes), tuple((a, b) for a, b in seqs), source)
+    smudges = data.get("smudges", "")
+    if not isinstance(smudges, str) or any(c.isalnum() or c.isspace() for c in smudges):
+        raise ConfigError(message=f"{source}: 'smudges' must be a string of symbols (no letters, digits or spaces)")
+    return Confusions(tuple(classes), tuple((a, b) for a, b in seqs), smudges, source)
 
 
 def load_confusions(path: str | Path | None = None) -> Confusions:
