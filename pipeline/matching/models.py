@@ -272,6 +272,8 @@ def _strict_quality(claimed: str, found: str, known: frozenset[str], regroup: st
         return "mismatch"  # another number: 3060 vs 3070, 3060 vs 3600
     if bool(dc) != bool(df) and len(claimed) != len(found):
         return "mismatch"  # digits read as letters keep their places ("B13VFK" as "BISVER"); "16" is no "g"
+    if abs(len(claimed) - len(found)) > max(2, max(len(claimed), len(found)) // 2):
+        return "mismatch"  # too far apart for any of the reads below
     edits = confusion_edits(claimed, found)
     if one_digit and edits.digit_subs == 1 and edits.letter_subs + edits.indels == 0:
         return "near"
@@ -610,7 +612,7 @@ class _Hypothesis:
     """Its chunks (confusables folded) holding those atoms: it can only beat the claim on a line
     showing every one of them ("x5705" of X570S, "t1" of Ti)."""
     groups: list = field(default_factory=list, compare=False)
-    """``_claim_groups`` of its atoms, computed once."""
+    """``_claim_groups`` of its atoms, filled on first use (``_groups``)."""
 
 
 @dataclass
@@ -684,8 +686,19 @@ def _name_text(name: str, lex: _Lexicon) -> str:
 
 def _hypothesis_atoms(before: str, name: str, after: str, lex: _Lexicon) -> tuple[_Atom, ...]:
     """Atoms of "before + name + after": the name part with no memory sizes ("500G" of a case is a code)."""
-    return tuple(_atoms_of([before], lex, drop_brands=True) + _atoms_of([name], lex, drop_brands=True,
-                 chunk_base=1000, capacity=False) + _atoms_of([after], lex, drop_brands=True, chunk_base=2000))
+    return _piece(before, 0, True, lex) + _piece(name, 1000, False, lex) + _piece(after, 2000, True, lex)
+
+
+@lru_cache(maxsize=16384)
+def _piece(text: str, chunk_base: int, capacity: bool, lex: _Lexicon) -> tuple[_Atom, ...]:
+    return tuple(_atoms_of([text], lex, drop_brands=True, chunk_base=chunk_base, capacity=capacity))
+
+
+def _groups(hyp: _Hypothesis, lex: _Lexicon) -> list[list[tuple]]:
+    """``hyp.groups``, computed on first use (most siblings are never aligned)."""
+    if not hyp.groups and hyp.atoms:
+        hyp.groups.extend(_claim_groups(hyp.atoms, lex))
+    return hyp.groups
 
 
 def _rival(plan: _Plan, model: CatalogueModel, lex: _Lexicon) -> _Hypothesis:
@@ -701,7 +714,7 @@ def _rival(plan: _Plan, model: CatalogueModel, lex: _Lexicon) -> _Hypothesis:
         elif a.kind != NEUTRAL and a.kind != OPTIONAL:
             extra.append(f)
             cues[a.chunk] = fold_confusables(chunks[a.chunk])
-    return _Hypothesis(model.name, atoms, True, tuple(extra), tuple(cues.values()), _claim_groups(atoms, lex))
+    return _Hypothesis(model.name, atoms, True, tuple(extra), tuple(cues.values()))
 
 
 _PLANS: dict[tuple, tuple[ModelVocabulary, Catalogue | None, _Plan]] = {}
@@ -713,14 +726,14 @@ def _plan(claimed: str, lex: _Lexicon, cat: Catalogue | None) -> _Plan:
     if hit is not None and hit[0] is lex.vocab and hit[1] is cat:
         return hit[2]
     atoms = _atoms_of([claimed or ""], lex, drop_brands=True)
-    claim = _Hypothesis(claimed, tuple(atoms), False, groups=_claim_groups(atoms, lex))
+    claim = _Hypothesis(claimed, tuple(atoms), False)
     found = _model_in_claim(atoms, cat, lex) if cat is not None and atoms else None
     model, around = None, ("", "")
     if found is not None:
         model, i0, i1 = found
         around = (_chunks_text(atoms[:i0]), _chunks_text(atoms[i1:]))
         atoms = list(_hypothesis_atoms(around[0], _chunks_text(atoms[i0:i1]), around[1], lex))
-        claim = _Hypothesis(claimed, tuple(atoms), False, groups=_claim_groups(atoms, lex))
+        claim = _Hypothesis(claimed, tuple(atoms), False)
     keys = {fold_confusables(a.text) for a in atoms if a.kind != NEUTRAL}
     keys.update(fold_confusables(c) for c in _chunk_texts(atoms).values() if any(ch.isdigit() for ch in c))
     plan = _Plan(claim, model, around, (), frozenset(keys),
@@ -819,15 +832,14 @@ def _decide(plan: _Plan, window: _Window, lex: _Lexicon, th: dict) -> _Outcome |
     claim = plan.claim
     window.groups = window.groups or _cand_groups(window.cand, lex)
     ocr_digits = plan.catalogue.numbers if window.ocr and plan.model is not None else None
-    verdict = _judge(claim.atoms, window.cand, window.after,
-                     _align(claim.atoms, window.cand, word_min, word_pass, known, lex, claim.groups, window.groups,
-                            ocr_digits),
-                     lex, th["max_extra_words"])
+    steps = _align(claim.atoms, window.cand, word_min, word_pass, known, lex, _groups(claim, lex), window.groups,
+                   ocr_digits)
+    verdict = _judge(claim.atoms, window.cand, window.after, steps, lex, th["max_extra_words"])
     rivals = []
     if verdict.score >= th["conflict_min_score"] or verdict.conflicts:
         for hyp in _rivals_on(plan, window, lex):
             v = _judge(hyp.atoms, window.cand, window.after,
-                       _align(hyp.atoms, window.cand, word_min, word_pass, known, lex, hyp.groups, window.groups,
+                       _align(hyp.atoms, window.cand, word_min, word_pass, known, lex, _groups(hyp, lex), window.groups,
                               ocr_digits),
                        lex, th["max_extra_words"])
             rivals.append((v.fit, hyp, v))
@@ -968,7 +980,11 @@ def match_model(
                 cand: list[_Atom] = []
                 for line in range(k, k + size):
                     base = len(words)
-                    cand.extend(replace(a, word=a.word + base) for a in line_atoms[line])
+                    if base:
+                        cand.extend(_Atom(a.text, a.kind, a.chunk, a.word + base, a.alone, a.role, a.smudged)
+                                    for a in line_atoms[line])
+                    else:
+                        cand.extend(line_atoms[line])
                     words.extend(line_words[line])
                 lines = range(k, k + size)
                 chunks = set().union(*(views[i][0] for i in lines))
