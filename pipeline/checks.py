@@ -199,9 +199,12 @@ def check_product_on_invoice(claim: Claim, index: int, reads: Sequence[Read], co
         return _skipped("product_on_invoice", index, expected, "no readable invoice")
     th = config.matching.get("model", {})
     results = [(name, match_model(expected, doc.pages, **th), doc) for name, doc in good]
-    return _match_check("product_on_invoice", index, expected, results, {
+    check = _match_check("product_on_invoice", index, expected, results, {
         "fail": "PRODUCT_NOT_ON_INVOICE", "fail_found": "PRODUCT_MISMATCH",
         "uncertain": "PRODUCT_NOT_ON_INVOICE", "uncertain_found": "PRODUCT_UNCERTAIN"})
+    # What was read instead ("the invoice shows GeForce RTX 5060 Ti"): PRODUCT_MISMATCH's message names it.
+    detail = _best(results)[1].detail
+    return replace(check, detail=detail) if detail and check.status != "pass" else check
 
 
 def _sticker_check(name: str, claim: Claim, index: int, value: str | None, photos: Sequence[Read],

@@ -227,6 +227,53 @@ def promotions_show(
         raise typer.Exit(2) from exc
 
 
+catalogue_app = typer.Typer(no_args_is_help=True, help="The product catalogue: model families and siblings.")
+app.add_typer(catalogue_app, name="catalogue")
+CatalogueOpt = Annotated[Optional[Path], typer.Option(
+    "--file", help="Catalogue TOML file (default: pipeline/data/catalogue.toml, the one match_model uses).")]
+
+
+@catalogue_app.command("grow")
+def catalogue_grow(
+    promotions: PromotionsOpt = None,
+    file: CatalogueOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would be added; write nothing.")] = False,
+) -> None:
+    """Add the models the terms files list as eligible and the catalogue lacks ([[grown]] tables
+    appended to the file, each model in the family it looks most like, else a new one)."""
+    from .matching.catalogue import grow_file
+
+    try:
+        grown, text = grow_file(file, promotions, write=not dry_run)
+    except ClaimcheckError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    for g in grown:
+        where = "new family" if g.new_family else "family"
+        typer.echo(f"{g.names[0]}: {where} {g.family} ({g.source})", err=True)
+    typer.echo(f"{len(grown)} model(s) {'to add' if dry_run else 'added'}", err=True)
+    sys.stdout.write(text)
+
+
+@catalogue_app.command("show")
+def catalogue_show(
+    model: Annotated[str, typer.Argument(help="A model name or alias, e.g. 'GeForce RTX 5060'.")],
+    file: CatalogueOpt = None,
+) -> None:
+    """A catalogue model: its family, and each sibling with the tokens that tell them apart (JSON)."""
+    from .matching.catalogue import describe_model, load_catalogue
+
+    try:
+        found = describe_model(load_catalogue(file), model)
+    except ClaimcheckError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    if found is None:
+        typer.echo(f"error: {model!r} is not in the catalogue (it is still matched by its tokens)", err=True)
+        raise typer.Exit(1)
+    _emit(found)
+
+
 samples_app = typer.Typer(no_args_is_help=True, help="Labelled sample claims for the threshold lab.")
 app.add_typer(samples_app, name="samples")
 

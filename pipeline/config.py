@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import string
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .datafiles import read_toml
 from .errors import ConfigError
@@ -106,6 +107,8 @@ class ModelMatchConfig(_Section):
     word_min_ratio: float = Field(ge=0, le=100)
     max_extra_words: int = Field(ge=0)
     conflict_min_score: int = Field(ge=0, le=100)
+    min_margin: float = Field(ge=0)
+    fail_min_conf: float = Field(ge=0, le=100)
 
 
 class SerialMatchConfig(_Section):
@@ -196,6 +199,20 @@ class DecisionConfig(_Section):
 class ReasonSpec(_Section):
     severity: Literal["reject", "review"]
     message: str = Field(min_length=1)
+    message_found: str | None = Field(default=None, min_length=1)
+    """Sent instead of ``message`` when the check that raised the reason names what the invoice
+    shows: ``{expected}``, ``{found}`` and ``{detail}`` are the check's fields."""
+
+    @field_validator("message_found")
+    @classmethod
+    def _placeholders(cls, v: str | None) -> str | None:
+        if v is not None:
+            names = {name for _, name, _, _ in string.Formatter().parse(v) if name is not None}
+            unknown = names - {"expected", "found", "detail"}
+            if unknown:
+                raise ValueError(f"unknown placeholder(s) {', '.join(sorted(unknown))}; "
+                                 "use {expected}, {found} or {detail}")
+        return v
 
 
 class Config(_Section):

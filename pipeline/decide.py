@@ -16,6 +16,8 @@ fail 0; skipped checks do not count.
 """
 from __future__ import annotations
 
+import string
+
 from . import __version__
 from .config import Config
 from .decision import Check, Decision, Reason
@@ -23,11 +25,18 @@ from .decision import Check, Decision, Reason
 __all__ = ["decide", "score_checks", "reason_for"]
 
 
-def reason_for(code: str, config: Config) -> Reason:
+def reason_for(code: str, config: Config, check: Check | None = None) -> Reason:
+    """The reason for ``code``; its ``message_found`` (filled from ``check``) when the check that
+    raised it has every field that message names, else its plain message."""
     spec = config.reasons.get(code)
     if spec is None:
         # An unknown code must still reach a person, and never approve.
         return Reason(code, "review", "Our team is reviewing your claim.")
+    if spec.message_found and check is not None:
+        facts = {"expected": check.expected, "found": check.found, "detail": check.detail}
+        names = {name for _, name, _, _ in string.Formatter().parse(spec.message_found) if name}
+        if all(facts.get(n) for n in names):
+            return Reason(code, spec.severity, spec.message_found.format(**facts))
     return Reason(code, spec.severity, spec.message)
 
 
@@ -50,10 +59,12 @@ def score_checks(checks: list[Check], config: Config) -> float:
 def decide(claim_id: str, checks: list[Check], config: Config, *, reward: dict | None = None,
            extra_reasons: list[str] = (), extra: dict | None = None) -> Decision:
     codes = list(extra_reasons)
+    raised_by: dict[str, Check] = {}
     for c in checks:
         if c.status in ("fail", "uncertain") and c.reason and c.reason not in codes:
             codes.append(c.reason)
-    reasons = [reason_for(code, config) for code in codes]
+            raised_by[c.reason] = c
+    reasons = [reason_for(code, config, raised_by.get(code)) for code in codes]
     score = score_checks(checks, config) if not extra_reasons else 0.0
     if any(r.severity == "reject" for r in reasons):
         verdict = "reject"

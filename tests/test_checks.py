@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
@@ -15,7 +16,8 @@ from pipeline.checks import (
 )
 from pipeline.claim import load_claim
 from pipeline.config import load_config
-from pipeline.errors import DocumentError
+from pipeline.decide import decide
+from pipeline.errors import ConfigError, DocumentError
 from pipeline.records import Barcode, DocumentRead, Line, Page, Word
 
 CFG = load_config()
@@ -158,8 +160,12 @@ def test_a_mismatch_on_a_barely_readable_invoice_is_a_question_not_a_reject():
     poor = doc(*INVOICE, conf=40)  # long enough, but the OCR was unsure of every word
     checks = {c.name: c for c in document_checks(cl, [poor], [], CFG)}
     assert checks["invoice_readable"].status == "uncertain"
-    for name in ("purchase_date", "retailer", "product_on_invoice"):
+    for name in ("purchase_date", "retailer"):
         assert (checks[name].status, checks[name].reason) == ("uncertain", "INVOICE_UNREADABLE"), name
+    # the model matcher itself takes a different model read at low confidence for a question
+    product = checks["product_on_invoice"]
+    assert (product.status, product.reason) == ("uncertain", "PRODUCT_UNCERTAIN")
+    assert "low confidence" in product.detail
     # the same invoice read clearly: the mismatches stand
     clear = {c.name: c for c in document_checks(cl, [doc(*INVOICE)], [], CFG)}
     assert [clear[n].status for n in ("purchase_date", "retailer", "product_on_invoice")] == ["fail"] * 3
@@ -173,3 +179,24 @@ def test_another_date_is_no_mismatch_when_the_invoice_date_itself_was_unreadable
     read = ("Invoice Date: 29 April 2021", "Order Date: 27 April 2021")
     assert check_purchase_date(claim(date="2021-04-29", country="GB"), [doc(*read)], CFG).status == "pass"
     assert check_purchase_date(claim(date="2021-04-30", country="GB"), [doc(*read)], CFG).status == "fail"
+
+
+def test_a_product_mismatch_says_what_the_invoice_shows():
+    cl = claim(products=[{"model": "GeForce RTX 5060 8G Gaming Trio OC"}])
+    lines = ("Komplett AS", "FAKTURA 204417811", "Fakturadato: 19.02.2020",
+             "MSI GeForce RTX 5060 Tl 8G GAMING TRIO OC 4 590,00", "Totalt NOK 4 590,00")
+    check = check_product_on_invoice(cl, 0, [doc(*lines)], CFG)
+    assert (check.status, check.reason) == ("fail", "PRODUCT_MISMATCH")
+    assert check.detail == "the invoice shows GeForce RTX 5060 Ti"
+    message = decide("C-1", [check], CFG).reasons[0].message
+    assert "(GeForce RTX 5060 8G Gaming Trio OC)" in message and "the invoice shows GeForce RTX 5060 Ti." in message
+    # without a detail, the plain message
+    plain = decide("C-1", [replace(check, detail=None)], CFG).reasons[0].message
+    assert plain == CFG.reasons["PRODUCT_MISMATCH"].message
+
+
+def test_a_reason_message_names_only_fields_a_check_has(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[reasons.PRODUCT_MISMATCH]\nmessage_found = "the invoice shows {shop}"\n')
+    with pytest.raises(ConfigError, match="shop"):
+        load_config(bad)

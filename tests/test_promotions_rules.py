@@ -629,3 +629,21 @@ def test_the_outcome_names_the_terms_version():
     out = run(claim())
     assert out.facts["terms_sha256"].startswith("sha256:") and out.facts["territory"] == "NO"
     assert out.facts["invoice_numbers"] == {"faktura.jpg": ["40211"]}
+
+
+@pytest.mark.parametrize("eligible,typed,status", [
+    ("GeForce RTX 5060 Ti", "GeForce RTX 5060 8G Gaming Trio OC", "fail"),
+    ("GeForce RTX 5060 Ti", "MSI GeForce RTX 5060 Ti 8G Gaming Trio OC", "pass"),
+    ("GeForce RTX 5060 Ti", "RTX 5060TI", "pass"),
+    ("GeForce RTX 5060", "GeForce RTX 5060 Ti 8G Gaming Trio OC", "fail"),
+    ("GeForce RTX 5060", "GeForce RTX 5060 Tl 8G", "fail"),  # typed with a look-alike
+    ("GeForce RTX 5060", "MSI RTX5060 8G VENTUS 2X OC", "pass"),
+])
+def test_a_5060_is_never_eligible_as_a_5060_ti_nor_the_reverse(eligible, typed, status):
+    spring = PROMOTIONS["spring-special-plus"]
+    group = spring.products["geforce-rtx-50"].model_copy(update={"models": [eligible]})
+    terms = spring.model_copy(update={"products": {"geforce-rtx-50": group}})
+    product = {"model": typed, "serial": "BA3T01946000V", "chk": "7F2", "category": "graphics_card"}
+    c = claim(promotion="spring-special-plus", products=(product,), date="2025-04-02", country="FR", bought_in="FR")
+    check, _ = rules.check_product_eligible(c, 0, terms, "FR")
+    assert check.status == status, check

@@ -33,29 +33,87 @@ from ..errors import ConfigError
 
 __all__ = [
     "CONFUSABLE_CLASSES",
+    "ConfusionEdits",
+    "Confusions",
     "ModelVocabulary",
+    "confusion_edits",
     "fold_confusables",
+    "load_confusions",
     "load_model_vocabulary",
     "model_tokens",
     "normalise_model",
     "normalise_text",
+    "sequence_variants",
     "split_alnum",
 ]
 
-CONFUSABLE_CLASSES: tuple[frozenset[str], ...] = (
-    frozenset("0odq"),
-    frozenset("1li|"),
-    frozenset("5s"),
-    frozenset("8b"),
-    frozenset("2z"),
-    frozenset("6g"),
-    frozenset("uv"),
-)
-"""Characters OCR confuses, casefolded. Each class holds at most one digit, so two
-different digits are never confusable: '7' is deliberately not with '1', because
-"...0001" vs "...0007" is a different serial, not a misreading we may forgive."""
+@dataclass(frozen=True)
+class Confusions:
+    """What OCR confuses (``pipeline/data/confusions.toml``): character classes and letter sequences."""
 
-_FOLD = {c: sorted(cls)[0] for cls in CONFUSABLE_CLASSES for c in cls}
+    classes: tuple[frozenset[str], ...]
+    """Characters read for one another, casefolded; at most one digit per class."""
+    sequences: tuple[tuple[str, str], ...]
+    """(read, meant) letter groups of printed model names: ("vv", "w"), ("rn", "m"), ("cl", "d")."""
+    smudges: str = ""
+    """Characters OCR prints for a glyph it could not read ("500%" for "500X")."""
+    source: str = "confusions.toml"
+
+    @property
+    def fold_table(self) -> dict[int, str]:
+        return str.maketrans({c: sorted(cls)[0] for cls in self.classes for c in cls})
+
+
+def _parse_confusions(data: dict, source: str) -> Confusions:
+    unknown = sorted(set(data) - {"classes", "sequences", "smudges"})
+    if unknown:
+        raise ConfigError(message=f"{source}: unknown field(s) {', '.join(unknown)}; "
+                                  "expected classes, sequences, smudges")
+    raw = data.get("classes")
+    if not isinstance(raw, list) or not raw or not all(isinstance(c, str) for c in raw):
+        raise ConfigError(message=f"{source}: 'classes' must be a non-empty list of strings")
+    classes, seen = [], set()
+    for cls in raw:
+        chars = set(cls)
+        if len(chars) < 2 or len(chars) != len(cls) or cls != cls.casefold() or any(c.isspace() for c in cls):
+            raise ConfigError(message=f"{source}: class {cls!r} must hold two or more distinct lower-case characters")
+        if sum(c.isdigit() for c in cls) > 1:
+            raise ConfigError(message=f"{source}: class {cls!r} holds two digits; two different digits are "
+                                      "never a misreading")
+        if chars & seen:
+            raise ConfigError(message=f"{source}: {''.join(sorted(chars & seen))!r} is in two classes")
+        seen |= chars
+        classes.append(frozenset(cls))
+    seqs = data.get("sequences", [])
+    if not isinstance(seqs, list) or not all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) and x and x == x.casefold()
+                                                         and x.isalpha() for x in p) and p[0] != p[1]
+            for p in seqs):
+        raise ConfigError(message=f"{source}: 'sequences' must be a list of [read, meant] pairs of different "
+                                  "lower-case letter groups")
+    smudges = data.get("smudges", "")
+    if not isinstance(smudges, str) or any(c.isalnum() or c.isspace() for c in smudges):
+        raise ConfigError(message=f"{source}: 'smudges' must be a string of symbols (no letters, digits or spaces)")
+    return Confusions(tuple(classes), tuple((a, b) for a, b in seqs), smudges, source)
+
+
+def load_confusions(path: str | Path | None = None) -> Confusions:
+    """The confusion table from ``path``, or the packaged ``confusions.toml``; validated."""
+    if path is None:
+        return _default_confusions()
+    return _parse_confusions(*read_toml(path, packaged="confusions.toml"))
+
+
+@lru_cache(maxsize=1)
+def _default_confusions() -> Confusions:
+    return _parse_confusions(*read_toml(None, packaged="confusions.toml"))
+
+
+CONFUSABLE_CLASSES: tuple[frozenset[str], ...] = _default_confusions().classes
+"""Characters OCR confuses, casefolded (the packaged table's classes). Each class holds at most
+one digit, so two different digits are never confusable."""
+
+_FOLD = _default_confusions().fold_table
 
 # Letters with no Unicode decomposition that still carry an accent-like mark; and the yen
 # sign, which OCR engines print for a Y ("MR D.I.¥.").
@@ -111,7 +169,83 @@ def split_alnum(chunk: str) -> list[str]:
 
 def fold_confusables(s: str) -> str:
     """Every confusable character replaced by its class's representative ('o' -> '0', 'l' -> '1')."""
-    return "".join(_FOLD.get(c, c) for c in s)
+    return s.translate(_FOLD)
+
+
+def sequence_variants(s: str, confusions: Confusions | None = None) -> frozenset[str]:
+    """``s`` with confusable letter groups swapped, either way, one place at a time and everywhere:
+    "tomahavvk" -> {"tomahawk"}, "modem" -> {..., "modern"}. ``s`` itself is not included.
+
+    >>> "tomahawk" in sequence_variants("tomahavvk"), "modern" in sequence_variants("modem")
+    (True, True)
+    """
+    return _sequence_variants(s, confusions or _default_confusions())
+
+
+@lru_cache(maxsize=65536)
+def _sequence_variants(s: str, table: Confusions) -> frozenset[str]:
+    out = set()
+    for read, meant in table.sequences:
+        for a, b in ((read, meant), (meant, read)):
+            start = s.find(a)
+            if start < 0:
+                continue
+            out.add(s.replace(a, b))
+            while start >= 0:
+                out.add(s[:start] + b + s[start + len(a):])
+                start = s.find(a, start + 1)
+    return frozenset(out - {s})
+
+
+@dataclass(frozen=True)
+class ConfusionEdits:
+    """How two strings differ, edit by edit, when confusable characters count as near-equal."""
+
+    distance: float
+    confusable: int
+    """Substitutions within a confusion class (0/O, 1/l, ...)."""
+    digit_subs: int
+    """Real substitutions of one digit for another: a different value, not a misread."""
+    letter_subs: int
+    """Other real substitutions (a letter involved, not confusable)."""
+    indels: int
+    """Characters missing or extra."""
+
+    @property
+    def real(self) -> int:
+        return self.digit_subs + self.letter_subs + self.indels
+
+
+def confusion_edits(a: str, b: str, confusable_cost: float = 0.25) -> ConfusionEdits:
+    """Weighted Levenshtein of two casefolded strings: a swap inside a confusion class costs
+    ``confusable_cost``, any other edit 1; with the kinds of edit used (ties prefer fewer digit edits).
+
+    >>> e = confusion_edits("b55o", "b550"); (e.distance, e.confusable, e.real)
+    (0.25, 1, 0)
+    """
+    fa, fb = fold_confusables(a), fold_confusables(b)
+    n, m = len(a), len(b)
+    # Each cell: (cost, digit_subs, letter_subs, indels, confusable).
+    prev = [(float(j), 0, 0, j, 0) for j in range(m + 1)]
+    for i in range(1, n + 1):
+        cur = [(float(i), 0, 0, i, 0)] + [(0.0, 0, 0, 0, 0)] * m
+        for j in range(1, m + 1):
+            x, y = a[i - 1], b[j - 1]
+            d = prev[j - 1]
+            if x == y:
+                sub = d
+            elif fa[i - 1] == fb[j - 1]:
+                sub = (d[0] + confusable_cost, d[1], d[2], d[3], d[4] + 1)
+            elif x.isdigit() and y.isdigit():
+                sub = (d[0] + 1, d[1] + 1, d[2], d[3], d[4])
+            else:
+                sub = (d[0] + 1, d[1], d[2] + 1, d[3], d[4])
+            up, left = prev[j], cur[j - 1]
+            cur[j] = min(sub, (up[0] + 1, up[1], up[2], up[3] + 1, up[4]),
+                         (left[0] + 1, left[1], left[2], left[3] + 1, left[4]))
+        prev = cur
+    cost, digit, letter, indel, conf = prev[m]
+    return ConfusionEdits(round(cost, 6), conf, digit, letter, indel)
 
 
 # ---------------------------------------------------------------------------- model vocabulary

@@ -30,6 +30,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..records import Barcode, BBox, Page, Word, union_bbox
+from .normalise import ConfusionEdits as _Edits
+from .normalise import confusion_edits as _align
 from .normalise import fold_confusables
 
 __all__ = ["SerialMatch", "match_chk", "match_serial", "normalise_serial", "same_serial", "serial_distance",
@@ -89,50 +91,6 @@ def serial_key(serial: str) -> str:
     True
     """
     return fold_confusables(normalise_serial(serial))
-
-
-@dataclass(frozen=True)
-class _Edits:
-    distance: float
-    confusable: int
-    """Substitutions within a confusion class (0/O, 1/l, ...)."""
-    digit_subs: int
-    """Real substitutions of one digit for another: a different serial, not a misread."""
-    letter_subs: int
-    """Other real substitutions (a letter involved, not confusable)."""
-    indels: int
-    """Characters missing or extra."""
-
-    @property
-    def real(self) -> int:
-        return self.digit_subs + self.letter_subs + self.indels
-
-
-def _align(a: str, b: str, confusable_cost: float) -> _Edits:
-    """Weighted Levenshtein of two normalised serials, with the kinds of edit used."""
-    fa, fb = fold_confusables(a), fold_confusables(b)
-    n, m = len(a), len(b)
-    # Each cell: (cost, digit_subs, letter_subs, indels, confusable); ties prefer fewer digit edits.
-    prev = [(float(j), 0, 0, j, 0) for j in range(m + 1)]
-    for i in range(1, n + 1):
-        cur = [(float(i), 0, 0, i, 0)] + [(0.0, 0, 0, 0, 0)] * m
-        for j in range(1, m + 1):
-            x, y = a[i - 1], b[j - 1]
-            d = prev[j - 1]
-            if x == y:
-                sub = d
-            elif fa[i - 1] == fb[j - 1]:
-                sub = (d[0] + confusable_cost, d[1], d[2], d[3], d[4] + 1)
-            elif x.isdigit() and y.isdigit():
-                sub = (d[0] + 1, d[1] + 1, d[2], d[3], d[4])
-            else:
-                sub = (d[0] + 1, d[1], d[2] + 1, d[3], d[4])
-            up, left = prev[j], cur[j - 1]
-            cur[j] = min(sub, (up[0] + 1, up[1], up[2], up[3] + 1, up[4]),
-                         (left[0] + 1, left[1], left[2], left[3] + 1, left[4]))
-        prev = cur
-    cost, digit, letter, indel, conf = prev[m]
-    return _Edits(round(cost, 6), conf, digit, letter, indel)
 
 
 def serial_distance(a: str, b: str, *, confusable_cost: float = 0.25) -> float:
