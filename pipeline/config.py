@@ -136,6 +136,8 @@ class RetailerMatchConfig(_Section):
     max_window_lines: int = Field(ge=1)
     top_fraction: float = Field(ge=0, le=1)
     outside_top_penalty: int = Field(ge=0)
+    seller_min_conf: float = Field(ge=0, le=100)
+    known_seller_min_conf: float = Field(ge=0, le=100)
 
 
 class MatchingConfig(_Section):
@@ -144,7 +146,10 @@ class MatchingConfig(_Section):
     date_repaired_score: int = Field(ge=0, le=100)
     date_max_future_days: int = Field(ge=0)
     date_unclear_below_conf: float = Field(ge=0, le=100)
+    date_reject_min_conf: float = Field(ge=0, le=100)
     invoice_phash_max_distance: int = Field(ge=0, le=256)
+    retailer_aliases: str = ""
+    """An extra retailer alias file merged over the packaged one; empty: none."""
     model: ModelMatchConfig
     serial: SerialMatchConfig
     chk: ChkMatchConfig

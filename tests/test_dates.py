@@ -456,7 +456,8 @@ def test_find_dates_maps_the_span_back_to_word_boxes():
               ("2020", (115, 20, 150, 30)), ("14:32", (160, 20, 200, 30))),
     ))
     (found,) = find_dates([page])
-    assert found == FoundDate(D(2020, 3, 17), "17 mars 2020", 2, (50, 20, 150, 30), False, False, "month_name")
+    assert found == FoundDate(D(2020, 3, 17), "17 mars 2020", 2, (50, 20, 150, 30), False, False, "month_name",
+                              "invoice", "Date")
     assert found.to_dict()["date"] == "2020-03-17"
 
 

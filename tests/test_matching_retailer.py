@@ -168,9 +168,9 @@ def test_custom_aliases_mapping():
     assert (m.status, m.retailer_id) == ("pass", "acme")
 
 
-def test_no_text_fails():
+def test_no_text_is_uncertain_not_a_mismatch():
     m = match_retailer("Komplett.no", [Page(1, 100, 100, "ocr")])
-    assert (m.status, m.found) == ("fail", None)
+    assert (m.status, m.found, m.reason) == ("uncertain", None, "not_found")
 
 
 # ------------------------------------------------------------------------------ SROIE receipts
