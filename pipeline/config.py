@@ -115,6 +115,7 @@ class SerialMatchConfig(_Section):
     min_uncertain_length: int = Field(ge=1)
     shape_length_tolerance: int = Field(ge=0)
     low_confidence: float = Field(ge=0, le=100)
+    one_edit_min_conf: float = Field(ge=0, le=100)
     max_join_words: int = Field(ge=1)
     confusable_cost: float = Field(ge=0, le=1)
 
@@ -123,6 +124,7 @@ class ChkMatchConfig(_Section):
     pass_distance: float = Field(ge=0)
     unlabelled_score: int = Field(ge=0, le=100)
     low_confidence: float = Field(ge=0, le=100)
+    one_edit_min_conf: float = Field(ge=0, le=100)
     confusable_cost: float = Field(ge=0, le=1)
 
 

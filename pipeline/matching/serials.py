@@ -16,8 +16,15 @@ passes with score 100), then at the OCR words and joins of adjacent words:
 - one real edit that is not digit-for-digit, in a serial of 8+ characters -> uncertain;
 - a serial-shaped string (about the same length and letter/digit pattern) that differs by
   a digit or by more -> fail (another serial is on the photo), unless the OCR engine was
-  unsure of that word, then uncertain;
+  unsure of that word (under ``low_confidence``; for a one-character difference, under
+  ``one_edit_min_conf``), then uncertain;
+- a decoded barcode is an exact read: a serial-shaped field that differs fails whatever
+  the OCR read;
 - nothing serial-shaped readable -> uncertain, ``found`` None, reason 'unreadable'.
+
+Reject rule (SERIAL_MISMATCH / CHK_MISMATCH): the code is read where a barcode, or an OCR
+reading the engine is sure of, disagrees beyond the confusion classes. One character off in
+an OCR reading is only a fail at ``one_edit_min_conf``: Tesseract reads a 3 for an 8.
 
 >>> serial_distance("602-7C35-010B1912000123", "6027C3501OB1912000123")
 0.25
@@ -240,6 +247,7 @@ def match_serial(
     min_uncertain_length: int = 8,
     shape_length_tolerance: int = 2,
     low_confidence: float = 60.0,
+    one_edit_min_conf: float = 90.0,
     max_join_words: int = 4,
     confusable_cost: float = 0.25,
 ) -> SerialMatch:
@@ -254,6 +262,7 @@ def match_serial(
     shape_length_tolerance: how many characters a different serial may differ in length and still
         count as "another serial on the photo" (a fail) rather than unreadable.
     low_confidence: OCR word confidence below which a different-looking serial is only uncertain.
+    one_edit_min_conf: the same for a serial that differs in one character only.
     max_join_words: OCR may split a serial; adjacent words of a line are joined up to this many.
     confusable_cost: cost of one confusable substitution in ``serial_distance``.
     """
@@ -328,6 +337,9 @@ def match_serial(
         if cand.conf < low_confidence:
             return result("uncertain", min(84, _score(edits.distance)), cand, "near",
                           "a different serial was read, but the OCR is unsure of it")
+        if edits.real == 1 and cand.conf < one_edit_min_conf:
+            return result("uncertain", min(84, _score(edits.distance)), cand, "near",
+                          f"the serial read differs in one character, read with confidence {cand.conf:.0f} only")
         return result("fail", min(49, _score(edits.distance)), cand, "different",
                       "the photo shows a different serial")
     return SerialMatch("uncertain", 0, None, None, None, None, "unreadable",
@@ -342,6 +354,7 @@ def match_chk(
     pass_distance: float = 0.25,
     unlabelled_score: int = 90,
     low_confidence: float = 60.0,
+    one_edit_min_conf: float = 90.0,
     confusable_cost: float = 0.25,
 ) -> SerialMatch:
     """Find a CHK code (3 or 5 characters) on the serial photos.
@@ -351,7 +364,9 @@ def match_chk(
 
     - labelled text within ``pass_distance`` (one confusable) -> pass;
     - else the exact code anywhere on the sticker, with a digit in it -> pass, ``unlabelled_score``;
-    - else labelled text that differs -> fail (uncertain if the OCR was unsure of that word);
+    - else labelled text that differs -> fail (uncertain if the OCR was unsure of that word: under
+      ``low_confidence``, or under ``one_edit_min_conf`` for one character off, or one character
+      more or less);
     - else the code anywhere up to one confusable -> uncertain; else 'unreadable'.
     """
     c = normalise_serial(claimed)
@@ -409,6 +424,9 @@ def match_chk(
             # the OCR doubling or dropping a glyph, not another code, which would differ in place.
             return result("uncertain", min(84, _score(edits.distance)), cand, "near",
                           "the CHK code read has one character more or less than the claimed one")
+        if edits.real == 1 and cand.conf < one_edit_min_conf:
+            return result("uncertain", min(84, _score(edits.distance)), cand, "near",
+                          f"the CHK code read differs in one character, read with confidence {cand.conf:.0f} only")
         return result("fail", min(49, _score(edits.distance)), cand, "different",
                       "the sticker shows a different CHK code")
     if loose_scored and loose_scored[0][0].distance <= pass_distance and loose_scored[0][0].real == 0:
