@@ -16,6 +16,7 @@ from .config import Config
 from .decision import Check, Evidence
 from .errors import ClaimcheckError
 from .extract.dates import day_first_for, find_dates, unread_date_labels
+from .extract.invoice import find_line_items
 from .matching.models import match_model
 from .matching.retailer import load_retailers, match_retailer
 from .matching.serials import match_chk, match_serial
@@ -195,12 +196,19 @@ def _one_digit_apart(a: dt.date, b: dt.date) -> bool:
 
 def _read_confidence(doc: DocumentRead, found) -> float:
     """The lowest OCR confidence of the words a found value spans (100 for a PDF text layer)."""
-    if found.bbox is None or not (1 <= found.page <= len(doc.pages)):
+    return _box_confidence(doc, found.page, found.bbox, lowest=True)
+
+
+def _box_confidence(doc: DocumentRead, page: int, bbox, *, lowest: bool = False) -> float:
+    """The OCR confidence of the words inside a box: their lowest, or their mean."""
+    if bbox is None or not (1 <= page <= len(doc.pages)):
         return 0.0
-    x0, y0, x1, y1 = found.bbox
-    confs = [w.conf for w in doc.pages[found.page - 1].words
+    x0, y0, x1, y1 = bbox
+    confs = [w.conf for w in doc.pages[page - 1].words
              if w.bbox[0] < x1 and w.bbox[2] > x0 and w.bbox[1] < y1 and w.bbox[3] > y0]
-    return min(confs) if confs else 0.0
+    if not confs:
+        return 0.0
+    return min(confs) if lowest else sum(confs) / len(confs)
 
 
 def _swap(d):
@@ -260,9 +268,22 @@ def check_product_on_invoice(claim: Claim, index: int, reads: Sequence[Read], co
         return _skipped("product_on_invoice", index, expected, "no readable invoice")
     th = config.matching.get("model", {})
     results = [(name, match_model(expected, doc.pages, **th), doc) for name, doc in good]
-    return _match_check("product_on_invoice", index, expected, results, {
+    check = _match_check("product_on_invoice", index, expected, results, {
         "fail": "PRODUCT_NOT_ON_INVOICE", "fail_found": "PRODUCT_MISMATCH",
-        "uncertain": "PRODUCT_NOT_ON_INVOICE", "uncertain_found": "PRODUCT_UNCERTAIN"})
+        "uncertain": "PRODUCT_UNCERTAIN", "uncertain_found": "PRODUCT_UNCERTAIN"})
+    if check.reason == "PRODUCT_NOT_ON_INVOICE":
+        # Reject rule: the invoice's item lines were read with confidence, and none is the product.
+        # Nothing close found on an invoice whose items could not be told is a question.
+        items = [(doc, item) for _, doc in good for item in find_line_items(doc.pages)]
+        sure = [item for doc, item in items if _box_confidence(doc, item.page, item.bbox)
+                >= config.matching.items_min_conf]
+        if not sure:
+            return replace(check, status="uncertain", score=min(check.score, 30), reason="PRODUCT_UNCERTAIN",
+                           detail="the claimed model is not on the invoice, but its item lines could not be read"
+                           + (" with confidence" if items else ""))
+        listed = "; ".join(item.description for item in sure[:3])
+        return replace(check, detail=f"the invoice lists {listed}" + (" ..." if len(sure) > 3 else ""))
+    return check
 
 
 def _sticker_check(name: str, claim: Claim, index: int, value: str | None, photos: Sequence[Read],
