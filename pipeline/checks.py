@@ -24,7 +24,8 @@ from .records import DocumentRead
 
 __all__ = [
     "Read", "dates_read", "date_is_sure", "invoice_date", "check_invoice_readable", "check_purchase_date",
-    "check_retailer", "check_product_on_invoice", "check_serial_number", "check_chk_code", "document_checks",
+    "check_retailer", "recheck_retailer", "check_product_on_invoice", "check_serial_number", "check_chk_code",
+    "document_checks",
 ]
 
 Read = tuple[str, "DocumentRead | ClaimcheckError"]
@@ -332,6 +333,21 @@ def document_checks(claim: Claim, invoices: Sequence[Read], photos: Sequence[Rea
 
 
 _READ_FROM_INVOICE = ("purchase_date", "retailer", "product_on_invoice")
+
+
+def recheck_retailer(checks: Sequence[Check], claim: Claim, invoices: Sequence[Read], config: Config,
+                     known_shops: Sequence[str]) -> list[Check]:
+    """The document checks with the retailer check run again knowing ``known_shops`` (the claim
+    store's), where it was uncertain for want of a name: a known shop named on the invoice instead
+    is the evidence a RETAILER_MISMATCH needs. The document checks themselves are cached without
+    the store's knowledge, which grows with every claim."""
+    out = list(checks)
+    for k, c in enumerate(out):
+        if c.name == "retailer" and c.status == "uncertain" and c.reason == "RETAILER_NOT_FOUND" and known_shops:
+            again = check_retailer(claim, invoices, config, known_shops=known_shops)
+            readable = next((x for x in out if x.name == "invoice_readable"), None)
+            out[k] = _doubtful_read(again) if readable is not None and readable.status == "uncertain" else again
+    return out
 
 
 def _doubtful_read(check: Check) -> Check:

@@ -178,3 +178,57 @@ def test_another_date_is_no_mismatch_when_the_invoice_date_itself_was_unreadable
     read = ("Invoice Date: 29 April 2021", "Order Date: 27 April 2021")
     assert check_purchase_date(claim(date="2021-04-29", country="GB"), [doc(*read)], CFG).status == "pass"
     assert check_purchase_date(claim(date="2021-04-30", country="GB"), [doc(*read)], CFG).status == "fail"
+
+
+# ------------------------------------------------------------------------------ issue #16: a reject needs evidence
+
+def test_another_date_on_the_invoice_is_no_mismatch_unless_it_is_the_invoice_date():
+    cl = claim(date="2020-02-20", country="NO")
+    # only an order and a delivery date read: neither is the purchase date
+    c = check_purchase_date(cl, [doc("Ordredato: 17.02.2020", "Leveringsdato: 21.02.2020")], CFG)
+    assert (c.status, c.reason) == ("uncertain", "DATE_NOT_FOUND"), c
+    # two unlabelled dates: which one is the invoice's cannot be told
+    c = check_purchase_date(cl, [doc("17.02.2020", "21.02.2020")], CFG)
+    assert (c.status, c.reason) == ("uncertain", "DATE_NOT_FOUND")
+    # the invoice's own date, labelled, decides
+    c = check_purchase_date(cl, [doc("Fakturadato: 19.02.2020", "Forfallsdato: 05.03.2020")], CFG)
+    assert (c.status, c.reason, c.found) == ("fail", "DATE_MISMATCH", "19.02.2020")
+    # ... so does the only date, or the only one no label calls another
+    assert check_purchase_date(cl, [doc("KVITTERING 19.02.2020 14:32")], CFG).status == "fail"
+    c = check_purchase_date(cl, [doc("19.02.2020", "Forfallsdato: 05.03.2020")], CFG)
+    assert (c.status, c.found) == ("fail", "19.02.2020")
+
+
+def test_the_invoice_date_must_be_read_with_confidence_to_reject():
+    cl = claim(date="2020-02-05", country="NO")
+    c = check_purchase_date(cl, [doc("Fakturadato: 19.02.2020", conf=55)], CFG)
+    assert (c.status, c.reason) == ("uncertain", "DATE_UNCLEAR")
+    c = check_purchase_date(cl, [doc("Fakturadato: 19.O2.2020")], CFG)  # an OCR repair: O for 0
+    assert (c.status, c.reason) == ("uncertain", "DATE_UNCLEAR")
+
+
+def test_a_product_absent_from_an_invoice_whose_items_were_not_read_is_a_question():
+    cl = claim(products=[{"model": "MSI MAG B550 TOMAHAWK"}])
+    # items read: the claimed board is not among them
+    c = check_product_on_invoice(cl, 0, [doc(*INVOICE)], CFG)
+    assert (c.status, c.reason) == ("fail", "PRODUCT_NOT_ON_INVOICE")
+    assert "MSI MEG X570 ACE hovedkort" in c.detail
+    # no item line (a name and a price) could be read: nothing shows what was bought
+    c = check_product_on_invoice(cl, 0, [doc("Komplett AS", "FAKTURA 204417811", "Fakturadato: 19.02.2020")], CFG)
+    assert (c.status, c.reason) == ("uncertain", "PRODUCT_UNCERTAIN")
+    # item lines read with low confidence: the same
+    low = doc(*INVOICE, conf=60)
+    assert check_product_on_invoice(cl, 0, [low], CFG).reason == "PRODUCT_UNCERTAIN"
+
+
+def test_a_known_shop_turns_a_shop_not_found_into_a_mismatch():
+    from pipeline.checks import recheck_retailer
+
+    cl = claim(retailer="Corner Computers")
+    invoice = doc("Brightline Store", "Receipt 123", "Fakturadato: 19.02.2020", "Widget thing 10,00")
+    checks = document_checks(cl, [invoice], [], CFG)
+    assert next(c for c in checks if c.name == "retailer").reason == "RETAILER_NOT_FOUND"
+    again = recheck_retailer(checks, cl, [invoice], CFG, ["Brightline Store"])
+    retailer = next(c for c in again if c.name == "retailer")
+    assert (retailer.status, retailer.reason, retailer.found) == ("fail", "RETAILER_MISMATCH", "Brightline Store")
+    assert [c for c in again if c.name != "retailer"] == [c for c in checks if c.name != "retailer"]

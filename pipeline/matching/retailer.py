@@ -61,6 +61,7 @@ __all__ = [
     "RetailerData",
     "Seller",
     "identify_sellers",
+    "is_shop_name",
     "load_retailers",
     "match_retailer",
     "names_differ",
@@ -693,6 +694,17 @@ def _legal_name(words: Sequence[Word], data: RetailerData) -> tuple[Word, ...] |
         if _has_name_word(" ".join(norm[1:]), data):
             return tuple(words)
     return None
+
+
+def is_shop_name(name: str, data: RetailerData | None = None) -> bool:
+    """Whether a name can be a shop's: a word of three letters or more that is no company form,
+    qualifier or document word ("TAX INVOICE", "SDN BHD" are not), and mostly letters.
+
+    >>> is_shop_name("Komplett AS"), is_shop_name("Tax Invoice"), is_shop_name("SDN BHD")
+    (True, False, False)
+    """
+    data = data or load_retailers()
+    return _has_name_word(normalise_text(name), data)
 
 
 def _has_name_word(text: str, data: RetailerData) -> bool:
