@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import string
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .datafiles import read_toml
 from .errors import ConfigError
@@ -189,9 +190,34 @@ class DecisionConfig(_Section):
     uncertain_score_cap: float = Field(ge=0, le=1)
 
 
+_PLACEHOLDERS = ("found", "expected")
+
+
 class ReasonSpec(_Section):
     severity: Literal["reject", "review"]
     message: str = Field(min_length=1)
+    """Sendable as it is, whatever the check found."""
+    template: str | None = Field(default=None, min_length=1)
+    """The message with what the check read and what the claim says filled in (``{found}``,
+    ``{expected}``); used when the check has every value it names, else ``message``."""
+
+    @field_validator("template")
+    @classmethod
+    def _known_placeholders(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        except ValueError as exc:
+            raise ValueError(f"not a message template: {exc}") from exc
+        unknown = sorted(names - set(_PLACEHOLDERS))
+        if unknown:
+            raise ValueError(f"unknown placeholder(s) {', '.join('{' + n + '}' for n in unknown)}; "
+                             f"allowed: {', '.join('{' + n + '}' for n in _PLACEHOLDERS)}")
+        return value
+
+    def placeholders(self) -> tuple[str, ...]:
+        return tuple(name for _, name, _, _ in string.Formatter().parse(self.template or "") if name)
 
 
 class Config(_Section):

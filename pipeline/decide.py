@@ -2,7 +2,8 @@
 
 The policy is data: each reason code's severity and message come from
 ``pipeline/data/reasons.toml`` (or ``[reasons]`` in a user config), the score
-cut-off from ``[decision]``.
+cut-off from ``[decision]``. A code's ``template`` is its message with the
+values of the check that raised it filled in ("the invoice is from {found}").
 
 Rules, in order: any reason of severity ``reject`` rejects; else any reason of
 severity ``review`` sends to review; else the claim is approved when its score
@@ -23,12 +24,34 @@ from .decision import Check, Decision, Reason
 __all__ = ["decide", "score_checks", "reason_for"]
 
 
-def reason_for(code: str, config: Config) -> Reason:
+_MAX_VALUE_CHARS = 80
+
+
+def _value(text: str | None) -> str | None:
+    """A found or expected value fit to quote to a claimant: one line, at most 80 characters."""
+    if text is None:
+        return None
+    one = " ".join(str(text).split())
+    if len(one) > _MAX_VALUE_CHARS:
+        one = one[:_MAX_VALUE_CHARS - 1].rstrip() + "…"
+    return one or None
+
+
+def reason_for(code: str, config: Config, check: Check | None = None) -> Reason:
+    """The reason for ``code``: its severity and message; the message from the code's ``template``
+    with the values of ``check`` (the check that raised it: what it found, what the claim says)
+    when it has every value the template names."""
     spec = config.reasons.get(code)
     if spec is None:
         # An unknown code must still reach a person, and never approve.
         return Reason(code, "review", "Our team is reviewing your claim.")
-    return Reason(code, spec.severity, spec.message)
+    message = spec.message
+    template = getattr(spec, "template", None)
+    if template and check is not None:
+        values = {"found": _value(check.found), "expected": _value(check.expected)}
+        if all(values.get(name) for name in spec.placeholders()):
+            message = template.format(**values)
+    return Reason(code, spec.severity, message)
 
 
 def score_checks(checks: list[Check], config: Config) -> float:
@@ -50,10 +73,12 @@ def score_checks(checks: list[Check], config: Config) -> float:
 def decide(claim_id: str, checks: list[Check], config: Config, *, reward: dict | None = None,
            extra_reasons: list[str] = (), extra: dict | None = None) -> Decision:
     codes = list(extra_reasons)
+    raised_by: dict[str, Check] = {}
     for c in checks:
         if c.status in ("fail", "uncertain") and c.reason and c.reason not in codes:
             codes.append(c.reason)
-    reasons = [reason_for(code, config) for code in codes]
+            raised_by[c.reason] = c
+    reasons = [reason_for(code, config, raised_by.get(code)) for code in codes]
     score = score_checks(checks, config) if not extra_reasons else 0.0
     if any(r.severity == "reject" for r in reasons):
         verdict = "reject"
