@@ -122,7 +122,14 @@ def read_key(content_sha256: str, config: Config, *, languages: list[str], barco
 
 
 def _matching_json(config: Config) -> str:
-    return _per_config("matching", config, lambda c: json.dumps(c.matching.model_dump(), sort_keys=True))
+    def make(c: Config) -> str:
+        extra = {}
+        if c.matching.retailer_aliases:  # an extra alias file: its content, not only its path
+            from .matching.retailer import load_retailers
+
+            extra = {"retailer_aliases": load_retailers(extra=c.matching.retailer_aliases).digest}
+        return json.dumps({**c.matching.model_dump(), **extra}, sort_keys=True)
+    return _per_config("matching", config, make)
 
 
 def checks_key(claim_json: str, read_keys: list[str], config: Config) -> str:

@@ -282,9 +282,9 @@ def _merge_aliases(base: RetailerData, data: dict, source: str) -> RetailerData:
     if unknown:
         raise ConfigError(message=f"{source}: an extra alias file holds only [retailers], not "
                                   f"{', '.join(unknown)}")
-    table = data.get("retailers")
+    table = data.get("retailers", {})  # an empty file: nothing learned yet
     if not isinstance(table, dict):
-        raise ConfigError(message=f"{source}: section [retailers] is missing")
+        raise ConfigError(message=f"{source}: [retailers] must be a table of retailers")
     merged = dict(base.retailers)
     for rid, entry in table.items():
         if rid in merged and isinstance(entry, dict) and "names" not in entry:
