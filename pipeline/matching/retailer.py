@@ -52,7 +52,7 @@ from stdnum import vatin
 
 from ..datafiles import read_toml
 from ..errors import ConfigError
-from ..records import BBox, Page, Word, union_bbox
+from ..records import BBox, Line, Page, Word, union_bbox
 from .normalise import fold_confusables, normalise_text
 
 __all__ = [
@@ -394,7 +394,8 @@ def resolve_retailer(claimed: str, data: RetailerData | None = None) -> list[Ret
 
 def names_differ(a: str, b: str, data: RetailerData | None = None) -> bool:
     """Whether two shop names are clearly two companies: their brands (``strip_entity``) share no
-    word of three letters or more (OCR-tolerant, ratio 80) and neither holds most of the other.
+    word of three letters or more (OCR-tolerant, ratio 80) and, where both have five letters or
+    more, neither holds most of the other (partial ratio 70, OCR look-alikes folded).
 
     >>> names_differ("Komplett.no", "Elkjøp Nordic AS"), names_differ("ASIA MART", "A MART")
     (True, False)
@@ -409,8 +410,10 @@ def names_differ(a: str, b: str, data: RetailerData | None = None) -> bool:
         for y in wb:
             if len(x) >= 3 and len(y) >= 3 and fuzz.ratio(x, y) >= 80:
                 return False
-    # OCR look-alikes folded: "MR. O.1.¥." is a misread "MR. D.I.Y.", not another shop
-    return fuzz.partial_ratio(fold_confusables("".join(wa)), fold_confusables("".join(wb))) < 70
+    # OCR look-alikes folded: "MR. O.1.¥." is a misread "MR. D.I.Y.", not another shop. Between
+    # short names three letters in common say nothing ("x-kom" is not "Komputronik").
+    a, b = fold_confusables("".join(wa)), fold_confusables("".join(wb))
+    return min(len(a), len(b)) < 5 or fuzz.partial_ratio(a, b) < 70
 
 
 @dataclass(frozen=True)
@@ -656,6 +659,25 @@ def buyer_lines(page: Page, data: RetailerData, max_lines: int = 6) -> set[int]:
     return out
 
 
+def _split_columns(page: Page) -> Page:
+    """The page with each line cut where its words are far apart (more than 1.5 word heights): an
+    OCR line may run across two columns ("Magdalena Wójcik    Morele.net sp. z o.o."), the buyer's
+    on the left and the seller's on the right."""
+    lines = []
+    for line in page.lines:
+        part: list[Word] = []
+        for w in line.words:
+            if part:
+                prev = part[-1]
+                if w.bbox[0] - prev.bbox[2] > 1.5 * max(1, prev.bbox[3] - prev.bbox[1]):
+                    lines.append(Line(tuple(part)))
+                    part = []
+            part.append(w)
+        if part:
+            lines.append(Line(tuple(part)))
+    return replace(page, lines=tuple(lines))
+
+
 def _segments(words: Sequence[Word]) -> list[list[Word]]:
     """A line cut where its words are far apart (two columns read as one line) or at a separator
     ("Mindfactory AG · Preussenstrasse 14", "Komplett AS, Postboks 2094")."""
@@ -829,6 +851,7 @@ def identify_sellers(pages: Sequence[Page], data: RetailerData | None = None, *,
     """
     data = data or load_retailers()
     th = _Thresholds(pass_score, pass_score, min_core_chars, min_coverage, full_name_gate, 0)
+    pages = [_split_columns(p) for p in pages]
     buyer = {(p.number, i) for p in pages for i in buyer_lines(p, data)}
     windows = [w for w in _windows(pages, max_window_lines, top_fraction)
                if not any((w.page, i) in buyer for i in w.lines)]
