@@ -272,6 +272,11 @@ def check_product_on_invoice(claim: Claim, index: int, reads: Sequence[Read], co
     check = _match_check("product_on_invoice", index, expected, results, {
         "fail": "PRODUCT_NOT_ON_INVOICE", "fail_found": "PRODUCT_MISMATCH",
         "uncertain": "PRODUCT_UNCERTAIN", "uncertain_found": "PRODUCT_UNCERTAIN"})
+    best = _best(results)[1]
+    if check.reason == "PRODUCT_MISMATCH" and best.reason != "different_model":
+        # A few letters in common ("Aycen 7 S") are no other model: PRODUCT_MISMATCH is for a line
+        # that names a model differing in a distinguishing token; the rest is "not on the invoice".
+        check = replace(check, reason="PRODUCT_NOT_ON_INVOICE")
     if check.reason == "PRODUCT_NOT_ON_INVOICE":
         # Reject rule: the invoice's item lines were read with confidence, and none is the product.
         # Nothing close found on an invoice whose items could not be told is a question.
