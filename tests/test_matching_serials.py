@@ -281,5 +281,6 @@ def test_a_barcode_is_evidence_whatever_the_ocr_confidence():
 def test_chk_one_character_off_needs_a_sure_reading():
     assert match_chk("A7C", pages=[photo("CHK: A1C", conf=80)]).status == "uncertain"
     assert match_chk("A7C", pages=[photo("CHK: A1C", conf=95)]).status == "fail"
-    assert match_chk("X7Q", pages=[photo("CHK: A1C", conf=80)]).status == "fail"  # three characters off
+    assert match_chk("X7Q", pages=[photo("CHK: A1C", conf=95)]).status == "fail"  # three characters off
+    assert match_chk("8WT", pages=[photo("CHK: SUT", conf=80)]).status == "uncertain"  # two misread glyphs
     assert match_chk("A7C", barcodes=[_bar("SN:602-7C35-010B1912000123;CHK:A1C", "QRCODE")]).status == "fail"
