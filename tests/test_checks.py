@@ -232,3 +232,11 @@ def test_a_known_shop_turns_a_shop_not_found_into_a_mismatch():
     retailer = next(c for c in again if c.name == "retailer")
     assert (retailer.status, retailer.reason, retailer.found) == ("fail", "RETAILER_MISMATCH", "Brightline Store")
     assert [c for c in again if c.name != "retailer"] == [c for c in checks if c.name != "retailer"]
+
+
+def test_a_few_letters_of_the_model_are_no_other_model():
+    # "Aycen 7 S": the matcher found nothing close (not_found) but kept the words it compared
+    cl = claim(products=[{"model": "AMD Ryzen 7 3700X"}])
+    c = check_product_on_invoice(cl, 0, [doc("Komplett AS", "Fakturadato: 19.02.2020", "Aycen 7 S")], CFG)
+    assert c.reason != "PRODUCT_MISMATCH" and c.found == "Aycen 7 S"
+    assert (c.status, c.reason) == ("uncertain", "PRODUCT_UNCERTAIN")  # and no item line was read

@@ -320,3 +320,20 @@ def test_an_extra_alias_file_extends_the_packaged_one(tmp_path):
     extra.write_text('[legal_forms]\nsuffixes = ["x"]\n')
     with pytest.raises(ConfigError, match="only"):
         load_retailers(extra=extra)
+
+
+def test_a_seller_beside_the_buyer_on_one_ocr_line_is_still_seen():
+    # a photographed invoice: the buyer's and the seller's columns read as one line
+    def line(y, *cells):
+        return Line(tuple(Word(t, 94.0, (x + 14 * k, y, x + 14 * k + 12 * len(t), y + 22))
+                          for x, text in cells for k, t in enumerate(text.split())))
+    page = Page(1, 1400, 1900, "ocr", (
+        line(280, (60, "FAKTURA VAT")),
+        line(520, (60, "Nabywca")),
+        line(550, (60, "Magdalena Wójcik"), (760, "Morele.net sp. z 0.0.")),
+        line(580, (60, "ul. Długa 37"), (760, "ul. Fabryczna 20a, 31-553 Kraków")),
+    ))
+    m = match_retailer("Komputronik", [page])
+    assert (m.status, m.reason) == ("fail", "other_seller"), m
+    assert m.seller.retailer_id == "morele" and "Morele.net" in m.found
+    assert names_differ("Komputronik", "x-kom")  # three letters in common are no common name
