@@ -71,8 +71,10 @@ def _checks_code_hash() -> str:
     return _code_hash(Path(__file__).resolve().parent,
                       ("checks.py", "claim.py", "config.py", "decision.py", "records.py", "cache.py",
                        "matching/*.py", "extract/*.py", "data/*.toml", "data/**/*.toml",
-                       # the invoice numbers and sellers read off the invoice for ``extracted``
-                       "promotions/invoice_numbers.py", "promotions/knowledge.py", "promotions/*.toml"))
+                       # the invoice numbers and sellers read off the invoice for ``extracted``, and the
+                       # "sold by" lines the retailer check takes for sellers
+                       "promotions/invoice_numbers.py", "promotions/knowledge.py", "promotions/sellers.py",
+                       "promotions/*.toml"))
 
 
 @lru_cache(maxsize=1)

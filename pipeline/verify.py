@@ -327,7 +327,7 @@ def _verify(source, config: Config, base_dir, reader: Reader, promotions: dict[s
     photos = _read_all(claim.documents.serial_photos or [], folder, reader, languages=languages,
                        config=_sticker_config(config), barcodes=True)
     checks, extracted = _document_results(claim, invoices, photos, config, tracked)
-    if claim_store is not None:
+    if claim_store is not None and any(c.name == "retailer" and c.reason == "RETAILER_NOT_FOUND" for c in checks):
         checks = recheck_retailer(checks, claim, invoices, config, known_shops(claim_store))
     own_dir = None if isinstance(source, dict | Claim) and base_dir is None else str(folder.resolve())
     conflict = _held_by_another(claim, own_dir, claim_store)

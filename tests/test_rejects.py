@@ -161,3 +161,20 @@ def test_an_invoice_from_another_registered_company_is_still_rejected(tmp_path, 
     assert (checks["retailer"]["status"], checks["retailer"]["reason"]) == ("fail", "RETAILER_MISMATCH")
     message = next(r["message"] for r in reasons if r["code"] == "RETAILER_MISMATCH")
     assert message.startswith("The invoice you uploaded is from Lumen Retail B.V., not Brightline.")
+
+
+def test_a_shop_the_claim_store_knows_is_recognised_on_the_invoice(tmp_path):
+    from pipeline.db import SqlClaimStore
+
+    pdf = invoice_pdf(tmp_path / "shop.pdf", ["Lumio Computers", "Oudegracht 201, 3511 NK Utrecht"])
+    with SqlClaimStore(f"sqlite:///{tmp_path / 'claims.sqlite3'}") as store:
+        wrong = claim_folder(tmp_path / "wrong-shop", pdf, retailer="Brightline")
+        # nothing on the invoice says who Lumio Computers is: a person decides
+        assert verify_claim(wrong, CFG, store=store).decision == "review"
+        # a genuine claim at that shop, approved, teaches the store the name
+        assert verify_claim(claim_folder(tmp_path / "genuine", pdf, retailer="Lumio Computers"), CFG,
+                            store=store).decision == "approve"
+        decision = verify_claim(wrong, CFG, store=store).to_dict()
+        retailer = next(c for c in decision["checks"] if c["name"] == "retailer")
+        assert (decision["decision"], retailer["found"]) == ("reject", "Lumio Computers"), retailer
+        assert "a shop named in earlier claims" in retailer["detail"]
