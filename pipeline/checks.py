@@ -278,7 +278,9 @@ def check_product_on_invoice(claim: Claim, index: int, reads: Sequence[Read], co
         # that names a model differing in a distinguishing token; the rest is "not on the invoice".
         check = replace(check, reason="PRODUCT_NOT_ON_INVOICE")
     if check.reason == "PRODUCT_NOT_ON_INVOICE":
-        # Reject rule: the invoice's item lines were read with confidence, and none is the product.
+        # Reject rule: the invoice's item lines (two words or more and a price; a till receipt's item
+        # may stand on the line above its price) were read with confidence, and none is the product.
+        # A one-word line ("1 Mainboard 159,90") is not told from a header or a till's "Kassa 4".
         # Nothing close found on an invoice whose items could not be told is a question.
         items = [(doc, item) for _, doc in good for item in find_line_items(doc.pages)]
         sure = [item for doc, item in items if _box_confidence(doc, item.page, item.bbox)

@@ -240,3 +240,14 @@ def test_a_few_letters_of_the_model_are_no_other_model():
     c = check_product_on_invoice(cl, 0, [doc("Komplett AS", "Fakturadato: 19.02.2020", "Aycen 7 S")], CFG)
     assert c.reason != "PRODUCT_MISMATCH" and c.found == "Aycen 7 S"
     assert (c.status, c.reason) == ("uncertain", "PRODUCT_UNCERTAIN")  # and no item line was read
+
+
+def test_a_till_receipt_item_above_its_price_is_an_item_line():
+    cl = claim(products=[{"model": "MPG X570 GAMING PLUS"}])
+    c = check_product_on_invoice(cl, 0, [doc("CURRYS", "RECEIPT", "MSI B450 Tomahawk", "1 x 89.90  89.90",
+                                             "TOTAL (INC. VAT)", "€ 89.90")], CFG)
+    assert (c.status, c.reason) == ("fail", "PRODUCT_NOT_ON_INVOICE"), c
+    assert "MSI B450 Tomahawk" in c.detail
+    # one generic word is not yet an item line: a person looks
+    c = check_product_on_invoice(cl, 0, [doc("Komplett AS", "1 Mainboard 159,90 159,90", "Gesamtbetrag 164,89")], CFG)
+    assert (c.status, c.reason) == ("uncertain", "PRODUCT_UNCERTAIN")
