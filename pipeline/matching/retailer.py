@@ -878,7 +878,7 @@ def identify_sellers(pages: Sequence[Page], data: RetailerData | None = None, *,
             out.append(Seller(" ".join(w.text for w in words), "alias", r.id, hit.win.page,
                               union_bbox(w.bbox for w in words), _mean_conf(words)))
             continue
-        forms = [_name_forms(n, data) for n in r.names]
+        forms = [_name_forms(n, data) for n in r.names + r.legal_names]
         line = max(header, key=lambda ws: _is_name(ws, forms, pass_score, min_core_chars), default=None)
         if line is not None and _is_name(line, forms, pass_score, min_core_chars):
             out.append(named(line, "alias", r.id))
