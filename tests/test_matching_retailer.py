@@ -337,3 +337,9 @@ def test_a_seller_beside_the_buyer_on_one_ocr_line_is_still_seen():
     assert (m.status, m.reason) == ("fail", "other_seller"), m
     assert m.seller.retailer_id == "morele" and "Morele.net" in m.found
     assert names_differ("Komputronik", "x-kom")  # three letters in common are no common name
+
+
+def test_a_header_line_that_is_a_known_legal_name_identifies_the_retailer():
+    # the logo band lost by the OCR; the seller's block heading "Fnac Darty" has no company form
+    m = match_retailer("Materiel.net", [page_of("FACTURE", "Fnac Darty", "N° de facture 246292054")])
+    assert (m.status, m.seller.retailer_id) == ("fail", "fnac"), m
