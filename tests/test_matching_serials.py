@@ -284,3 +284,11 @@ def test_chk_one_character_off_needs_a_sure_reading():
     assert match_chk("X7Q", pages=[photo("CHK: A1C", conf=95)]).status == "fail"  # three characters off
     assert match_chk("8WT", pages=[photo("CHK: SUT", conf=80)]).status == "uncertain"  # two misread glyphs
     assert match_chk("A7C", barcodes=[_bar("SN:602-7C35-010B1912000123;CHK:A1C", "QRCODE")]).status == "fail"
+
+
+def test_look_alikes_alone_never_reject_however_many():
+    # "LODNS" for L0DN5, read at 95: two look-alikes (one more than a pass allows) are no other code
+    m = match_chk("L0DN5", pages=[photo("CHK: LODNS", conf=95)])
+    assert (m.status, m.reason) == ("uncertain", "near")
+    m = match_serial("601-7C02-050B2001000777", barcodes=[_bar("6O1-7CO2-O5OB2OO1000777", "CODE128")])
+    assert (m.status, m.source) == ("uncertain", "barcode"), m  # six look-alikes: typed oddly, not another serial

@@ -323,8 +323,8 @@ def match_serial(
     # A barcode that holds a different serial of the same shape is strong evidence.
     if best_bar is not None and _serial_shaped(normalise_serial(best_bar[2]), c, shape_length_tolerance):
         edits, bar, field = best_bar
-        if edits.distance <= uncertain_distance and edits.digit_subs == 0 and edits.real <= 1 \
-                and len(c) >= min_uncertain_length:
+        if edits.real == 0 or (edits.distance <= uncertain_distance and edits.digit_subs == 0 and edits.real <= 1
+                               and len(c) >= min_uncertain_length):
             return SerialMatch("uncertain", min(84, _score(edits.distance)), field, bar.page, bar.bbox,
                                "barcode", "near", "one character differs from the barcode")
         return SerialMatch("fail", min(49, _score(edits.distance)), field, bar.page, bar.bbox, "barcode",
@@ -364,7 +364,7 @@ def match_chk(
 
     - labelled text within ``pass_distance`` (one confusable) -> pass;
     - else the exact code anywhere on the sticker, with a digit in it -> pass, ``unlabelled_score``;
-    - else labelled text that differs -> fail (uncertain if it was OCR read under
+    - else labelled text that differs beyond the look-alike classes -> fail (uncertain if it was OCR read under
       ``one_edit_min_conf``: in a code of three to five characters every OCR difference is a small
       one; or if it has one character more or less); a barcode's code fails whatever;
     - else the code anywhere up to one confusable -> uncertain; else 'unreadable'.
@@ -416,6 +416,10 @@ def match_chk(
         return result("pass", unlabelled_score, loose_scored[0][1], "exact", "found, but not next to a CHK label")
     if scored:
         edits, cand = scored[0]
+        if edits.real == 0:
+            # "LODNS" for L0DN5: every difference is a look-alike, so no other code is shown
+            return result("uncertain", min(84, _score(edits.distance)), cand, "near",
+                          "the CHK code read differs only in look-alike characters (0/O, 5/S, ...)")
         if cand.conf < low_confidence:
             return result("uncertain", min(84, _score(edits.distance)), cand, "near",
                           "the CHK code read differs, but the OCR is unsure of it")
