@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import replace
+from decimal import Decimal
 
 from .claim import Claim
 from .config import Config
 from .decision import Check, Evidence
 from .errors import ClaimcheckError
 from .extract.dates import day_first_for, find_dates, unread_date_labels
-from .extract.invoice import find_line_items
+from .extract.invoice import find_line_items, find_total
 from .matching.models import match_model
 from .matching.retailer import load_retailers, match_retailer
 from .matching.serials import match_chk, match_serial
@@ -278,20 +279,37 @@ def check_product_on_invoice(claim: Claim, index: int, reads: Sequence[Read], co
         # that names a model differing in a distinguishing token; the rest is "not on the invoice".
         check = replace(check, reason="PRODUCT_NOT_ON_INVOICE")
     if check.reason == "PRODUCT_NOT_ON_INVOICE":
-        # Reject rule: the invoice's item lines (two words or more and a price; a till receipt's item
-        # may stand on the line above its price) were read with confidence, and none is the product.
-        # A one-word line ("1 Mainboard 159,90") is not told from a header or a till's "Kassa 4".
-        # Nothing close found on an invoice whose items could not be told is a question.
-        items = [(doc, item) for _, doc in good for item in find_line_items(doc.pages)]
-        sure = [item for doc, item in items if _box_confidence(doc, item.page, item.bbox)
-                >= config.matching.items_min_conf]
-        if not sure:
+        # Reject rule: the invoice's item lines were all read, with confidence, and none is the product.
+        listed = _items_read(good, config)
+        if listed is None:
             return replace(check, status="uncertain", score=min(check.score, 30), reason="PRODUCT_UNCERTAIN",
-                           detail="the claimed model is not on the invoice, but its item lines could not be read"
-                           + (" with confidence" if items else ""))
-        listed = "; ".join(item.description for item in sure[:3])
-        return replace(check, detail=f"the invoice lists {listed}" + (" ..." if len(sure) > 3 else ""))
+                           detail="the claimed model is not on the invoice, but its item lines could not all "
+                                  "be read")
+        return replace(check, detail=f"the invoice lists {listed}")
     return check
+
+
+def _items_read(good: Sequence[tuple[str, DocumentRead]], config: Config) -> str | None:
+    """The item lines of an invoice whose items were all read with confidence, or None.
+
+    Item lines: a name and a price ("1 Mainboard 159,90"; a till receipt's item may stand on the
+    line above its "1 x 89.90" line), not a tax, shipping, payment or subtotal line. All read: each
+    at ``items_min_conf``, and their amounts add up to the invoice's total, or fall short of it by
+    at most ``items_total_slack`` of it (shipping, fees): one line read of two bought, or a footer's
+    number taken for a price ("Kassa 4"), does not add up.
+    """
+    m = config.matching
+    for _, doc in good:
+        items = find_line_items(doc.pages, min_words=1)
+        total = find_total(doc.pages)
+        if not items or total is None or total.value <= 0:
+            continue
+        if any(_box_confidence(doc, item.page, item.bbox) < m.items_min_conf for item in items):
+            continue
+        gap = (total.value - sum(item.amount for item in items)) / total.value
+        if Decimal("-0.01") <= gap <= Decimal(str(m.items_total_slack)):
+            return "; ".join(item.description for item in items[:3]) + (" ..." if len(items) > 3 else "")
+    return None
 
 
 def _sticker_check(name: str, claim: Claim, index: int, value: str | None, photos: Sequence[Read],

@@ -151,6 +151,7 @@ class MatchingConfig(_Section):
     date_unclear_below_conf: float = Field(ge=0, le=100)
     date_reject_min_conf: float = Field(ge=0, le=100)
     items_min_conf: float = Field(ge=0, le=100)
+    items_total_slack: float = Field(ge=0, le=1)
     invoice_phash_max_distance: int = Field(ge=0, le=256)
     retailer_aliases: str = ""
     """An extra retailer alias file merged over the packaged one; empty: none."""

@@ -245,9 +245,23 @@ def test_a_few_letters_of_the_model_are_no_other_model():
 def test_a_till_receipt_item_above_its_price_is_an_item_line():
     cl = claim(products=[{"model": "MPG X570 GAMING PLUS"}])
     c = check_product_on_invoice(cl, 0, [doc("CURRYS", "RECEIPT", "MSI B450 Tomahawk", "1 x 89.90  89.90",
-                                             "TOTAL (INC. VAT)", "€ 89.90")], CFG)
+                                             "TOTAL (INC. VAT) € 89.90")], CFG)
     assert (c.status, c.reason) == ("fail", "PRODUCT_NOT_ON_INVOICE"), c
     assert "MSI B450 Tomahawk" in c.detail
-    # one generic word is not yet an item line: a person looks
-    c = check_product_on_invoice(cl, 0, [doc("Komplett AS", "1 Mainboard 159,90 159,90", "Gesamtbetrag 164,89")], CFG)
-    assert (c.status, c.reason) == ("uncertain", "PRODUCT_UNCERTAIN")
+    # a generic item, read and adding up with the shipping to the total: the model is not named
+    lines = ("Mindfactory AG", "1 Mainboard 159,90 159,90", "Versand 4,99", "Nettobetrag 138,56", "Gesamtbetrag 164,89")
+    c = check_product_on_invoice(cl, 0, [doc(*lines)], CFG)
+    assert (c.status, c.reason, c.detail) == ("fail", "PRODUCT_NOT_ON_INVOICE", "the invoice lists 1 Mainboard"), c
+
+
+def test_item_lines_that_do_not_add_up_to_the_total_were_not_all_read():
+    # the board's line read, the PSU's lost to the photo; the board alone is not the total
+    cl = claim(products=[{"model": "Corsair RM750x"}])
+    lines = ("Komplett AS", "Fakturadato: 19.02.2020", "MSI MEG X570 GODLIKE hovedkort 3 990,00", "oe S",
+             "Totalt NOK 5 480,00")
+    c = check_product_on_invoice(cl, 0, [doc(*lines)], CFG)
+    assert (c.status, c.reason) == ("uncertain", "PRODUCT_UNCERTAIN"), c
+    # both lines read, adding up with the shipping: the PSU is not on it
+    lines = ("Komplett AS", "MSI MEG X570 GODLIKE hovedkort 3 990,00", "AMD Ryzen 7 2700X prosessor 1 490,00",
+             "Frakt 99,00", "Totalt NOK 5 579,00")
+    assert check_product_on_invoice(cl, 0, [doc(*lines)], CFG).reason == "PRODUCT_NOT_ON_INVOICE"
