@@ -15,6 +15,7 @@ from pipeline.claim import Claim
 from pipeline.config import default_config
 from pipeline.decide import decide
 from pipeline.errors import DocumentError
+from pipeline.extract.invoice import parse_amount
 from pipeline.promotions import PROMOTION_CHECKS, apply_promotion, load_promotions, rules
 from pipeline.promotions.rules import (
     InvoiceDate,
@@ -63,8 +64,10 @@ def claim(*, date: str = "2020-02-19", submitted: str | None = "2020-03-20T10:15
 
 def komplett(date: str = "19.02.2020", *items: str, number: str = "40211", name: str = "faktura.jpg"):
     items = items or ("MSI MEG X570 ACE 3990,00", "AMD Ryzen 9 3900X 5490,00")
+    # the total of the item lines printed, as a real invoice's (9480,00 for the default two)
+    total = sum(parse_amount(i.split()[-1]) or 0 for i in items if re.search(r"\d,\d\d$", i))
     return invoice("Komplett AS", f"FAKTURA Fakturanr: {number}", f"Fakturadato: {date}", *items,
-                   "TOTAL 9480,00 NOK", name=name)
+                   f"TOTAL {total:.2f} NOK".replace(".", ","), name=name)
 
 
 def run(c: Claim, invoices=None, *, terms=CASHBACK, store=None, doc_checks=None, now=None):
