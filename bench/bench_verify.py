@@ -4,7 +4,9 @@
 Builds the claims with the shared make_claims.py (all SROIE receipts and the
 invoice2data invoices), runs `claimcheck batch` over them, and prints per check:
 the pass rate of genuine fields (label 'pass'; goal >= 0.97) and of wrong fields
-(label 'fail'; goal <= 0.005), with uncertain/fail splits, and ms per claim.
+(label 'fail'; goal <= 0.005), with uncertain/fail splits, and ms per claim; then
+the decisions per kind of claim (genuine: never rejected; wrong date / wrong
+retailer: never approved, mostly rejected rather than sent to review).
 
     .venv/bin/python bench/bench_verify.py [--workers 2] [--limit N] [--keep DIR]
 """
@@ -34,9 +36,13 @@ def build(out: Path, limit: int) -> None:
 
 def score(results: Path, claims: Path) -> dict:
     table: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    decisions: dict = defaultdict(lambda: defaultdict(int))
     misses = []
     for line in results.read_text().splitlines():
         r = json.loads(line)
+        kind = r["claim_id"].rsplit("-", 2)[-2:]
+        kind = "-".join(kind) if kind[0] == "wrong" else "genuine"
+        decisions[kind][r["decision"]] += 1
         expected = json.loads((claims / Path(r["claim_path"]).parent / "expected.json").read_text())
         got = {c["name"]: c["status"] for c in r["checks"] if c["product"] is None}
         for name, want in expected.get("checks", {}).items():
@@ -45,7 +51,7 @@ def score(results: Path, claims: Path) -> dict:
             if (want == "pass") != (status == "pass"):
                 found = next((c.get("found") for c in r["checks"] if c["name"] == name), None)
                 misses.append((r["claim_id"], name, want, status, found))
-    return {"table": table, "misses": misses}
+    return {"table": table, "decisions": decisions, "misses": misses}
 
 
 def main() -> int:
@@ -81,6 +87,17 @@ def main() -> int:
             ok = rate["pass"] >= 0.97 if want == "pass" else rate["pass"] <= 0.005
             print(f"{name:16} {want:6} {total:5} {rate['pass']:7.3f} {rate['uncertain']:10.3f} {rate['fail']:7.3f}"
                   f"   {goal} {'ok' if ok else 'MISSED'}")
+    # A genuine claim must never be rejected; a wrong one never approved, and mostly rejected (issue #16).
+    print(f"\n{'claims':16} {'n':>5} {'approve':>8} {'review':>8} {'reject':>8}   goal")
+    for kind, counts in sorted(s["decisions"].items()):
+        total = sum(counts.values())
+        if kind == "genuine":
+            goal, ok = "reject 0", counts["reject"] == 0
+        else:
+            goal = "approve <= 0.002, reject > review"
+            ok = counts["approve"] <= 0.002 * total and counts["reject"] > counts["review"]
+        print(f"{kind:16} {total:5} {counts['approve']:8} {counts['review']:8} {counts['reject']:8}   "
+              f"{goal} {'ok' if ok else 'MISSED'}")
     if args.show_misses:
         for m in s["misses"]:
             print("miss:", *m)

@@ -71,8 +71,10 @@ def _checks_code_hash() -> str:
     return _code_hash(Path(__file__).resolve().parent,
                       ("checks.py", "claim.py", "config.py", "decision.py", "records.py", "cache.py",
                        "matching/*.py", "extract/*.py", "data/*.toml", "data/**/*.toml",
-                       # the invoice numbers and sellers read off the invoice for ``extracted``
-                       "promotions/invoice_numbers.py", "promotions/knowledge.py", "promotions/*.toml",
+                       # the invoice numbers and sellers read off the invoice for ``extracted``, and the
+                       # "sold by" lines the retailer check takes for sellers
+                       "promotions/invoice_numbers.py", "promotions/knowledge.py", "promotions/sellers.py",
+                       "promotions/*.toml",
                        # the integrity signals, kept with the document checks
                        "integrity/*.py", "ocr/pdf.py", "promotions/condition.py"))
 
@@ -124,9 +126,15 @@ def read_key(content_sha256: str, config: Config, *, languages: list[str], barco
 
 
 def _matching_json(config: Config) -> str:
-    return _per_config("matching", config, lambda c: json.dumps(
-        {"matching": c.matching.model_dump(), "integrity": c.integrity.model_dump(),
-         "read_min_conf": c.duplicates.read_min_conf}, sort_keys=True))
+    def make(c: Config) -> str:
+        extra = {}
+        if c.matching.retailer_aliases:  # an extra alias file: its content, not only its path
+            from .matching.retailer import load_retailers
+
+            extra = {"retailer_aliases": load_retailers(extra=c.matching.retailer_aliases).digest}
+        return json.dumps({"matching": c.matching.model_dump(), "integrity": c.integrity.model_dump(),
+                           "read_min_conf": c.duplicates.read_min_conf, **extra}, sort_keys=True)
+    return _per_config("matching", config, make)
 
 
 def checks_key(claim_json: str, read_keys: list[str], config: Config) -> str:

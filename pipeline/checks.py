@@ -10,20 +10,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import replace
+from decimal import Decimal
 
 from .claim import Claim
 from .config import Config
 from .decision import Check, Evidence
 from .errors import ClaimcheckError
 from .extract.dates import day_first_for, find_dates, unread_date_labels
+from .extract.invoice import find_line_items, find_total
 from .matching.models import match_model
-from .matching.retailer import match_retailer
+from .matching.retailer import load_retailers, match_retailer
 from .matching.serials import match_chk, match_serial
 from .records import DocumentRead
 
 __all__ = [
-    "Read", "check_invoice_readable", "check_purchase_date", "check_retailer",
-    "check_product_on_invoice", "check_serial_number", "check_chk_code", "document_checks",
+    "Read", "dates_read", "date_is_sure", "invoice_date", "check_invoice_readable", "check_purchase_date",
+    "check_retailer", "recheck_retailer", "check_product_on_invoice", "check_serial_number", "check_chk_code",
+    "document_checks",
 ]
 
 Read = tuple[str, "DocumentRead | ClaimcheckError"]
@@ -90,12 +93,7 @@ def check_purchase_date(claim: Claim, reads: Sequence[Read], config: Config) -> 
     good = _invoices(reads, config)
     if not good:
         return _skipped("purchase_date", None, expected.isoformat(), "no readable invoice")
-    day_first = day_first_for(claim.country)
-    # A date after the claim was submitted is a misread ("13 Mar 2048"), not a purchase date.
-    reference = claim.submitted_at.date() if claim.submitted_at else dt.date.today()
-    latest = reference + dt.timedelta(days=config.matching.date_max_future_days)
-    found = [(name, doc, d) for name, doc in good for d in find_dates(doc.pages, day_first=day_first)
-             if d.date <= latest]
+    found = dates_read(claim, good, config)
     exact = [f for f in found if f[2].date == expected]
     if exact:
         # a date read straight beats one that needed an OCR repair or a day/month convention
@@ -120,7 +118,7 @@ def check_purchase_date(claim: Claim, reads: Sequence[Read], config: Config) -> 
                      f"the invoice's date reads {d.date.isoformat()}, one digit from the claimed date, "
                      f"read with low confidence")
     unread = [(name, page, text) for name, doc in good
-              for page, text in unread_date_labels(doc.pages, day_first=day_first)]
+              for page, text in unread_date_labels(doc.pages, day_first=day_first_for(claim.country))]
     if found and unread:
         # An invoice also prints order and delivery dates; when its date label's value was not
         # readable, the dates that were read prove no mismatch.
@@ -129,13 +127,66 @@ def check_purchase_date(claim: Claim, reads: Sequence[Read], config: Config) -> 
                      Evidence(name, d.page, d.bbox, _page_source(doc, d.page)), "DATE_UNCLEAR",
                      f"the invoice shows {d.date.isoformat()}, but the date after {unread[0][2]!r} "
                      f"could not be read")
-    if found:
+    if not found:
+        return Check("purchase_date", None, "uncertain", 0, expected.isoformat(), None, Evidence(good[0][0]),
+                     "DATE_NOT_FOUND", "no date could be read on the invoice")
+    # Reject rule (DATE_MISMATCH): the invoice's own date, read with confidence, is another day.
+    own, why = invoice_date(found)
+    if own is None:
         name, doc, d = found[0]
-        return Check("purchase_date", None, "fail", 0, expected.isoformat(), d.raw,
-                     Evidence(name, d.page, d.bbox, _page_source(doc, d.page)), "DATE_MISMATCH",
-                     f"the invoice shows {d.date.isoformat()}, not the claimed date")
-    return Check("purchase_date", None, "uncertain", 0, expected.isoformat(), None, Evidence(good[0][0]),
-                 "DATE_NOT_FOUND", "no date could be read on the invoice")
+        return Check("purchase_date", None, "uncertain", 10, expected.isoformat(), d.raw,
+                     Evidence(name, d.page, d.bbox, _page_source(doc, d.page)), "DATE_NOT_FOUND", why)
+    name, doc, d = own
+    evidence = Evidence(name, d.page, d.bbox, _page_source(doc, d.page))
+    conf = _read_confidence(doc, d)
+    if not date_is_sure(doc, d, config):
+        return Check("purchase_date", None, "uncertain", 20, expected.isoformat(), d.raw, evidence, "DATE_UNCLEAR",
+                     f"{why} reads {d.date.isoformat()}, but " + ("only after an OCR repair" if d.repaired else
+                                                                  f"with confidence {conf:.0f} only"))
+    return Check("purchase_date", None, "fail", 0, expected.isoformat(), d.raw, evidence, "DATE_MISMATCH",
+                 f"{why} is {d.date.isoformat()}, not the claimed date")
+
+
+def dates_read(claim: Claim, good: Sequence[tuple[str, DocumentRead]], config: Config) -> list[tuple]:
+    """Every date read on the readable invoices, as ``(name, doc, FoundDate)``, in reading order.
+    A date after the claim was submitted (or today) plus ``date_max_future_days`` is a misread
+    ("13 Mar 2048"), not a purchase date, and is left out."""
+    day_first = day_first_for(claim.country)
+    reference = claim.submitted_at.date() if claim.submitted_at else dt.date.today()
+    latest = reference + dt.timedelta(days=config.matching.date_max_future_days)
+    return [(name, doc, d) for name, doc in good for d in find_dates(doc.pages, day_first=day_first)
+            if d.date <= latest]
+
+
+def date_is_sure(doc: DocumentRead, found, config: Config) -> bool:
+    """Read with confidence: no OCR repair, and the words at least ``date_reject_min_conf``."""
+    return not found.repaired and _read_confidence(doc, found) >= config.matching.date_reject_min_conf
+
+
+def invoice_date(found: Sequence[tuple]) -> tuple[tuple | None, str]:
+    """The invoice's own date among the dates read (``(name, doc, FoundDate)`` tuples), and why it is;
+    or (None, why none is). It is the first date labelled as the invoice's or purchase date
+    (``[roles]`` in dates.toml); without one, the document's only date that no label calls another
+    one (an order, delivery or due date). A date another label names never is.
+    """
+    labelled = [f for f in found if f[2].role == "invoice"]
+    if labelled:
+        dates = sorted({f[2].date for f in labelled})
+        if len(dates) > 1:
+            return None, ("the invoice shows several dates labelled as its date: "
+                          + ", ".join(x.isoformat() for x in dates))
+        return labelled[0], f"the invoice's date (after {labelled[0][2].label!r})"
+    dates = {f[2].date for f in found}
+    unlabelled = [f for f in found if f[2].role is None]
+    if len({f[2].date for f in unlabelled}) == 1:
+        return unlabelled[0], ("the invoice's only date" if len(dates) == 1 else
+                               "the invoice's only date not labelled as another (order, delivery, due) date")
+    others = sorted({(f[2].date, f[2].label) for f in found if f[2].role == "other"})
+    shown = ", ".join(f"{x.isoformat()} ({label})" if label else x.isoformat()
+                      for x, label in sorted({(f[2].date, f[2].label) for f in found}, key=lambda t: t[0]))
+    if others and len(dates) == 1:
+        return None, f"the invoice shows only {shown}, not its own date"
+    return None, f"the invoice shows {shown}, none of them labelled as the invoice's date"
 
 
 def _one_digit_apart(a: dt.date, b: dt.date) -> bool:
@@ -147,12 +198,19 @@ def _one_digit_apart(a: dt.date, b: dt.date) -> bool:
 
 def _read_confidence(doc: DocumentRead, found) -> float:
     """The lowest OCR confidence of the words a found value spans (100 for a PDF text layer)."""
-    if found.bbox is None or not (1 <= found.page <= len(doc.pages)):
+    return _box_confidence(doc, found.page, found.bbox, lowest=True)
+
+
+def _box_confidence(doc: DocumentRead, page: int, bbox, *, lowest: bool = False) -> float:
+    """The OCR confidence of the words inside a box: their lowest, or their mean."""
+    if bbox is None or not (1 <= page <= len(doc.pages)):
         return 0.0
-    x0, y0, x1, y1 = found.bbox
-    confs = [w.conf for w in doc.pages[found.page - 1].words
+    x0, y0, x1, y1 = bbox
+    confs = [w.conf for w in doc.pages[page - 1].words
              if w.bbox[0] < x1 and w.bbox[2] > x0 and w.bbox[1] < y1 and w.bbox[3] > y0]
-    return min(confs) if confs else 0.0
+    if not confs:
+        return 0.0
+    return min(confs) if lowest else sum(confs) / len(confs)
 
 
 def _swap(d):
@@ -173,10 +231,18 @@ def _match_check(name: str, product: int | None, expected: str, results, reasons
         reason = reasons["uncertain_found"] if result.found else reasons["uncertain"]
     source = getattr(result, "source", None) or _page_source(doc, result.page)
     evidence = Evidence(doc_name, result.page, result.bbox, source)
-    return Check(name, product, status, int(result.score), expected, result.found, evidence, reason)
+    return Check(name, product, status, int(result.score), expected, result.found, evidence, reason,
+                 getattr(result, "detail", None) or None)
 
 
-def check_retailer(claim: Claim, reads: Sequence[Read], config: Config) -> Check:
+def check_retailer(claim: Claim, reads: Sequence[Read], config: Config, *, known_shops: Sequence[str] = ()) -> Check:
+    """The claimed shop on the invoice. Reject rule (RETAILER_MISMATCH): the invoice names another
+    seller, read with confidence (``match_retailer``); a name not found is RETAILER_NOT_FOUND (review).
+
+    known_shops: names of shops the claim store has seen on approved claims (recognised as sellers).
+    """
+    from .promotions.sellers import find_sellers  # promotions imports this module: import at call time
+
     expected = claim.purchase.retailer
     if not expected:
         return _skipped("retailer", None, None, "no retailer claimed")
@@ -184,7 +250,12 @@ def check_retailer(claim: Claim, reads: Sequence[Read], config: Config) -> Check
     if not good:
         return _skipped("retailer", None, expected, "no readable invoice")
     th = config.matching.get("retailer", {})
-    results = [(name, match_retailer(expected, doc.pages, **th), doc) for name, doc in good]
+    aliases = load_retailers(extra=config.matching.retailer_aliases or None)
+    results = []
+    for name, doc in good:
+        sold_by = [(s.seller, s.page, s.bbox) for s in find_sellers(doc.pages, expected)]
+        results.append((name, match_retailer(expected, doc.pages, aliases, known_shops=known_shops,
+                                             sold_by=sold_by, **th), doc))
     return _match_check("retailer", None, expected, results, {
         "fail": "RETAILER_MISMATCH", "fail_found": "RETAILER_MISMATCH",
         "uncertain": "RETAILER_NOT_FOUND", "uncertain_found": "RETAILER_NOT_FOUND"})
@@ -201,10 +272,45 @@ def check_product_on_invoice(claim: Claim, index: int, reads: Sequence[Read], co
     results = [(name, match_model(expected, doc.pages, **th), doc) for name, doc in good]
     check = _match_check("product_on_invoice", index, expected, results, {
         "fail": "PRODUCT_NOT_ON_INVOICE", "fail_found": "PRODUCT_MISMATCH",
-        "uncertain": "PRODUCT_NOT_ON_INVOICE", "uncertain_found": "PRODUCT_UNCERTAIN"})
+        "uncertain": "PRODUCT_UNCERTAIN", "uncertain_found": "PRODUCT_UNCERTAIN"})
+    best = _best(results)[1]
+    if check.reason == "PRODUCT_MISMATCH" and best.reason != "different_model":
+        # A few letters in common ("Aycen 7 S") are no other model: PRODUCT_MISMATCH is for a line
+        # that names a model differing in a distinguishing token; the rest is "not on the invoice".
+        check = replace(check, reason="PRODUCT_NOT_ON_INVOICE")
+    if check.reason == "PRODUCT_NOT_ON_INVOICE":
+        # Reject rule: the invoice's item lines were all read, with confidence, and none is the product.
+        listed = _items_read(good, config)
+        if listed is None:
+            return replace(check, status="uncertain", score=min(check.score, 30), reason="PRODUCT_UNCERTAIN",
+                           detail="the claimed model is not on the invoice, but its item lines could not all "
+                                  "be read")
+        return replace(check, detail=f"the invoice lists {listed}")
     # What was read instead ("the invoice shows GeForce RTX 5060 Ti"): PRODUCT_MISMATCH's message names it.
-    detail = _best(results)[1].detail
-    return replace(check, detail=detail) if detail and check.status != "pass" else check
+    return replace(check, detail=best.detail) if best.detail and check.status != "pass" else check
+
+
+def _items_read(good: Sequence[tuple[str, DocumentRead]], config: Config) -> str | None:
+    """The item lines of an invoice whose items were all read with confidence, or None.
+
+    Item lines: a name and a price ("1 Mainboard 159,90"; a till receipt's item may stand on the
+    line above its "1 x 89.90" line), not a tax, shipping, payment or subtotal line. All read: each
+    at ``items_min_conf``, and their amounts add up to the invoice's total, or fall short of it by
+    at most ``items_total_slack`` of it (shipping, fees): one line read of two bought, or a footer's
+    number taken for a price ("Kassa 4"), does not add up.
+    """
+    m = config.matching
+    for _, doc in good:
+        items = find_line_items(doc.pages, min_words=1)
+        total = find_total(doc.pages)
+        if not items or total is None or total.value <= 0:
+            continue
+        if any(_box_confidence(doc, item.page, item.bbox) < m.items_min_conf for item in items):
+            continue
+        gap = (total.value - sum(item.amount for item in items)) / total.value
+        if Decimal("-0.01") <= gap <= Decimal(str(m.items_total_slack)):
+            return "; ".join(item.description for item in items[:3]) + (" ..." if len(items) > 3 else "")
+    return None
 
 
 def _sticker_check(name: str, claim: Claim, index: int, value: str | None, photos: Sequence[Read],
@@ -253,6 +359,21 @@ def document_checks(claim: Claim, invoices: Sequence[Read], photos: Sequence[Rea
 
 
 _READ_FROM_INVOICE = ("purchase_date", "retailer", "product_on_invoice")
+
+
+def recheck_retailer(checks: Sequence[Check], claim: Claim, invoices: Sequence[Read], config: Config,
+                     known_shops: Sequence[str]) -> list[Check]:
+    """The document checks with the retailer check run again knowing ``known_shops`` (the claim
+    store's), where it was uncertain for want of a name: a known shop named on the invoice instead
+    is the evidence a RETAILER_MISMATCH needs. The document checks themselves are cached without
+    the store's knowledge, which grows with every claim."""
+    out = list(checks)
+    for k, c in enumerate(out):
+        if c.name == "retailer" and c.status == "uncertain" and c.reason == "RETAILER_NOT_FOUND" and known_shops:
+            again = check_retailer(claim, invoices, config, known_shops=known_shops)
+            readable = next((x for x in out if x.name == "invoice_readable"), None)
+            out[k] = _doubtful_read(again) if readable is not None and readable.status == "uncertain" else again
+    return out
 
 
 def _doubtful_read(check: Check) -> Check:

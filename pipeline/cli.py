@@ -476,5 +476,41 @@ def labels_export(
     typer.echo(f"{len(written)} labelled claim(s) in {out_dir}", err=True)
 
 
+retailers_app = typer.Typer(no_args_is_help=True, help="The retailer alias data.")
+app.add_typer(retailers_app, name="retailers")
+
+
+@retailers_app.command("learn")
+def retailers_learn(
+    db: Annotated[str, typer.Option("--db", help="Claim store with the decisions and reviewer actions.")] =
+    "sqlite:///out/claimcheck.db",
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the proposals to this TOML file "
+                                                "(an extra alias file); default: print them.")] = None,
+    min_claims: Annotated[int, typer.Option("--min-claims", min=1, help="Approved claims a proposal needs.")] = 1,
+    config: Annotated[Optional[Path], typer.Option("--config", help="Config TOML (its retailer_aliases count "
+                                                   "as known).")] = None,
+) -> None:
+    """Propose retailer aliases from reviewers' approvals: the seller read on each invoice a reviewer
+    approved a claim for, where it is not the claimed shop's name (a legal entity and its brand)."""
+    from .db import SqlClaimStore
+    from .matching.retailer import load_retailers
+    from .web.aliases import proposals_toml, propose_aliases
+
+    cfg = _config(config)
+    try:
+        data = load_retailers(extra=cfg.matching.retailer_aliases or None)
+        with SqlClaimStore(db) as store:
+            proposals = propose_aliases(store, data, min_claims=min_claims)
+    except ClaimcheckError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    text = proposals_toml(proposals, data)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+    typer.echo(f"{len(proposals)} alias(es) proposed" + (f" in {out}" if out else ""), err=True)
+
+
 def main() -> None:  # pragma: no cover
     app()

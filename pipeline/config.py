@@ -118,6 +118,7 @@ class SerialMatchConfig(_Section):
     min_uncertain_length: int = Field(ge=1)
     shape_length_tolerance: int = Field(ge=0)
     low_confidence: float = Field(ge=0, le=100)
+    one_edit_min_conf: float = Field(ge=0, le=100)
     max_join_words: int = Field(ge=1)
     confusable_cost: float = Field(ge=0, le=1)
 
@@ -126,6 +127,7 @@ class ChkMatchConfig(_Section):
     pass_distance: float = Field(ge=0)
     unlabelled_score: int = Field(ge=0, le=100)
     low_confidence: float = Field(ge=0, le=100)
+    one_edit_min_conf: float = Field(ge=0, le=100)
     confusable_cost: float = Field(ge=0, le=1)
 
 
@@ -139,6 +141,8 @@ class RetailerMatchConfig(_Section):
     max_window_lines: int = Field(ge=1)
     top_fraction: float = Field(ge=0, le=1)
     outside_top_penalty: int = Field(ge=0)
+    seller_min_conf: float = Field(ge=0, le=100)
+    known_seller_min_conf: float = Field(ge=0, le=100)
 
 
 class MatchingConfig(_Section):
@@ -147,7 +151,12 @@ class MatchingConfig(_Section):
     date_repaired_score: int = Field(ge=0, le=100)
     date_max_future_days: int = Field(ge=0)
     date_unclear_below_conf: float = Field(ge=0, le=100)
+    date_reject_min_conf: float = Field(ge=0, le=100)
+    items_min_conf: float = Field(ge=0, le=100)
+    items_total_slack: float = Field(ge=0, le=1)
     invoice_phash_max_distance: int = Field(ge=0, le=31)
+    retailer_aliases: str = ""
+    """An extra retailer alias file merged over the packaged one; empty: none."""
     model: ModelMatchConfig
     serial: SerialMatchConfig
     chk: ChkMatchConfig
@@ -196,23 +205,34 @@ class DecisionConfig(_Section):
     uncertain_score_cap: float = Field(ge=0, le=1)
 
 
+_PLACEHOLDERS = ("found", "expected", "detail")
+
+
 class ReasonSpec(_Section):
     severity: Literal["reject", "review"]
     message: str = Field(min_length=1)
-    message_found: str | None = Field(default=None, min_length=1)
-    """Sent instead of ``message`` when the check that raised the reason names what the invoice
-    shows: ``{expected}``, ``{found}`` and ``{detail}`` are the check's fields."""
+    """Sendable as it is, whatever the check found."""
+    template: str | None = Field(default=None, min_length=1)
+    """The message with what the check read and what the claim says filled in (``{found}``,
+    ``{expected}``); used when the check has every value it names, else ``message``."""
 
-    @field_validator("message_found")
+    @field_validator("template")
     @classmethod
-    def _placeholders(cls, v: str | None) -> str | None:
-        if v is not None:
-            names = {name for _, name, _, _ in string.Formatter().parse(v) if name is not None}
-            unknown = names - {"expected", "found", "detail"}
-            if unknown:
-                raise ValueError(f"unknown placeholder(s) {', '.join(sorted(unknown))}; "
-                                 "use {expected}, {found} or {detail}")
-        return v
+    def _known_placeholders(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        except ValueError as exc:
+            raise ValueError(f"not a message template: {exc}") from exc
+        unknown = sorted(names - set(_PLACEHOLDERS))
+        if unknown:
+            raise ValueError(f"unknown placeholder(s) {', '.join('{' + n + '}' for n in unknown)}; "
+                             f"allowed: {', '.join('{' + n + '}' for n in _PLACEHOLDERS)}")
+        return value
+
+    def placeholders(self) -> tuple[str, ...]:
+        return tuple(name for _, name, _, _ in string.Formatter().parse(self.template or "") if name)
 
 
 class Config(_Section):

@@ -2,7 +2,8 @@
 
 The policy is data: each reason code's severity and message come from
 ``pipeline/data/reasons.toml`` (or ``[reasons]`` in a user config), the score
-cut-off from ``[decision]``.
+cut-off from ``[decision]``. A code's ``template`` is its message with the
+values of the check that raised it filled in ("the invoice is from {found}").
 
 Rules, in order: any reason of severity ``reject`` rejects; else any reason of
 severity ``review`` sends to review; else the claim is approved when its score
@@ -16,8 +17,6 @@ fail 0; skipped checks do not count.
 """
 from __future__ import annotations
 
-import string
-
 from . import __version__
 from .config import Config
 from .decision import Check, Decision, Reason
@@ -25,19 +24,35 @@ from .decision import Check, Decision, Reason
 __all__ = ["decide", "score_checks", "reason_for"]
 
 
+_MAX_VALUE_CHARS = 80
+
+
+def _value(text: str | None) -> str | None:
+    """A found or expected value fit to quote to a claimant: one line, at most 80 characters."""
+    if text is None:
+        return None
+    one = " ".join(str(text).split())
+    if len(one) > _MAX_VALUE_CHARS:
+        one = one[:_MAX_VALUE_CHARS - 1].rstrip() + "…"
+    return one or None
+
+
 def reason_for(code: str, config: Config, check: Check | None = None) -> Reason:
-    """The reason for ``code``; its ``message_found`` (filled from ``check``) when the check that
-    raised it has every field that message names, else its plain message."""
+    """The reason for ``code``: its severity and message; the message from the code's ``template``
+    with the values of ``check`` (the check that raised it: what it found, what the claim says)
+    when it has every value the template names."""
     spec = config.reasons.get(code)
     if spec is None:
         # An unknown code must still reach a person, and never approve.
         return Reason(code, "review", "Our team is reviewing your claim.")
-    if spec.message_found and check is not None:
-        facts = {"expected": check.expected, "found": check.found, "detail": check.detail}
-        names = {name for _, name, _, _ in string.Formatter().parse(spec.message_found) if name}
-        if all(facts.get(n) for n in names):
-            return Reason(code, spec.severity, spec.message_found.format(**facts))
-    return Reason(code, spec.severity, spec.message)
+    message = spec.message
+    template = getattr(spec, "template", None)
+    if template and check is not None:
+        values = {"found": _value(check.found), "expected": _value(check.expected),
+                  "detail": _value(check.detail)}
+        if all(values.get(name) for name in spec.placeholders()):
+            message = template.format(**values)
+    return Reason(code, spec.severity, message)
 
 
 def score_checks(checks: list[Check], config: Config) -> float:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
-from .checks import Read, document_checks
+from .checks import Read, document_checks, recheck_retailer
 from .claim import ID_MAX_CHARS, Claim, escape_unsafe, load_claim
 from .config import Config, default_config
 from .decide import decide
@@ -22,6 +23,7 @@ from .decision import Check, Decision, Evidence
 from .errors import ClaimcheckError, ClaimError, DocumentError
 from .extract.invoice import extract_invoice
 from .integrity.checks import integrity_checks
+from .matching.retailer import is_shop_name
 from .promotions import PROMOTION_CHECKS, ClaimStore, Terms, apply_promotion, load_promotions, open_store
 from .promotions.rules import PER_PRODUCT_CHECKS as _PER_PRODUCT
 from .promotions.rules import participant_key
@@ -194,6 +196,28 @@ def _document_results(claim: Claim, invoices: list[Read], photos: list[Read], co
     return checks, extracted
 
 
+_KNOWN_SHOPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""Per open claim store: the shop names of its approved claims read so far, and the marks to read on from."""
+
+
+def known_shops(store) -> list[str]:
+    """The shops of the store's approved claims (``SqlClaimStore.approved_retailers``) that can be a
+    shop's name; read incrementally while the store stays open (a batch worker's does)."""
+    read = getattr(store, "approved_retailers", None)
+    if read is None:
+        return []
+    names, marks = _KNOWN_SHOPS.get(store, ([], (0, 0)))
+    try:
+        new, marks = read(marks)
+    except ClaimcheckError as exc:  # the claim is still checked, only without the store's shops
+        _log.warning("known shops not read from the claim store: %s", exc)
+        return names
+    if new:
+        names = list(dict.fromkeys(names + [n for n in new if is_shop_name(n)]))
+    _KNOWN_SHOPS[store] = (names, marks)
+    return names
+
+
 def _no_promotion_checks(claim: Claim) -> list[Check]:
     checks = []
     why = "no promotion named"
@@ -316,6 +340,8 @@ def _verify(source, config: Config, base_dir, reader: Reader, promotions: dict[s
     photos = _read_all(claim.documents.serial_photos or [], folder, reader, languages=languages,
                        config=_sticker_config(config), barcodes=True)
     checks, extracted = _document_results(claim, invoices, photos, config, tracked, folder)
+    if claim_store is not None and any(c.name == "retailer" and c.reason == "RETAILER_NOT_FOUND" for c in checks):
+        checks = recheck_retailer(checks, claim, invoices, config, known_shops(claim_store))
     own_dir = None if isinstance(source, dict | Claim) and base_dir is None else str(folder.resolve())
     conflict = _held_by_another(claim, own_dir, claim_store)
     if conflict is not None:

@@ -139,3 +139,42 @@ def test_claim_model_is_frozen():
                                   "documents": {"invoices": ["a"]}})
     with pytest.raises(ValidationError):
         claim.claim_id = "y"
+
+
+# ------------------------------------------------------------------------------ messages (issue #16)
+
+def test_a_reject_says_what_the_invoice_shows():
+    checks = [Check("retailer", None, "fail", 0, "Komplett", "Elkjøp Norge AS", None, "RETAILER_MISMATCH"),
+              Check("purchase_date", None, "fail", 0, "2020-02-21", "19.02.2020", None, "DATE_MISMATCH")]
+    messages = {r.code: r.message for r in decide("C-1", checks, CFG).reasons}
+    assert messages["RETAILER_MISMATCH"].startswith("The invoice you uploaded is from Elkjøp Norge AS, not Komplett.")
+    assert messages["DATE_MISMATCH"].startswith("Your invoice is dated 19.02.2020, not 2020-02-21 as you entered.")
+    assert all("{" not in m for m in messages.values())
+
+
+def test_without_the_value_a_template_names_the_plain_message_is_sent():
+    d = decide("C-1", [Check("retailer", None, "fail", 0, "Komplett", None, None, "RETAILER_MISMATCH")], CFG)
+    assert d.reasons[0].message == CFG.reasons["RETAILER_MISMATCH"].message
+
+
+def test_a_value_quoted_to_the_claimant_is_one_short_line():
+    found = "Elkjøp\nNorge AS " + "x" * 200
+    d = decide("C-1", [Check("retailer", None, "fail", 0, "Komplett", found, None, "RETAILER_MISMATCH")], CFG)
+    quoted = d.reasons[0].message.split("is from ")[1].split(", not")[0]
+    assert "\n" not in quoted and len(quoted) <= 80 and quoted.startswith("Elkjøp Norge AS")
+
+
+def test_an_uncertain_retailer_asks_for_what_is_missing():
+    d = decide("C-1", [Check("retailer", None, "uncertain", 0, "Komplett", None, None, "RETAILER_NOT_FOUND")], CFG)
+    assert d.decision == "review"
+    assert d.reasons[0].message.startswith("We could not find the store name Komplett on your invoice. Please upload")
+
+
+def test_every_template_is_checked_on_load(tmp_path):
+    path = tmp_path / "my.toml"
+    path.write_text('[reasons.DATE_MISMATCH]\nseverity = "reject"\nmessage = "x"\ntemplate = "dated {date}"\n')
+    with pytest.raises(ConfigError, match="placeholder"):
+        load_config(path)
+    for code, spec in CFG.reasons.items():
+        if spec.template:
+            assert set(spec.placeholders()) <= {"found", "expected", "detail"}, code

@@ -456,7 +456,8 @@ def test_find_dates_maps_the_span_back_to_word_boxes():
               ("2020", (115, 20, 150, 30)), ("14:32", (160, 20, 200, 30))),
     ))
     (found,) = find_dates([page])
-    assert found == FoundDate(D(2020, 3, 17), "17 mars 2020", 2, (50, 20, 150, 30), False, False, "month_name")
+    assert found == FoundDate(D(2020, 3, 17), "17 mars 2020", 2, (50, 20, 150, 30), False, False, "month_name",
+                              "invoice", "Date")
     assert found.to_dict()["date"] == "2020-03-17"
 
 
@@ -605,3 +606,58 @@ def test_sroie_labelled_dates_are_found_without_false_ones():
     assert found == len(keys)
     # the two extra dates are real: a bill closed after midnight and a card expiry
     assert spurious <= 2
+
+
+# ----------------------------------------------------------------------------- roles (issue #16)
+
+def _page(*lines: str) -> Page:
+    built = []
+    for y, text in enumerate(lines):
+        x, words = 10, []
+        for token in text.split():
+            words.append(Word(token, 95.0, (x, 20 + 30 * y, x + 12 * len(token), 40 + 30 * y)))
+            x += 12 * len(token) + 10
+        built.append(Line(tuple(words)))
+    return Page(1, 1240, 1754, "pdf_text", tuple(built))
+
+
+@pytest.mark.parametrize("line,role,label", [
+    ("Invoice Date: 19.02.2020", "invoice", "Invoice Date"),
+    ("Date 19.02.2020 8:13", "invoice", "Date"),
+    ("Fakturadato: 19.02.2020", "invoice", "Fakturadato"),
+    ("Order Date: 17.02.2020", "other", "Order Date"),
+    ("Bestelldatum 17.02.2020", "other", "Bestelldatum"),
+    ("Date de livraison : 21/02/2020", "other", "Date de livraison"),
+    ("Tanggal Pesanan 17-02-2020", "other", "Tanggal Pesanan"),
+    ("Due date: 05.03.2020", "other", "Due date"),
+    ("Forfallsdato 05.03.2020", "other", "Forfallsdato"),
+    ("19.02.2020", None, None),
+    ("Abholdatum 19.02.2020", None, None),  # a compound no list names: no role
+])
+def test_a_date_takes_its_role_from_the_nearest_label(line, role, label):
+    (found,) = find_dates([_page(line)])
+    assert (found.role, found.label) == (role, label)
+
+
+def test_a_date_on_a_line_of_two_labels_takes_the_nearest():
+    found = find_dates([_page("Invoice Date: 19.02.2020 Due date: 05.03.2020")])
+    assert [(f.raw, f.role) for f in found] == [("19.02.2020", "invoice"), ("05.03.2020", "other")]
+
+
+def test_a_column_heading_labels_the_date_below_it():
+    def cells(y: int, *texts: str) -> Line:
+        return Line(tuple(Word(t, 100.0, (10 + 300 * k, y, 10 + 300 * k + 12 * len(t), y + 20))
+                          for k, t in enumerate(texts)))
+
+    page = Page(1, 1240, 1754, "pdf_text", (cells(20, "Rechnungsnr.", "Rechnungsdatum", "Bestelldatum"),
+                                            cells(50, "204417811", "19.02.2020", "17.02.2020")))
+    found = find_dates([page])
+    assert [(f.raw, f.role) for f in found] == [("19.02.2020", "invoice"), ("17.02.2020", "other")]
+
+
+def test_a_role_in_two_lists_is_refused(tmp_path):
+    text = _packaged_text().replace('other = [\n', 'other = [\n    "invoice date",\n', 1)
+    path = tmp_path / "dates.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="two roles"):
+        load_date_knowledge(path)

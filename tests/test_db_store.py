@@ -252,6 +252,26 @@ def test_reviewer_actions_are_stored_in_order(store):
         store.record_action("C-1", "kari", "escalate")
 
 
+def _run(claim_id: str, decision: str, retailer: str, status: str) -> dict:
+    return {"claim_id": claim_id, "decision": decision, "pipeline_version": "0.2.0", "config_hash": "sha256:x",
+            "checks": [{"name": "retailer", "product": None, "status": status, "score": 0, "expected": retailer,
+                        "found": None, "evidence": None}]}
+
+
+def test_the_shops_of_approved_claims_are_read_on_from_where_the_last_read_stopped(store):
+    store.save_decision(_run("C-1", "approve", "Brightline Store", "pass"))
+    store.save_decision(_run("C-2", "review", "Corner Computers", "uncertain"))
+    store.save_decision(_run("C-3", "reject", "Widget World", "fail"))
+    names, marks = store.approved_retailers()
+    assert names == ["Brightline Store"]
+    assert store.approved_retailers(marks) == ([], marks)
+    store.record_action("C-2", "kari", "approve")  # a reviewer approved what the pipeline doubted
+    store.save_decision(_run("C-4", "approve", "Brightline Store", "pass"))
+    names, marks = store.approved_retailers(marks)
+    assert names == ["Brightline Store", "Corner Computers"]
+    assert store.approved_retailers(marks)[0] == []
+
+
 # ------------------------------------------------------------------------------ urls, failures
 
 @pytest.mark.parametrize("url,expected", [

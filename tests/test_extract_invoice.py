@@ -76,3 +76,19 @@ def test_extract_invoice_gives_number_total_currency_and_items():
 def test_whole_numbers_count_as_money_only_beside_a_currency_sign():
     assert find_total(page("Grand Total Rs 1939")).value == Decimal("1939")
     assert find_total(page("Total items 2020")) is None
+
+
+def test_a_receipt_item_on_two_lines_is_one_item():
+    items = find_line_items(page("MSI B450 Tomahawk", "1 x 89.90  89.90", "VAT 23 %", "16.81", "TOTAL (INC. VAT)",
+                                 "€ 89.90"))
+    assert [(i.description, str(i.amount)) for i in items] == [("MSI B450 Tomahawk", "89.90")]
+
+
+def test_a_one_word_item_counts_when_asked_for():
+    lines = page("1 Mainboard 159,90 159,90", "Versand 4,99")
+    assert find_line_items(lines) == []
+    assert [i.description for i in find_line_items(lines, min_words=1)] == ["1 Mainboard"]
+
+
+def test_an_amount_alone_under_a_table_heading_is_no_item():
+    assert find_line_items(page("Qty Unit Price", "381.90", "135.90", "VAT 20 %")) == []

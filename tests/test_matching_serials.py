@@ -256,3 +256,39 @@ def test_a_full_width_serial_passes_the_check_and_is_the_same_duplicate_key():
                       "602-7C35-010B19120001Z3"):
         assert serial_key(lookalike) == serial_key(SERIAL), lookalike
     assert serial_key("602-7C35-010B1912000124") != serial_key(SERIAL)
+
+
+# ------------------------------------------------------------------------------ issue #16: a reject needs evidence
+
+def test_one_character_off_read_without_high_confidence_is_uncertain_not_a_mismatch():
+    # Tesseract reads a 3 for an 8 at confidence 80: one character off is not yet another serial
+    m = match_serial("602-7C35-010B1912000128", pages=[photo("S/N: 602-7C35-010B1912000123", conf=80)])
+    assert (m.status, m.reason) == ("uncertain", "near"), m
+    # read at 95, the same difference is a different serial
+    m = match_serial("602-7C35-010B1912000128", pages=[photo("S/N: 602-7C35-010B1912000123", conf=95)])
+    assert (m.status, m.reason) == ("fail", "different")
+    # two characters off at confidence 80: a different serial
+    m = match_serial("602-7C35-010B1912000788", pages=[photo("S/N: 602-7C35-010B1912000123", conf=80)])
+    assert m.status == "fail"
+
+
+def test_a_barcode_is_evidence_whatever_the_ocr_confidence():
+    m = match_serial("602-7C35-010B1912000128", barcodes=[_bar(SERIAL, "CODE128")],
+                     pages=[photo("S/N: 602-7C35-010B1912000123", conf=40)])
+    assert (m.status, m.source) == ("fail", "barcode")
+
+
+def test_chk_one_character_off_needs_a_sure_reading():
+    assert match_chk("A7C", pages=[photo("CHK: A1C", conf=80)]).status == "uncertain"
+    assert match_chk("A7C", pages=[photo("CHK: A1C", conf=95)]).status == "fail"
+    assert match_chk("X7Q", pages=[photo("CHK: A1C", conf=95)]).status == "fail"  # three characters off
+    assert match_chk("8WT", pages=[photo("CHK: SUT", conf=80)]).status == "uncertain"  # two misread glyphs
+    assert match_chk("A7C", barcodes=[_bar("SN:602-7C35-010B1912000123;CHK:A1C", "QRCODE")]).status == "fail"
+
+
+def test_look_alikes_alone_never_reject_however_many():
+    # "LODNS" for L0DN5, read at 95: two look-alikes (one more than a pass allows) are no other code
+    m = match_chk("L0DN5", pages=[photo("CHK: LODNS", conf=95)])
+    assert (m.status, m.reason) == ("uncertain", "near")
+    m = match_serial("601-7C02-050B2001000777", barcodes=[_bar("6O1-7CO2-O5OB2OO1000777", "CODE128")])
+    assert (m.status, m.source) == ("uncertain", "barcode"), m  # six look-alikes: typed oddly, not another serial

@@ -15,6 +15,7 @@ from pipeline.claim import Claim
 from pipeline.config import default_config
 from pipeline.decide import decide
 from pipeline.errors import DocumentError
+from pipeline.extract.invoice import parse_amount
 from pipeline.promotions import PROMOTION_CHECKS, apply_promotion, load_promotions, rules
 from pipeline.promotions.rules import (
     InvoiceDate,
@@ -63,8 +64,10 @@ def claim(*, date: str = "2020-02-19", submitted: str | None = "2020-03-20T10:15
 
 def komplett(date: str = "19.02.2020", *items: str, number: str = "40211", name: str = "faktura.jpg"):
     items = items or ("MSI MEG X570 ACE 3990,00", "AMD Ryzen 9 3900X 5490,00")
+    # the total of the item lines printed, as a real invoice's (9480,00 for the default two)
+    total = sum(parse_amount(i.split()[-1]) or 0 for i in items if re.search(r"\d,\d\d$", i))
     return invoice("Komplett AS", f"FAKTURA Fakturanr: {number}", f"Fakturadato: {date}", *items,
-                   "TOTAL 9480,00 NOK", name=name)
+                   f"TOTAL {total:.2f} NOK".replace(".", ","), name=name)
 
 
 def run(c: Claim, invoices=None, *, terms=CASHBACK, store=None, doc_checks=None, now=None):
@@ -145,10 +148,33 @@ def test_no_date_on_the_invoice_is_uncertain():
     assert get(out, "claim_window").reason == "DATE_NOT_FOUND"  # days since purchase cannot be counted
 
 
-def test_dates_inside_and_outside_without_the_claimed_one_are_uncertain():
+def test_the_invoice_date_decides_the_period_not_its_due_date():
     inv = [komplett("19.02.2020", "MSI MEG X570 ACE 3990,00", "AMD Ryzen 9 3900X 5490,00", "Forfall: 25.03.2020")]
     out = run(claim(date="2020-02-18", submitted="2020-04-20T12:00:00+02:00"), inv)
-    assert get(out, "promotion_period").reason == "PROMOTION_PERIOD_UNCERTAIN"
+    check = get(out, "promotion_period")
+    assert (check.status, check.found) == ("pass", "19.02.2020"), check
+
+
+def test_dates_outside_the_period_that_are_not_the_invoice_date_do_not_reject():
+    # Ordered the day before the period, invoiced inside it: the invoice date is unreadable, and
+    # the order date alone is no purchase date (issue #16).
+    inv = [invoice("Komplett AS", "FAKTURA Fakturanr: 40211", "Fakturadato: ######", "Ordredato: 16.02.2020",
+                   "MSI MEG X570 ACE 3990,00", "AMD Ryzen 9 3900X 5490,00", "TOTAL 9480,00 NOK", name="faktura.jpg")]
+    out = run(claim(date="2020-02-18", submitted="2020-04-20T12:00:00+02:00"), inv)
+    check = get(out, "promotion_period")
+    assert (check.status, check.reason) == ("uncertain", "PROMOTION_PERIOD_UNCERTAIN"), check
+    # the same order date with the invoice's own date read outside too: that one rejects
+    inv = [komplett("16.02.2020", "MSI MEG X570 ACE 3990,00", "Ordredato: 14.02.2020")]
+    check = get(run(claim(date="2020-02-18", submitted="2020-04-20T12:00:00+02:00"), inv), "promotion_period")
+    assert (check.status, check.reason, check.found) == ("fail", "PURCHASE_OUTSIDE_PERIOD", "16.02.2020")
+
+
+def test_the_wait_is_not_counted_from_an_order_date():
+    # day 20 from the order date, but the invoice's own date cannot be read: no CLAIM_TOO_EARLY
+    inv = [invoice("Komplett AS", "FAKTURA Fakturanr: 40211", "Ordredato: 01.03.2020", "Fakturadato: ######",
+                   "MSI MEG X570 ACE 3990,00", "AMD Ryzen 9 3900X 5490,00", name="faktura.jpg")]
+    check = get(run(claim(date="2020-03-02", submitted="2020-03-20T12:00:00+01:00"), inv), "claim_window")
+    assert (check.status, check.reason) == ("uncertain", "DATE_NOT_FOUND"), check
 
 
 def test_the_claimed_date_among_several_is_the_one_used():

@@ -379,6 +379,36 @@ class SqlClaimStore:
                                        A.created_at).where(A.claim_id == claim_id).order_by(A.id)).all()
         return [SavedAction(*r[:-1], _utc(r.created_at)) for r in rows]
 
+    def approved_retailers(self, after: tuple[int, int] = (0, 0)) -> tuple[list[str], tuple[int, int]]:
+        """The shops named by approved claims, as claimed, read since ``after`` (the marks this
+        returned before: last decision id, last reviewer action id), and the new marks.
+
+        A shop counts when the pipeline approved the claim with its retailer check passed (the name
+        was found on the invoice), or when a reviewer approved the claim. The retailer check uses
+        them to recognise a seller the alias file does not know (issue #16).
+        """
+        D, A = m.Decision, m.ReviewerAction
+        last_decision, last_action = after
+        names: list[str] = []
+        with self._transaction("reading the shops of approved claims") as conn:
+            for row_id, checks in conn.execute(select(D.id, D.checks).where(D.id > last_decision,
+                                                                           D.decision == "approve")
+                                               .order_by(D.id)):
+                last_decision = max(last_decision, row_id)
+                names += [c.get("expected") for c in checks or ()
+                          if isinstance(c, dict) and c.get("name") == "retailer" and c.get("status") == "pass"]
+            newest = conn.execute(select(func.max(D.id))).scalar() or 0
+            last_decision = max(last_decision, newest)
+            approved = conn.execute(select(A.id, A.claim_id).where(A.id > last_action, A.action == "approve")
+                                    .order_by(A.id)).all()
+            for action_id, claim_id in approved:
+                last_action = max(last_action, action_id)
+                checks = conn.execute(select(D.checks).where(D.claim_id == claim_id).order_by(D.id.desc())
+                                      .limit(1)).scalar()
+                names += [c.get("expected") for c in checks or ()
+                          if isinstance(c, dict) and c.get("name") == "retailer" and c.get("status") != "skipped"]
+        return [n for n in dict.fromkeys(names) if isinstance(n, str) and n.strip()], (last_decision, last_action)
+
     def __enter__(self) -> SqlClaimStore:
         return self
 

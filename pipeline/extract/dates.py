@@ -131,6 +131,11 @@ class FoundDate:
     ambiguous: bool
     repaired: bool
     kind: str
+    role: str | None = None
+    """'invoice' (labelled as the invoice's or purchase's date), 'other' (an order, delivery, due
+    ... date) or None (no label, or one of no known role); see ``[roles]`` in dates.toml."""
+    label: str | None = None
+    """The label that gave the role, as read."""
 
     def to_dict(self) -> dict:
         return {
@@ -141,6 +146,8 @@ class FoundDate:
             "ambiguous": self.ambiguous,
             "repaired": self.repaired,
             "kind": self.kind,
+            "role": self.role,
+            "label": self.label,
         }
 
 
@@ -186,6 +193,21 @@ class _LabelsSection(_Strict):
     words: list[_Name] = Field(min_length=1)
 
 
+_Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, pattern=r"^[^\W\d_]+(?: [^\W\d_]+)*$")]
+
+
+class _RolesSection(_Strict):
+    invoice: list[_Label] = Field(default_factory=list)
+    other: list[_Label] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_role_per_label(self) -> _RolesSection:
+        both = {_fold_lower(x) for x in self.invoice} & {_fold_lower(x) for x in self.other}
+        if both:
+            raise ValueError(f"labels with two roles: {', '.join(sorted(both))}")
+        return self
+
+
 class _MonthsSection(_Strict):
     four_digit_year_only: list[_Name] = Field(default_factory=list)
 
@@ -198,6 +220,7 @@ class _Language(_Strict):
 class _DatesFile(_Strict):
     numeric: _NumericSection
     labels: _LabelsSection
+    roles: _RolesSection = Field(default_factory=_RolesSection)
     months: _MonthsSection = Field(default_factory=_MonthsSection)
     languages: dict[str, _Language] = Field(min_length=1)
 
@@ -237,6 +260,8 @@ class DateKnowledge:
     """(folded lower-case name, month 1-12), longest names first."""
     four_digit_year_only: frozenset[str]
     source: str
+    label_roles: tuple[tuple[str, str], ...] = ()
+    """(folded label, role), longest first: [roles], and the [labels] words as 'invoice'."""
 
     def month_of(self, name: str) -> int | None:
         """The month a name means, in any language of the file, or None."""
@@ -273,7 +298,15 @@ def load_date_knowledge(path: str | Path | None = None) -> DateKnowledge:
         month_names=tuple(sorted(names.items(), key=lambda kv: (-len(kv[0]), kv[0]))),
         four_digit_year_only=frozenset(_fold_lower(n) for n in parsed.months.four_digit_year_only),
         source=source,
+        label_roles=_label_roles(parsed),
     )
+
+
+def _label_roles(parsed: _DatesFile) -> tuple[tuple[str, str], ...]:
+    roles = {_fold_lower(w): "invoice" for w in parsed.labels.words}
+    roles.update({_fold_lower(w): "invoice" for w in parsed.roles.invoice})
+    roles.update({_fold_lower(w): "other" for w in parsed.roles.other})
+    return tuple(sorted(roles.items(), key=lambda kv: (-len(kv[0]), kv[0])))
 
 
 @lru_cache(maxsize=1)
@@ -675,16 +708,20 @@ def find_dates(
     [('2018-12-25', (60, 0, 150, 10))]
     """
     opts = {"day_first": day_first, "min_year": min_year, "max_year": max_year, "knowledge": knowledge}
+    kb = knowledge or default_date_knowledge()
     out: list[FoundDate] = []
     for page in pages:
         lines = page.lines
         texts = [line.text for line in lines]
         spans = [_word_spans(line) for line in lines]
         alone = [find_dates_in_text(text, **opts) for text in texts]
+        labels = [_role_labels(text, kb) for text in texts]
+
         for i, matches in enumerate(alone):
             for m in matches:
                 bbox = _bbox_of(spans[i], m.start, m.end)
-                out.append(FoundDate(m.date, m.raw, page.number, bbox, m.ambiguous, m.repaired, m.kind))
+                out.append(FoundDate(m.date, m.raw, page.number, bbox, m.ambiguous, m.repaired, m.kind,
+                                     *_role(i, m.start, bbox, texts, spans, alone, labels)))
             if i + 1 >= len(lines) or not texts[i] or not texts[i + 1]:
                 continue
             cut = len(texts[i]) + 1
@@ -695,7 +732,55 @@ def find_dates(
                     continue
                 next_spans = [(s + cut, e + cut, b) for s, e, b in spans[i + 1]]
                 bbox = _bbox_of(spans[i] + next_spans, m.start, m.end)
-                out.append(FoundDate(m.date, m.raw, page.number, bbox, m.ambiguous, m.repaired, m.kind))
+                out.append(FoundDate(m.date, m.raw, page.number, bbox, m.ambiguous, m.repaired, m.kind,
+                                     *_role(i, min(m.start, cut), _bbox_of(spans[i], m.start, cut), texts, spans,
+                                            alone, labels)))
+    return out
+
+
+def _role(i: int, start: int, bbox: BBox | None, texts: list[str], spans: list, alone: list[list[DateMatch]],
+          labels: list[list[tuple[int, int, str]]]) -> tuple[str | None, str | None]:
+    """(role, label) of a date starting at ``start`` on line ``i``: the nearest label before it on
+    its line; else a column heading on one of the two lines above (a label standing over the date,
+    with no date of its own after it on its line)."""
+    before = [hit for hit in labels[i] if hit[1] <= start]
+    if before:
+        s0, e0, r = max(before, key=lambda hit: hit[1])
+        return r, texts[i][s0:e0]
+    for j in (i - 1, i - 2):
+        if j < 0 or bbox is None:
+            continue
+        heads = []
+        for s0, e0, r in labels[j]:
+            if any(m.start >= e0 for m in alone[j]):
+                continue
+            box = _bbox_of(spans[j], s0, e0)
+            if box is not None:
+                overlap = min(box[2], bbox[2]) - max(box[0], bbox[0])
+                if overlap > 0:
+                    heads.append((overlap, r, texts[j][s0:e0]))
+        if heads:
+            _, r, text = max(heads)
+            return r, text
+    return None, None
+
+
+@lru_cache(maxsize=8)
+def _role_pattern(kb: DateKnowledge) -> re.Pattern:
+    alts = [r"[\s.\-/]*".join(re.escape(w) for w in label.split()) for label, _ in kb.label_roles]
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(alts) + r")(?![^\W\d_])")
+
+
+def _role_labels(text: str, kb: DateKnowledge) -> list[tuple[int, int, str]]:
+    """(start, end, role) of each date label in a line's text (see ``[roles]`` in dates.toml)."""
+    if not kb.label_roles:
+        return []
+    roles = dict(kb.label_roles)
+    out = []
+    for m in _role_pattern(kb).finditer(_fold_lower(text)):
+        key = " ".join(re.split(r"[\s.\-/]+", m.group(0).strip(" .-/")))
+        if key in roles:
+            out.append((m.start(), m.end(), roles[key]))
     return out
 
 

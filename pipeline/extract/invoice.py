@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from ..datafiles import read_toml
 from ..errors import ConfigError
-from ..records import BBox, Page
+from ..records import BBox, Page, union_bbox
 
 __all__ = ["parse_amount", "find_amounts", "find_currency", "find_total", "find_line_items", "extract_invoice",
            "line_amounts", "has_label", "Amount", "LineItem", "InvoiceFacts"]
@@ -185,23 +185,40 @@ class LineItem:
                 "bbox": list(self.bbox) if self.bbox else None}
 
 
-def find_line_items(pages: Sequence[Page]) -> list[LineItem]:
-    """Lines that name something (two or more words with letters) and end with a price."""
+_QUANTITY_LINE = re.compile(r"^\s*\d{1,4}\s*[x×*]\s*\d", re.IGNORECASE)
+"""A till receipt's quantity line: "1 x 399,00  399,00", "2X 4.62"."""
+
+
+def find_line_items(pages: Sequence[Page], *, min_words: int = 2) -> list[LineItem]:
+    """Lines that name something (``min_words`` or more words with letters) and end with a price.
+
+    A till receipt's item on two lines ("MSI B450 Tomahawk" / "1 x 89.90  89.90") counts too: a
+    quantity-and-price line takes the description of the line above when that one has no price
+    (an amount alone under a table heading is not an item).
+    """
     k = _knowledge()
     items = []
     for p in pages:
+        previous = None
         for line in p.lines:
             amounts = _line_amounts(line)
-            if not amounts:
-                continue
             folded = _fold(line.text)
-            if _has_label(folded, k["total"]) or _has_label(folded, k["not_item"]):
+            if not amounts or _has_label(folded, k["total"]) or _has_label(folded, k["not_item"]):
+                previous = None if amounts else line
                 continue
             first_amount = line.text.find(amounts[0][1])
             description = line.text[:first_amount].strip(" :-\t")
-            if sum(1 for t in description.split() if re.search(r"[^\W\d_]{2,}", t)) < 2:
+            bbox = line.bbox
+            words = sum(1 for t in description.split() if re.search(r"[^\W\d_]{2,}", t))
+            if not words and previous is not None and _QUANTITY_LINE.match(line.text) and not any(
+                    _has_label(_fold(previous.text), k[kind]) for kind in ("total", "not_item")):
+                description = previous.text.strip(" :-\t")
+                words = sum(1 for t in description.split() if re.search(r"[^\W\d_]{2,}", t))
+                bbox = union_bbox([previous.bbox, line.bbox])
+            previous = None
+            if words < min_words:
                 continue
-            items.append(LineItem(description, amounts[-1][0], p.number, line.bbox))
+            items.append(LineItem(description, amounts[-1][0], p.number, bbox))
     return items
 
 

@@ -16,8 +16,15 @@ passes with score 100), then at the OCR words and joins of adjacent words:
 - one real edit that is not digit-for-digit, in a serial of 8+ characters -> uncertain;
 - a serial-shaped string (about the same length and letter/digit pattern) that differs by
   a digit or by more -> fail (another serial is on the photo), unless the OCR engine was
-  unsure of that word, then uncertain;
+  unsure of that word (under ``low_confidence``; for a one-character difference, under
+  ``one_edit_min_conf``), then uncertain;
+- a decoded barcode is an exact read: a serial-shaped field that differs fails whatever
+  the OCR read;
 - nothing serial-shaped readable -> uncertain, ``found`` None, reason 'unreadable'.
+
+Reject rule (SERIAL_MISMATCH / CHK_MISMATCH): the code is read where a barcode, or an OCR
+reading the engine is sure of, disagrees beyond the confusion classes. One character off in
+an OCR reading is only a fail at ``one_edit_min_conf``: Tesseract reads a 3 for an 8.
 
 >>> serial_distance("602-7C35-010B1912000123", "6027C3501OB1912000123")
 0.25
@@ -198,6 +205,7 @@ def match_serial(
     min_uncertain_length: int = 8,
     shape_length_tolerance: int = 2,
     low_confidence: float = 60.0,
+    one_edit_min_conf: float = 90.0,
     max_join_words: int = 4,
     confusable_cost: float = 0.25,
 ) -> SerialMatch:
@@ -212,6 +220,7 @@ def match_serial(
     shape_length_tolerance: how many characters a different serial may differ in length and still
         count as "another serial on the photo" (a fail) rather than unreadable.
     low_confidence: OCR word confidence below which a different-looking serial is only uncertain.
+    one_edit_min_conf: the same for a serial that differs in one character only.
     max_join_words: OCR may split a serial; adjacent words of a line are joined up to this many.
     confusable_cost: cost of one confusable substitution in ``serial_distance``.
     """
@@ -272,8 +281,8 @@ def match_serial(
     # A barcode that holds a different serial of the same shape is strong evidence.
     if best_bar is not None and _serial_shaped(normalise_serial(best_bar[2]), c, shape_length_tolerance):
         edits, bar, field = best_bar
-        if edits.distance <= uncertain_distance and edits.digit_subs == 0 and edits.real <= 1 \
-                and len(c) >= min_uncertain_length:
+        if edits.real == 0 or (edits.distance <= uncertain_distance and edits.digit_subs == 0 and edits.real <= 1
+                               and len(c) >= min_uncertain_length):
             return SerialMatch("uncertain", min(84, _score(edits.distance)), field, bar.page, bar.bbox,
                                "barcode", "near", "one character differs from the barcode")
         return SerialMatch("fail", min(49, _score(edits.distance)), field, bar.page, bar.bbox, "barcode",
@@ -286,6 +295,9 @@ def match_serial(
         if cand.conf < low_confidence:
             return result("uncertain", min(84, _score(edits.distance)), cand, "near",
                           "a different serial was read, but the OCR is unsure of it")
+        if edits.real == 1 and cand.conf < one_edit_min_conf:
+            return result("uncertain", min(84, _score(edits.distance)), cand, "near",
+                          f"the serial read differs in one character, read with confidence {cand.conf:.0f} only")
         return result("fail", min(49, _score(edits.distance)), cand, "different",
                       "the photo shows a different serial")
     return SerialMatch("uncertain", 0, None, None, None, None, "unreadable",
@@ -300,6 +312,7 @@ def match_chk(
     pass_distance: float = 0.25,
     unlabelled_score: int = 90,
     low_confidence: float = 60.0,
+    one_edit_min_conf: float = 90.0,
     confusable_cost: float = 0.25,
 ) -> SerialMatch:
     """Find a CHK code (3 or 5 characters) on the serial photos.
@@ -309,7 +322,9 @@ def match_chk(
 
     - labelled text within ``pass_distance`` (one confusable) -> pass;
     - else the exact code anywhere on the sticker, with a digit in it -> pass, ``unlabelled_score``;
-    - else labelled text that differs -> fail (uncertain if the OCR was unsure of that word);
+    - else labelled text that differs beyond the look-alike classes -> fail (uncertain if it was OCR read under
+      ``one_edit_min_conf``: in a code of three to five characters every OCR difference is a small
+      one; or if it has one character more or less); a barcode's code fails whatever;
     - else the code anywhere up to one confusable -> uncertain; else 'unreadable'.
     """
     c = normalise_serial(claimed)
@@ -359,6 +374,10 @@ def match_chk(
         return result("pass", unlabelled_score, loose_scored[0][1], "exact", "found, but not next to a CHK label")
     if scored:
         edits, cand = scored[0]
+        if edits.real == 0:
+            # "LODNS" for L0DN5: every difference is a look-alike, so no other code is shown
+            return result("uncertain", min(84, _score(edits.distance)), cand, "near",
+                          "the CHK code read differs only in look-alike characters (0/O, 5/S, ...)")
         if cand.conf < low_confidence:
             return result("uncertain", min(84, _score(edits.distance)), cand, "near",
                           "the CHK code read differs, but the OCR is unsure of it")
@@ -367,6 +386,10 @@ def match_chk(
             # the OCR doubling or dropping a glyph, not another code, which would differ in place.
             return result("uncertain", min(84, _score(edits.distance)), cand, "near",
                           "the CHK code read has one character more or less than the claimed one")
+        if cand.source == "ocr" and cand.conf < one_edit_min_conf:
+            # Three to five characters: any OCR difference is a small one ("SUT" for 8WT).
+            return result("uncertain", min(84, _score(edits.distance)), cand, "near",
+                          f"the CHK code read differs, read with confidence {cand.conf:.0f} only")
         return result("fail", min(49, _score(edits.distance)), cand, "different",
                       "the sticker shows a different CHK code")
     if loose_scored and loose_scored[0][0].distance <= pass_distance and loose_scored[0][0].real == 0:

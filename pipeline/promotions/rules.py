@@ -28,12 +28,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from ..checks import Read
+from ..checks import Read, date_is_sure, dates_read, invoice_date
 from ..claim import Claim
-from ..config import Config
+from ..config import Config, default_config
 from ..decision import Check, Evidence
 from ..errors import ClaimcheckError
-from ..extract.dates import day_first_for, find_dates
 from ..matching.models import match_model, models_equivalent
 from ..matching.normalise import model_tokens, normalise_text
 from ..matching.retailer import resolve_retailer, strip_legal_form
@@ -95,20 +94,30 @@ class InvoiceDate:
     date: dt.date
     raw: str
     evidence: Evidence | None
+    decisive: bool = True
+    """The purchase's own date: the claimed date found on the invoice, or the invoice's own date
+    (``pipeline.checks.invoice_date``) read with confidence. Only a decisive date rejects a claim
+    for its period or its days since purchase; another date read (order, delivery, due) never does."""
 
 
-def invoice_dates(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence[Check] = ()) -> tuple[
-        list[InvoiceDate], bool]:
+def invoice_dates(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence[Check] = (),
+                  config: Config | None = None) -> tuple[list[InvoiceDate], bool]:
     """The invoice's purchase date candidates, and whether they are the claimed date confirmed
-    on the invoice (the ``purchase_date`` check passed). Distinct dates, in reading order."""
+    on the invoice (the ``purchase_date`` check passed). Distinct dates, the decisive one (if any)
+    first, then in reading order."""
     pd = _find(doc_checks, "purchase_date")
     if pd is not None and pd.status == "pass":
         return [InvoiceDate(claim.purchase.date, pd.found or claim.purchase.date.isoformat(), pd.evidence)], True
-    day_first = day_first_for(claim.country)
+    config = config or default_config()
+    found = dates_read(claim, _readable(invoices), config)
+    own, _ = invoice_date(found)
     out: dict[dt.date, InvoiceDate] = {}
-    for name, doc in _readable(invoices):
-        for d in find_dates(doc.pages, day_first=day_first):
-            out.setdefault(d.date, InvoiceDate(d.date, d.raw, Evidence(name, d.page, d.bbox, _source(doc, d.page))))
+    if own is not None and date_is_sure(own[1], own[2], config):
+        name, doc, d = own
+        out[d.date] = InvoiceDate(d.date, d.raw, Evidence(name, d.page, d.bbox, _source(doc, d.page)), True)
+    for name, doc, d in found:
+        out.setdefault(d.date, InvoiceDate(d.date, d.raw, Evidence(name, d.page, d.bbox, _source(doc, d.page)),
+                                           False))
     return list(out.values()), False
 
 
@@ -120,6 +129,16 @@ def check_promotion_period(terms: Terms, dates: Sequence[InvoiceDate], confirmed
     if not dates:
         return Check("promotion_period", None, "uncertain", 0, expected, None, None, "DATE_NOT_FOUND",
                      "no date could be read on the invoice")
+    decisive = [d for d in dates if d.decisive]
+    if decisive and not confirmed:
+        # The invoice's own date decides; its order, delivery or due dates say nothing of the purchase.
+        d = decisive[0]
+        if p.contains_day(d.date):
+            return Check("promotion_period", None, "pass", 100, expected, d.raw, d.evidence, None,
+                         f"{d.date.isoformat()} is inside the period (the invoice's own date)")
+        when = "before" if d.date < p.start.date() else "after"
+        return Check("promotion_period", None, "fail", 0, expected, d.raw, d.evidence, "PURCHASE_OUTSIDE_PERIOD",
+                     f"the invoice is dated {d.date.isoformat()}, {when} the purchase period")
     inside = [d for d in dates if p.contains_day(d.date)]
     outside = [d for d in dates if not p.contains_day(d.date)]
     if not outside:
@@ -127,11 +146,19 @@ def check_promotion_period(terms: Terms, dates: Sequence[InvoiceDate], confirmed
         how = "the claimed date, found on the invoice" if confirmed else "every date read on the invoice"
         return Check("promotion_period", None, "pass", 100, expected, d.raw, d.evidence, None,
                      f"{d.date.isoformat()} is inside the period ({how})")
-    if not inside:
+    if not inside and confirmed:
         d = outside[0]
         when = "before" if d.date < p.start.date() else "after"
         return Check("promotion_period", None, "fail", 0, expected, d.raw, d.evidence, "PURCHASE_OUTSIDE_PERIOD",
                      f"the invoice is dated {d.date.isoformat()}, {when} the purchase period")
+    if not inside:
+        d = outside[0]
+        return Check("promotion_period", None, "uncertain", 30, expected, d.raw, d.evidence,
+                     "PROMOTION_PERIOD_UNCERTAIN",
+                     "every date read on the invoice is outside the period ("
+                     + ", ".join(x.date.isoformat() for x in dates)
+                     + "), but none is its own date read with confidence (an order or delivery date "
+                       "is no purchase date)")
     d = outside[0]
     return Check("promotion_period", None, "uncertain", 50, expected, d.raw, d.evidence,
                  "PROMOTION_PERIOD_UNCERTAIN",
@@ -140,15 +167,18 @@ def check_promotion_period(terms: Terms, dates: Sequence[InvoiceDate], confirmed
 
 
 def purchase_day(dates: Sequence[InvoiceDate]) -> dt.date | None:
-    """The day the purchase was made, for counting days: the earliest invoice date (due and
-    delivery dates come later)."""
-    return min((d.date for d in dates), default=None)
+    """The day the purchase was made, for counting days: the decisive date, else the earliest
+    invoice date (due and delivery dates come later)."""
+    decisive = [d.date for d in dates if d.decisive]
+    return decisive[0] if decisive else min((d.date for d in dates), default=None)
 
 
 # ------------------------------------------------------------------------------ claim window
 
 def check_claim_window(terms: Terms, submitted_at: dt.datetime | None, purchase: dt.date | None,
-                       territory: Territory | None) -> Check:
+                       territory: Territory | None, *, decisive: bool = True) -> Check:
+    """Submitted inside the claim window? ``decisive``: ``purchase`` is the purchase's own date (see
+    ``InvoiceDate``); counting days from any other date read can only make the claim uncertain."""
     w = terms.claim_window
     zone_name = territory.timezone if territory else terms.timezone
     parts = []
@@ -180,12 +210,18 @@ def check_claim_window(terms: Terms, submitted_at: dt.datetime | None, purchase:
                          "the days since purchase cannot be counted: no date read on the invoice")
         day = (wall.date() - purchase).days + 1
         found += f", day {day} after purchase"
-        if w.first_day and day < w.first_day:
+        early = w.first_day and day < w.first_day
+        late = w.last_day and day > w.last_day
+        if (early or late) and not decisive:
+            return Check("claim_window", None, "uncertain", 30, expected, found, None, "DATE_NOT_FOUND",
+                         f"day {day} counted from {purchase.isoformat()}, a date read on the invoice that is "
+                         "not its own date read with confidence")
+        if early:
             earliest = purchase + dt.timedelta(days=w.first_day - 1)
             return Check("claim_window", None, "fail", 0, expected, found, None, "CLAIM_TOO_EARLY",
                          f"submitted on day {day} after the purchase of {purchase.isoformat()}; claims are "
                          f"accepted from day {w.first_day} ({earliest.isoformat()})")
-        if w.last_day and day > w.last_day:
+        if late:
             return Check("claim_window", None, "fail", 0, expected, found, None, "CLAIM_WINDOW_CLOSED",
                          f"submitted on day {day} after the purchase; claims are accepted until day {w.last_day}")
     return Check("claim_window", None, "pass", 100, expected, found)
@@ -880,13 +916,14 @@ def apply_promotion(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence
     kb = knowledge or default_knowledge()
     thresholds = dict((config.matching.get("model", {}) if config is not None else {}) or {})
     code, territory = resolve_territory(claim, terms)
-    dates, confirmed = invoice_dates(claim, invoices, doc_checks)
+    dates, confirmed = invoice_dates(claim, invoices, doc_checks, config)
     good = _readable(invoices)
     numbers = {n: find_invoice_numbers(doc.pages, knowledge=kb) for n, doc in good}
 
     checks = [
         check_promotion_period(terms, dates, confirmed, territory),
-        check_claim_window(terms, claim.submitted_at, purchase_day(dates), territory),
+        check_claim_window(terms, claim.submitted_at, purchase_day(dates), territory,
+                           decisive=any(d.decisive for d in dates)),
         check_territory(claim, terms),
         check_retailer_eligible(claim, invoices, terms, knowledge=kb),
     ]
