@@ -392,6 +392,13 @@ labels_app = typer.Typer(no_args_is_help=True, help="Reviewer actions as labels 
 app.add_typer(labels_app, name="labels")
 
 
+from .api.cli import api as _api  # noqa: E402 - the intake API (issue #14)
+from .api.cli import tokens_app  # noqa: E402
+
+app.add_typer(tokens_app, name="tokens")
+app.command("api")(_api)
+
+
 @app.command()
 def serve(
     db: Annotated[str, typer.Option("--db", help="Claim store with the decisions to review.")] = "sqlite:///out/claimcheck.db",
