@@ -27,7 +27,6 @@ import json
 import os
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -118,6 +117,7 @@ def run_uploads(base: str, token: str, jobs: list[tuple[str, Path]], clients: in
         back.clear()
         server.kill()
         killed["check"] = check_folders(server.work / "claims")
+        killed["check"]["queue_at_kill"] = queue_states(server.db)
         killed["restart_s"] = server.start()
         back.set()
 
@@ -175,6 +175,8 @@ def check_folders(root: Path) -> dict:
     whole, broken = 0, []
     for manifest in root.glob("*/*/intake.json"):
         folder = manifest.parent
+        if folder.parent.name == ".incoming":
+            continue
         try:
             files = json.loads(manifest.read_text())["files"]
             ok = (folder / "claim.json").is_file() and all(
@@ -189,6 +191,16 @@ def check_folders(root: Path) -> dict:
     return {"claim_folders": len(dirs), "whole": whole, "broken": broken,
             "without_manifest": [str(d) for d in dirs if not (d / "intake.json").is_file()],
             "incoming_left": len(list(incoming.iterdir())) if incoming.is_dir() else 0}
+
+
+def queue_states(db: str) -> dict:
+    """The uploads' states in the store, and how many were taken more than once (after a crash)."""
+    import sqlite3
+
+    with sqlite3.connect(db.removeprefix("sqlite:///")) as conn:
+        states = dict(conn.execute("SELECT status, count(*) FROM api_claims GROUP BY status").fetchall())
+        states["taken_again"] = conn.execute("SELECT count(*) FROM api_claims WHERE attempts > 1").fetchone()[0]
+    return states
 
 
 def wait_decided(base: str, token: str, ids: list[str], timeout_s: float) -> tuple[dict, float]:
@@ -226,6 +238,16 @@ def decided_once(db: str, ids: list[str]) -> dict:
             "decision_runs_not_1": {i: n for i, n in runs.items() if n != 1}}
 
 
+def _uploadable(folder: Path) -> bool:
+    """A sample whose claim.json parses and whose listed documents exist (some samples are broken on
+    purpose: their claim would be refused 422 before any upload, which tests/test_api.py covers)."""
+    try:
+        _, files = claim_upload(folder)
+        return bool(files)
+    except (OSError, ValueError, TypeError, AttributeError):
+        return False
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--uploads", type=int, default=300)
@@ -243,7 +265,7 @@ def main() -> int:
         shutil.rmtree(work)
     work.mkdir(parents=True)
     token = add_token(tokens_file(work / "users.toml"), "bench", ["claims:write", "claims:read"])
-    folders = sorted(p.parent for p in args.samples.glob("*/claim.json"))
+    folders = [f for f in sorted(p.parent for p in args.samples.glob("*/claim.json")) if _uploadable(f)]
     server = Server(work, _free_port(), args.workers)
     base = f"http://127.0.0.1:{server.port}"
     print(f"load average at start: {os.getloadavg()[0]:.1f}; samples: {len(folders)}; work: {work}", file=sys.stderr)
@@ -270,6 +292,7 @@ def main() -> int:
                   f"decided {result['once']['decided']} (waited {result['decide_wait_s']} s), decision runs != 1: "
                   f"{len(result['once']['decision_runs_not_1'])}", file=sys.stderr)
         summary["folders_end"] = check_folders(work / "claims")
+        summary["queue_end"] = queue_states(server.db)
     finally:
         server.stop()
     r1, r2 = summary["run1"], summary["run2"]
