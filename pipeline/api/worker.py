@@ -13,7 +13,6 @@ is adopted, not made again. A worker process whose server died ends itself withi
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from concurrent.futures import Future
 from pathlib import Path
@@ -23,14 +22,9 @@ from ..db import SqlClaimStore
 from .jobs import ApiClaimRow, ClaimQueue
 from .settings import ApiSettings
 
-__all__ = ["EmbeddedWorker", "saved_decision", "prefect_server_url"]
+__all__ = ["EmbeddedWorker", "saved_decision"]
 
 _log = logging.getLogger(__name__)
-
-
-def prefect_server_url() -> str | None:
-    """The Prefect server the environment names (PREFECT_API_URL), without importing Prefect."""
-    return os.environ.get("PREFECT_API_URL", "").strip() or None
 
 
 def saved_decision(store: SqlClaimStore, row: ApiClaimRow) -> dict | None:
