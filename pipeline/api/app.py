@@ -233,14 +233,16 @@ def build_router(ctx: ApiContext) -> APIRouter:
     @router.get("/health", summary="Liveness and the queue's counts (no token)")
     def health():
         return {"ok": True, "claims": ctx.queue.counts(),
-                "verifier": "prefect" if getattr(ctx.worker, "prefect", False) else "embedded"}
+                "verifier": "prefect" if getattr(ctx.worker, "prefect", None) else "embedded"}
 
     return router
 
 
 def create_api_app(store: SqlClaimStore, config: Config, settings: ApiSettings, tokens: TokenBook, *, db_url: str,
-                   run_worker: bool = True) -> FastAPI:
-    """The API app. ``run_worker``: verify queued claims in this process (and send webhooks) while it runs."""
+                   run_worker: bool = True, config_path: str | None = None) -> FastAPI:
+    """The API app. ``run_worker``: verify queued claims in this process (and send webhooks) while it
+    runs: on its own claim pool, or as runs of ``[prefect].deployment`` when a Prefect server is
+    configured. ``config_path``: the pipeline config file, for those runs."""
     config = with_overrides(config, store_url=db_url)
     ctx = ApiContext(store, config, settings, tokens, db_url)
 
@@ -251,11 +253,16 @@ def create_api_app(store: SqlClaimStore, config: Config, settings: ApiSettings, 
         if left:
             _log.warning("removed %d upload(s) an earlier run left half-written", left)
         if run_worker:
+            from ..prefect_server import configured_api_url
             from .webhooks import WebhookSender
-            from .worker import EmbeddedWorker
+            from .worker import EmbeddedWorker, PrefectRuns
 
             webhook = settings.webhook
-            ctx.worker = EmbeddedWorker(store, ctx.queue, config, settings, webhooks=bool(webhook.url)).start()
+            prefect = None
+            if settings.prefect.deployment and configured_api_url():
+                prefect = PrefectRuns(settings.prefect.deployment, db_url, config_path)
+            ctx.worker = EmbeddedWorker(store, ctx.queue, config, settings, webhooks=bool(webhook.url),
+                                        prefect=prefect).start()
             if webhook.url:
                 ctx.sender = WebhookSender(ctx.queue, webhook, webhook.secret()).start()
         try:

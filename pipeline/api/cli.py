@@ -89,6 +89,7 @@ def api(
     if not any(t.active for t in load_tokens(path).values()):
         typer.echo(f"warning: no API tokens in {path}: add one with `claimcheck tokens add NAME --scope ...`",
                    err=True)
-    app = create_api_app(store, cfg, settings, TokenBook(path), db_url=db, run_worker=not no_worker)
+    app = create_api_app(store, cfg, settings, TokenBook(path), db_url=db, run_worker=not no_worker,
+                         config_path=str(config) if config else None)
     typer.echo(f"intake API on http://{host}:{port}/api/v1 (store {db}, claims in {settings.intake.root})", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=10)

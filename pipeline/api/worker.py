@@ -1,5 +1,11 @@
 """Verifying uploaded claims: the embedded worker, or runs of a Prefect deployment.
 
+With ``PREFECT_API_URL`` (or a profile naming a server) and ``[prefect].deployment`` set, each
+claim taken starts a run of that deployment (the ``verify-claim`` flow, ``flows.verify_claim``)
+on its work pool, with an idempotency key of the claim and its content: a claim taken again
+after a crash gets the flow run already made, not a second one. The run saves the decision in
+the claim store; the worker watches the run's state and marks the claim decided from the store.
+
 Either way a claim is verified by ``pipeline.batch.verify_one`` (``pipeline.verify.verify_claim``
 under the batch's watched worker processes, ``pipeline.pool.ClaimPool``): the unit of work of
 ``claimcheck batch`` and of the flows' tasks. The decision is saved in the claim store by the
@@ -22,7 +28,7 @@ from ..db import SqlClaimStore
 from .jobs import ApiClaimRow, ClaimQueue
 from .settings import ApiSettings
 
-__all__ = ["EmbeddedWorker", "saved_decision"]
+__all__ = ["EmbeddedWorker", "PrefectRuns", "saved_decision"]
 
 _log = logging.getLogger(__name__)
 
@@ -38,13 +44,44 @@ def saved_decision(store: SqlClaimStore, row: ApiClaimRow) -> dict | None:
     return None
 
 
+class PrefectRuns:
+    """Runs of the ``verify-claim`` deployment ``deployment`` (``flow name/deployment name``)."""
+
+    FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+    def __init__(self, deployment: str, db_url: str, config_path: str | None) -> None:
+        self.deployment, self.db_url, self.config_path = deployment, db_url, config_path
+
+    def submit(self, row: ApiClaimRow) -> str:
+        from prefect.deployments import run_deployment
+
+        run = run_deployment(self.deployment, parameters={"claim": row.claim_dir, "config_path": self.config_path,
+                                                          "store_url": self.db_url},
+                             timeout=0, as_subflow=False, flow_run_name=f"claim {row.claim_id}"[:200],
+                             idempotency_key=f"claimcheck:{row.claim_id}:{row.content_sha256}",
+                             tags=["claimcheck-api"])
+        return str(run.id)
+
+    def state(self, flow_run_id: str) -> tuple[str, str]:
+        """(state type, message) of the flow run, e.g. ('COMPLETED', '')."""
+        from prefect.client.orchestration import get_client
+
+        with get_client(sync_client=True) as client:
+            run = client.read_flow_run(flow_run_id)
+        state = run.state
+        return (state.type.value if state else "PENDING"), (state.message or "" if state else "")
+
+
 class EmbeddedWorker:
     """Takes queued claims off ``queue`` and verifies them on a ``ClaimPool`` of ``workers`` processes."""
 
     def __init__(self, store: SqlClaimStore, queue: ClaimQueue, config: Config, settings: ApiSettings,
-                 *, webhooks: bool) -> None:
+                 *, webhooks: bool, prefect: PrefectRuns | None = None) -> None:
         self.store, self.queue, self.config, self.settings = store, queue, config, settings
         self.webhooks = webhooks
+        self.prefect = prefect
+        """Set: claims run as flow runs of a deployment; None: on this process's claim pool."""
+        self._flow_runs: dict[int, tuple[ApiClaimRow, str]] = {}
         self.root = Path(settings.intake.root).resolve()
         self._pool = None
         self._running: dict[int, Future] = {}
@@ -56,7 +93,8 @@ class EmbeddedWorker:
     def start(self) -> EmbeddedWorker:
         from ..pool import ClaimPool
 
-        self._pool = ClaimPool(self.settings.worker.workers, self.config)
+        if self.prefect is None:
+            self._pool = ClaimPool(self.settings.worker.workers, self.config)
         self._thread.start()
         return self
 
@@ -87,6 +125,8 @@ class EmbeddedWorker:
                         running = list(self._running)
                     self.queue.renew(running, lease)
                     last_renew = now
+                if self.prefect is not None:
+                    self._watch_flow_runs()
                 took = False
                 while self._free() and not self._stop.is_set():
                     row = self.queue.take(lease)
@@ -102,8 +142,10 @@ class EmbeddedWorker:
                 self._stop.wait(self.settings.worker.poll_s)
 
     def _free(self) -> bool:
+        # Flow runs wait on the work pool, whose workers set the pace: many may be handed over.
+        limit = 100 if self.prefect is not None else self.settings.worker.workers
         with self._lock:
-            return len(self._running) < self.settings.worker.workers
+            return len(self._running) < limit
 
     def _start(self, row: ApiClaimRow) -> None:
         if row.attempts > 1:
@@ -118,6 +160,13 @@ class EmbeddedWorker:
         if not claim_file.is_file():
             self.queue.fail(row.seq, f"the claim folder {row.claim_dir} is missing")
             return
+        if self.prefect is not None:
+            flow_run_id = self.prefect.submit(row)  # the run made before a crash, if there was one
+            self.queue.set_flow_run(row.seq, flow_run_id)
+            with self._lock:
+                self._running[row.seq] = None
+                self._flow_runs[row.seq] = (row, flow_run_id)
+            return
         try:
             rel = str(Path(row.claim_dir).relative_to(self.root))
         except ValueError:
@@ -126,6 +175,22 @@ class EmbeddedWorker:
         with self._lock:
             self._running[row.seq] = future
         future.add_done_callback(lambda f, seq=row.seq: self._done(seq, f))
+
+    def _watch_flow_runs(self) -> None:
+        with self._lock:
+            runs = list(self._flow_runs.items())
+        for seq, (row, flow_run_id) in runs:
+            kind, message = self.prefect.state(flow_run_id)
+            if kind not in PrefectRuns.FINAL:
+                continue
+            decision = saved_decision(self.store, row) if kind == "COMPLETED" else None
+            if decision is not None:
+                self.queue.finish(seq, decision, webhook=self.webhooks)
+            else:
+                self.queue.fail(seq, f"flow run {flow_run_id} ended {kind}: {message}"[:2000])
+            with self._lock:
+                self._running.pop(seq, None)
+                self._flow_runs.pop(seq, None)
 
     def _done(self, seq: int, future: Future) -> None:
         try:
