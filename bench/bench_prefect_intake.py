@@ -90,7 +90,7 @@ def main() -> int:
 
         with get_client(sync_client=True) as client:
             runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=["claimcheck-api"])),
-                                         limit=1000)
+                                         limit=200)
         mine = [r for r in runs if r.name.removeprefix("claim ") in set(ids)]
         summary["flow_runs"] = len(mine)
         summary["flow_run_states"] = sorted({r.state.type.value for r in mine if r.state})

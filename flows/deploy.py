@@ -29,7 +29,7 @@ def deploy_verify_claim(pool: str, name: str = "api") -> str:
     if made.returncode != 0 and "already exists" not in (made.stdout + made.stderr):
         raise RuntimeError(f"work pool {pool}: {made.stdout}{made.stderr}")
     source = flow.from_source(source=str(REPO), entrypoint="flows/backlog.py:verify_claim")
-    source.deploy(name=name, work_pool_name=pool, print_next_steps=False)
+    source.deploy(name=name, work_pool_name=pool, print_next_steps=False, ignore_warnings=True)
     return f"verify-claim/{name}"
 
 

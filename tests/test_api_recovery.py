@@ -82,8 +82,9 @@ def test_a_decision_saved_just_before_a_crash_is_adopted_not_made_again(tmp_path
 def _serve(tmp_path, port: int, *, worker: bool) -> subprocess.Popen:
     api_toml = tmp_path / "api.toml"
     api_toml.write_text(f'[intake]\nroot = "{tmp_path / "claims"}"\n[worker]\nlease_s = 3\npoll_s = 0.2\n')
-    cmd = [sys.executable, "-c", "from pipeline.cli import app; app()", "api", "--db", f"sqlite:///{tmp_path / 'store.sqlite3'}",
-           "--port", str(port), "--api-config", str(api_toml), "--users", str(tmp_path / "users.toml")]
+    cmd = [sys.executable, "-c", "from pipeline.cli import app; app()", "api",
+           "--db", f"sqlite:///{tmp_path / 'store.sqlite3'}", "--port", str(port),
+           "--api-config", str(api_toml), "--users", str(tmp_path / "users.toml")]
     if not worker:
         cmd.append("--no-worker")
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
