@@ -72,9 +72,10 @@ def main() -> int:
         folders = [f for f in sorted(p.parent for p in (REPO / "sample_invoices").glob("*/claim.json"))
                    if _uploadable(f)]
         c = ApiClient(base, token)
+        stamp = time.strftime("%H%M%S")
         ids = []
         for i in range(args.uploads):
-            claim_id = f"P-{i:03d}-{folders[i % len(folders)].name[:20]}"
+            claim_id = f"P{stamp}-{i:03d}-{folders[i % len(folders)].name[:20]}"
             text, files = claim_upload(folders[i % len(folders)], claim_id=claim_id)
             answer = c.upload(text, files)
             if answer.status == 202:

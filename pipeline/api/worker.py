@@ -2,14 +2,14 @@
 
 With ``PREFECT_API_URL`` (or a profile naming a server) and ``[prefect].deployment`` set, each
 claim taken starts a run of that deployment (the ``verify-claim`` flow, ``flows.verify_claim``)
-on its work pool, with an idempotency key of the claim and its content: a claim taken again
+on its work pool, with an idempotency key of the upload (store, claim, content, arrival): a claim taken again
 after a crash gets the flow run already made, not a second one. The run saves the decision in
 the claim store; the worker watches the run's state and marks the claim decided from the store.
 
-Either way a claim is verified by ``pipeline.batch.verify_one`` (``pipeline.verify.verify_claim``
+Without one, the embedded worker runs ``pipeline.batch.verify_one`` (``pipeline.verify.verify_claim``
 under the batch's watched worker processes, ``pipeline.pool.ClaimPool``): the unit of work of
-``claimcheck batch`` and of the flows' tasks. The decision is saved in the claim store by the
-worker process, then the claim's queue row is marked decided.
+``claimcheck batch`` and of the flows' tasks. Either way the one orchestrator ``verify_claim``
+decides and saves the decision in the claim store; then the claim's queue row is marked decided.
 
 Never two decisions: a claim taken again after a crash (its lease ran out) is first looked up in
 the store's decisions by its claim folder; a decision there (the crash came after it was saved)
@@ -58,9 +58,17 @@ class PrefectRuns:
         run = run_deployment(self.deployment, parameters={"claim": row.claim_dir, "config_path": self.config_path,
                                                           "store_url": self.db_url},
                              timeout=0, as_subflow=False, flow_run_name=f"claim {row.claim_id}"[:200],
-                             idempotency_key=f"claimcheck:{row.claim_id}:{row.content_sha256}",
+                             idempotency_key=self.run_key(row),
                              tags=["claimcheck-api"])
         return str(run.id)
+
+    def run_key(self, row: ApiClaimRow) -> str:
+        """One flow run per upload: its store, claim, content and arrival (the same claim uploaded to
+        another store, or again after it was deleted, is another upload)."""
+        import hashlib
+
+        ident = "\0".join((self.db_url, row.claim_id, row.content_sha256, row.created_at.isoformat()))
+        return "claimcheck-api:" + hashlib.sha256(ident.encode("utf-8", "surrogateescape")).hexdigest()
 
     def state(self, flow_run_id: str) -> tuple[str, str]:
         """(state type, message) of the flow run, e.g. ('COMPLETED', '')."""
