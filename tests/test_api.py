@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -304,3 +305,49 @@ def test_the_list_pages_by_cursor_and_filters(api):
 def test_openapi_documents_the_routes(api):
     spec = ApiClient(api["base"], None).request("GET", "/api/v1/openapi.json").json()
     assert {"/api/v1/claims", "/api/v1/claims/{claim_id}"} <= set(spec["paths"])
+
+
+# ------------------------------------------------------------------------------ the CLI and settings
+
+def test_tokens_cli_prints_the_token_last_and_stores_only_its_hash(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from pipeline.api.tokens import TokenBook
+
+    cli = Path(sys.executable).parent / "claimcheck"
+    users = tmp_path / "users.toml"
+    made = subprocess.run([str(cli), "tokens", "add", "portal", "--scope", "claims:write,claims:read",
+                           "--users", str(users)], capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip().splitlines()[-1]
+    stored = (tmp_path / "tokens.toml").read_text()
+    assert token.startswith("cc_") and token not in stored
+    assert TokenBook(tmp_path / "tokens.toml").find(token).scopes == ("claims:write", "claims:read")
+    listed = subprocess.run([str(cli), "tokens", "list", "--users", str(users)], capture_output=True, text=True,
+                            timeout=60)
+    assert listed.stdout.startswith("portal\tclaims:write,claims:read") and token not in listed.stdout
+    bad = subprocess.run([str(cli), "tokens", "add", "x", "--scope", "claims:delete", "--users", str(users)],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "claims:delete" in bad.stderr
+    assert subprocess.run([str(cli), "tokens", "revoke", "portal", "--users", str(users)],
+                          timeout=60).returncode == 0
+    assert TokenBook(tmp_path / "tokens.toml").find(token) is None
+    assert subprocess.run([str(cli), "tokens", "revoke", "portal", "--users", str(users)], capture_output=True,
+                          timeout=60).returncode == 1
+
+
+def test_api_settings_are_validated(tmp_path):
+    from pipeline.api.settings import load_api_settings
+    from pipeline.errors import ConfigError
+
+    for text, where in (('[intake]\nmax_filez = 3\n', "max_filez"), ('[webhook]\nurl = "ftp://x"\n', "url"),
+                        ('[worker]\nlease_s = 0\n', "lease_s"), ('[nope]\na = 1\n', "[nope]")):
+        path = tmp_path / "api.toml"
+        path.write_text(text)
+        with pytest.raises(ConfigError, match=re.escape(where)):
+            load_api_settings(path)
+    path.write_text('[webhook]\nurl = "https://portal.example/hook"\nsecret_env = "CLAIMCHECK_UNSET_SECRET_X"\n')
+    with pytest.raises(ConfigError, match="CLAIMCHECK_UNSET_SECRET_X"):
+        load_api_settings(path).webhook.secret()
