@@ -351,3 +351,13 @@ def test_api_settings_are_validated(tmp_path):
     path.write_text('[webhook]\nurl = "https://portal.example/hook"\nsecret_env = "CLAIMCHECK_UNSET_SECRET_X"\n')
     with pytest.raises(ConfigError, match="CLAIMCHECK_UNSET_SECRET_X"):
         load_api_settings(path).webhook.secret()
+
+
+def test_any_claim_id_is_reachable_by_its_url(api):
+    c = client(api)
+    text, files = claim_upload(SAMPLE, claim_id="C/1 ø?#")
+    accepted = c.upload(text, files)
+    assert accepted.status == 202
+    got = c.status("C/1 ø?#")
+    assert got.status == 200 and got.json()["claim_id"] == "C/1 ø?#"
+    assert next(api["root"].glob("*/C_1--*")).is_dir()  # the folder name keeps only safe characters

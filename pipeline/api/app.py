@@ -207,7 +207,7 @@ def build_router(ctx: ApiContext) -> APIRouter:
         finally:
             await form.close()
 
-    @router.get("/claims/{claim_id}", summary="A claim's status and, once decided, its decision")
+    @router.get("/claims/{claim_id:path}", summary="A claim's status and, once decided, its decision")
     def status(claim_id: str, token: Annotated[ApiToken, Depends(reader)]):
         row = ctx.queue.get(claim_id)
         if row is None:
