@@ -10,9 +10,12 @@
 - ``GET /api/v1/health``: no token; the queue's counts.
 OpenAPI: ``/api/v1/openapi.json``, pages at ``/api/v1/docs``.
 """
+# No ``from __future__ import annotations`` here: FastAPI must see the routes' Depends(...) of
+# closures as objects, not as strings it would resolve against the module's globals.
 import base64
 import datetime as dt
 import logging
+import shutil
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,8 +150,6 @@ def _upload(ctx: ApiContext, claim_text: str | None, parts: list, key: str | Non
                           "received_at": received.isoformat()})
     earlier = ctx.queue.find(key, claim.claim_id)
     if earlier is not None:
-        import shutil
-
         shutil.rmtree(staged.folder, ignore_errors=True)
         return _replay(earlier, staged.content_sha256, key)
     folder = commit_claim(ctx.root, staged, claim.claim_id, received)
