@@ -35,6 +35,25 @@ DaskAddressOpt = Annotated[Optional[str], typer.Option(
     "--dask-address", help="With --runner dask: the scheduler to use (tcp://host:8786) instead of a LocalCluster.")]
 
 
+PrefectOpt = Annotated[bool, typer.Option(
+    "--prefect", help="Run the Prefect flow even when no Prefect server is configured (PREFECT_API_URL): starts "
+    "Prefect's embedded server, 6-13 s.")]
+
+
+def _without_prefect(no_prefect: bool, prefect: bool, runner: str, dask_address: Optional[str]) -> bool:
+    """Run the plain path? With no Prefect server configured the flow would start Prefect's embedded
+    server (6-13 s) only to record runs nobody looks at: the same code runs without it, unless --prefect."""
+    from .prefect_server import configured_api_url
+
+    if no_prefect:
+        return True
+    if prefect or runner != "local" or dask_address or configured_api_url():
+        return False
+    typer.echo("note: no Prefect server configured (PREFECT_API_URL): running without Prefect, no flow run "
+               "records (--prefect starts Prefect's embedded server)", err=True)
+    return True
+
+
 def _check_runner(no_prefect: bool, runner: str, dask_address: Optional[str]) -> None:
     if runner not in ("local", "dask"):
         typer.echo("error: --runner must be local or dask", err=True)
@@ -149,14 +168,17 @@ def batch(
     no_prefect: NoPrefectOpt = False,
     runner: RunnerOpt = "local",
     dask_address: DaskAddressOpt = None,
+    prefect: PrefectOpt = False,
 ) -> None:
     """Verify every claim.json below ROOT; resumable: claims already in --out are skipped.
-    Runs the Prefect flow process_backlog (one task per claim) unless --no-prefect."""
+    Runs the Prefect flow process_backlog (one task per claim) when a Prefect server is configured
+    (or with --prefect), else the same claims' code without Prefect."""
     _config(config)  # fail fast, before any worker starts
     if not root.exists():
         typer.echo(f"error: {root} does not exist", err=True)
         raise typer.Exit(2)
     _check_runner(no_prefect, runner, dask_address)
+    no_prefect = _without_prefect(no_prefect, prefect, runner, dask_address)
     promotions_dir = str(promotions) if promotions else None
     from .batch import locked_out
 
@@ -334,10 +356,11 @@ def evaluate(
     no_prefect: NoPrefectOpt = False,
     runner: RunnerOpt = "local",
     dask_address: DaskAddressOpt = None,
+    prefect: PrefectOpt = False,
 ) -> None:
     """Verify a labelled set and compare with its labels: confusion matrix, per-check and per-reason
     accuracy, approve/reject cut-off sweep; writes OUT/report.html with PNG plots, metrics.json, claims.csv.
-    Runs the Prefect flow evaluate unless --no-prefect."""
+    Runs the Prefect flow evaluate when a Prefect server is configured (or with --prefect)."""
     from .lab import render_metrics
 
     _config(config)  # fail fast, before any worker starts
@@ -345,7 +368,7 @@ def evaluate(
         typer.echo(f"error: {root} is not a folder", err=True)
         raise typer.Exit(2)
     _check_runner(no_prefect, runner, dask_address)
-    if no_prefect:
+    if _without_prefect(no_prefect, prefect, runner, dask_address):
         from .lab import evaluate as run_lab
 
         metrics = run_lab(root, config_path=config, out_dir=out, workers=workers, results=results)
@@ -390,6 +413,13 @@ users_app = typer.Typer(no_args_is_help=True, help="Reviewers who may sign in to
 app.add_typer(users_app, name="users")
 labels_app = typer.Typer(no_args_is_help=True, help="Reviewer actions as labels for `claimcheck evaluate`.")
 app.add_typer(labels_app, name="labels")
+
+
+from .api.cli import api as _api  # noqa: E402 - the intake API (issue #14)
+from .api.cli import tokens_app  # noqa: E402
+
+app.add_typer(tokens_app, name="tokens")
+app.command("api")(_api)
 
 
 @app.command()

@@ -5,8 +5,8 @@ The schema itself is created by the Alembic migrations in ``migrations/``; these
 must match them (a test compares the two).
 
 >>> sorted(Base.metadata.tables)  # doctest: +NORMALIZE_WHITESPACE
-['claim_documents', 'claim_links', 'claim_serials', 'claims', 'decisions', 'image_hash_bands',
- 'invoice_fingerprints', 'reviewer_actions']
+['api_claims', 'claim_documents', 'claim_links', 'claim_serials', 'claims', 'decisions', 'image_hash_bands',
+ 'invoice_fingerprints', 'reviewer_actions', 'webhook_attempts']
 """
 from __future__ import annotations
 
@@ -32,13 +32,17 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = ["Base", "Claim", "ClaimSerial", "InvoiceFingerprint", "Decision", "ReviewerAction", "ClaimDocument",
-           "ImageHashBand", "ClaimLink", "FINGERPRINT_KINDS", "REVIEWER_ACTIONS"]
+           "ImageHashBand", "ClaimLink", "ApiClaim", "WebhookAttempt", "FINGERPRINT_KINDS", "REVIEWER_ACTIONS",
+           "API_STATUSES"]
 
 FINGERPRINT_KINDS = ("sha256", "phash", "number")
 """'sha256:<hex>' the file's bytes, 'phash:<hex>' a perceptual hash of the image (near-duplicate
 photos), 'number:<retailer>:<invoice number key>'."""
 
 REVIEWER_ACTIONS = ("approve", "reject", "request_info")
+
+API_STATUSES = ("queued", "processing", "decided", "failed")
+"""An uploaded claim's way through the intake API (``pipeline.api``)."""
 
 # SQLite only numbers rows without reuse with INTEGER PRIMARY KEY AUTOINCREMENT: a released
 # claim recorded again must go behind every claim, so seq may never be handed out twice.
@@ -199,5 +203,66 @@ class ReviewerAction(Base):
     action: Mapped[str] = mapped_column(String(16))
     reason_code: Mapped[str | None] = mapped_column(String(64))
     message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,
+                                                    server_default=func.current_timestamp())
+
+
+class ApiClaim(Base):
+    """A claim uploaded through the intake API (issue #14): where its files are, how far it got,
+    the answer its upload was given (returned again to a retry) and its decision once decided."""
+
+    __tablename__ = "api_claims"
+    __table_args__ = (CheckConstraint("status IN ('queued', 'processing', 'decided', 'failed')", name="status"),
+                      Index("ix_api_claims_status_lease", "status", "lease_until"),
+                      Index("ix_api_claims_webhook", "webhook_state", "webhook_next_at"),
+                      {"sqlite_autoincrement": True})
+
+    seq: Mapped[int] = mapped_column(_SEQ, primary_key=True, autoincrement=True)
+    """Order of arrival: the list's cursor."""
+    claim_id: Mapped[str] = mapped_column(String(200), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    """The Idempotency-Key header, else the claim_id."""
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    """Over the claim JSON as sent and each file's name and sha256: what makes a retry 'the same'."""
+    token_name: Mapped[str] = mapped_column(String(64))
+    claim_dir: Mapped[str] = mapped_column(Text)
+    files: Mapped[dict[str, Any]] = mapped_column()
+    """File name -> sha256 of its bytes."""
+    status: Mapped[str] = mapped_column(String(16))
+    response: Mapped[dict[str, Any]] = mapped_column()
+    """The 202 body the first upload got."""
+    decision: Mapped[dict[str, Any] | None] = mapped_column(_JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Verification runs started (a run cut short by a crash is started again)."""
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    """While processing: the worker holding it renews this; past it, another worker may take the claim."""
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    """With a Prefect server: the verify_claim deployment's flow run."""
+    webhook_state: Mapped[str | None] = mapped_column(String(16))
+    """None (no webhook configured when decided), 'pending', 'delivered' or 'failed'."""
+    webhook_next_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,
+                                                    server_default=func.current_timestamp())
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,
+                                                    server_default=func.current_timestamp(), index=True)
+
+
+class WebhookAttempt(Base):
+    """One try at delivering a claim's decision to the webhook URL."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(_SEQ, primary_key=True, autoincrement=True)
+    claim_id: Mapped[str] = mapped_column(String(200), index=True)
+    delivery_id: Mapped[str] = mapped_column(String(64))
+    """The same for every try of one delivery (the receiver's de-duplication key)."""
+    attempt: Mapped[int] = mapped_column(Integer)
+    url: Mapped[str] = mapped_column(Text)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now,
                                                     server_default=func.current_timestamp())

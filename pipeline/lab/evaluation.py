@@ -222,23 +222,47 @@ def _policy(config: Config, approve_min_score: float):
     return SimpleNamespace(reasons=config.reasons, decision=decision, hash=config.hash)
 
 
+@dataclass(frozen=True)
+class _Grounds:
+    """What one stored result's decision rests on, taken once: a sweep then asks it at every cut-off
+    without building its checks and reasons again (500 claims x 123 cut-offs took ~60 s)."""
+
+    rejecting: bool
+    """A reason of reject severity."""
+    reasons: bool
+    score: float
+    extra_rejects: bool
+    """A reject-severity code outside the checks (the claim's error)."""
+    strong: tuple[int, ...]
+    """Scores of the fail/uncertain checks whose reason rejects."""
+
+    def at(self, approve_min_score: float, reject_cutoff: float = 1.0) -> str:
+        if self.rejecting:
+            if reject_cutoff >= 1.0 or self.extra_rejects:
+                return "reject"
+            return "reject" if any(score <= 100 * reject_cutoff for score in self.strong) else "review"
+        if self.reasons or self.score < approve_min_score:
+            return "review"
+        return "approve"
+
+
+def _grounds(result: dict, config: Config, policy) -> _Grounds:
+    extra = [result["error"]["code"]] if isinstance(result.get("error"), dict) and result["error"].get("code") \
+        else []
+    checks = _checks_of(result)
+    decision = decide(str(result.get("claim_id")), checks, policy, extra_reasons=extra)
+    rejecting = {code for code, spec in config.reasons.items() if spec.severity == "reject"}
+    return _Grounds(any(r.severity == "reject" for r in decision.reasons), bool(decision.reasons), decision.score,
+                    any(code in rejecting for code in extra),
+                    tuple(c.score for c in checks if c.status in ("fail", "uncertain") and c.reason in rejecting))
+
+
 def redecide(result: dict, config: Config, *, approve_min_score: float | None = None,
              reject_cutoff: float = 1.0, policy=None) -> str:
     """The decision ``decide`` gives the stored checks under other cut-offs (no re-verification)."""
     policy = policy or _policy(config, config.decision.approve_min_score if approve_min_score is None
                                else approve_min_score)
-    extra = [result["error"]["code"]] if isinstance(result.get("error"), dict) and result["error"].get("code") \
-        else []
-    checks = _checks_of(result)
-    verdict = decide(str(result.get("claim_id")), checks, policy, extra_reasons=extra).decision
-    if verdict != "reject" or reject_cutoff >= 1.0:
-        return verdict
-    rejecting = {code for code, spec in config.reasons.items() if spec.severity == "reject"}
-    if any(code in rejecting for code in extra):
-        return "reject"
-    strong = [c for c in checks if c.status in ("fail", "uncertain") and c.reason in rejecting
-              and c.score <= 100 * reject_cutoff]
-    return "reject" if strong else "review"
+    return _grounds(result, config, policy).at(policy.decision.approve_min_score, reject_cutoff)
 
 
 def sweep(rows: list[LabRow], config: Config, *, approve_grid=None, reject_grid=None) -> dict:
@@ -254,15 +278,11 @@ def sweep(rows: list[LabRow], config: Config, *, approve_grid=None, reject_grid=
                 "false_reject_rate", "agreement")
         return {"threshold": threshold, **{k: m[k] for k in keys}}
 
-    approve = []
-    for a in approve_grid:
-        policy = _policy(config, a)
-        approve.append(point(a, [redecide(r.result, config, policy=policy) for r in labelled]))
-    reject = []
     policy = _policy(config, base_a)
-    for cut in reject_grid:
-        reject.append(point(cut, [redecide(r.result, config, policy=policy, reject_cutoff=cut) for r in labelled]))
-    chosen = point(base_a, [redecide(r.result, config, policy=policy) for r in labelled])
+    grounds = [_grounds(r.result, config, policy) for r in labelled]  # the score does not depend on the cut-off
+    approve = [point(a, [g.at(a) for g in grounds]) for a in approve_grid]
+    reject = [point(cut, [g.at(base_a, cut) for g in grounds]) for cut in reject_grid]
+    chosen = point(base_a, [g.at(base_a) for g in grounds])
     return {"approve": approve, "reject": reject,
             "chosen": {"approve_cutoff": base_a, "reject_cutoff": 1.0, **chosen}}
 
