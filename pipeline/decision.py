@@ -1,4 +1,4 @@
-"""The decision records of ``../shared/contract.md``: checks, reasons, the decision.
+"""The decision records of ``docs/contract.md``: checks, reasons, the decision.
 
 >>> Check("retailer", None, "pass", 97).to_dict()["status"]
 'pass'

@@ -1,4 +1,4 @@
-"""Promotion terms files: the shipped promotions say what shared/promotions.md says, every cell
+"""Promotion terms files: the shipped promotions say what docs/promotions.md says, every cell
 of the reward table is right, and a broken terms file is refused with the file, the field and
 what is wrong."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What the sample claims buy: the products of ``../shared/promotions.md`` and a few neighbours.
+"""What the sample claims buy: the products of ``docs/promotions.md`` and a few neighbours.
 
 Every product is a frozen record: the official model name a claimant types, how it is
 printed on an invoice line (per language), its category, a street price in euro, and
