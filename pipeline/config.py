@@ -191,7 +191,7 @@ class CacheConfig(_Section):
 
 class PromotionsConfig(_Section):
     dir: str
-    """Empty: $CLAIMCHECK_PROMOTIONS_DIR, else promotions/ in the checkout."""
+    """Empty: $CLAIMCHECK_PROMOTIONS_DIR, else the shipped pipeline/data/promotions/."""
 
 
 class StoreConfig(_Section):

@@ -81,7 +81,7 @@ def test_the_issue_lines_are_in_the_catalogue():
 
 def test_every_eligible_model_of_the_shipped_promotions_is_in_the_catalogue():
     cat = load_catalogue()
-    promotions = load_promotions(REPO / "promotions")
+    promotions = load_promotions(REPO / "pipeline" / "data" / "promotions")
     assert grow_catalogue(promotions.values(), cat) == []
     for terms in promotions.values():
         for group in terms.products.values():
@@ -183,7 +183,7 @@ def test_cli_catalogue_grow_and_show(tmp_path):
     path = tmp_path / "catalogue.toml"
     shutil.copy(packaged_catalogue_path(), path)
     runner = CliRunner()
-    result = runner.invoke(app, ["catalogue", "grow", "--file", str(path), "--promotions", str(REPO / "promotions")])
+    result = runner.invoke(app, ["catalogue", "grow", "--file", str(path), "--promotions", str(REPO / "pipeline" / "data" / "promotions")])
     assert result.exit_code == 0, result.output
     assert "0 model(s) added" in result.output
     shown = runner.invoke(app, ["catalogue", "show", "RTX 5060", "--file", str(path)])

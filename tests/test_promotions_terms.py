@@ -22,7 +22,7 @@ from pipeline.promotions.describe import (
 from pipeline.promotions.terms import ENV_PROMOTIONS_DIR, default_promotions_dir
 
 REPO = Path(__file__).resolve().parents[1]
-PROMOTIONS = REPO / "promotions"
+PROMOTIONS = REPO / "pipeline" / "data" / "promotions"
 CASHBACK = "amd-msi-cashback-2020"
 
 
