@@ -25,6 +25,7 @@ True
 """
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import hashlib
 import json
@@ -36,6 +37,7 @@ from pathlib import Path
 
 from .config import Config
 from .errors import ClaimcheckError, DocumentError, EngineError
+from .knowledge import CHECKS, knowledge_hash
 from .records import Barcode, DocumentRead, Line, Page, Word
 
 __all__ = ["ReadCache", "read_key", "engine_versions", "default_cache_dir", "CachedReader", "checks_key"]
@@ -65,18 +67,72 @@ def _reader_code_hash() -> str:
     return _code_hash(Path(__file__).resolve().parent, ("ingest.py", "read.py", "ocr/*.py"))
 
 
+_CHECKS_ROOTS = ("checks.py", "integrity/checks.py", "extract/invoice.py", "decision.py", "claim.py", "cache.py")
+"""The modules the cached document checks run from (``verify._document_results``: the checks, the
+integrity signals, what the invoices state, the records and the claim as keyed): their code and the
+code of every ``pipeline`` module they import, found from the imports themselves (no list to keep)."""
+
+
+def _imports(path: Path, root: Path) -> set[Path]:
+    """The ``pipeline`` modules one source file imports (also inside functions), as files under root."""
+    package = path.parent.relative_to(root).parts
+    out: set[Path] = set()
+    for node in ast.walk(ast.parse(path.read_bytes())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = list(package[:len(package) - node.level + 1])
+            elif (node.module or "").split(".")[0] == "pipeline":
+                base, node_module = [], node.module.split(".", 1)[1] if "." in node.module else ""
+                names = [node_module + "." + a.name if node_module else a.name for a in node.names]
+                out |= {m for n in names for m in _module_file(root, n.split("."))}
+                continue
+            else:
+                continue
+            head = base + (node.module.split(".") if node.module else [])
+            out |= _module_file(root, head)
+            for alias in node.names:
+                out |= _module_file(root, head + [alias.name])
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "pipeline":
+                    out |= _module_file(root, alias.name.split(".")[1:])
+    return out
+
+
+def _module_file(root: Path, parts: list[str]) -> set[Path]:
+    """The file of module ``parts`` under root (a package: its ``__init__.py``), if there is one."""
+    for candidate in (root.joinpath(*parts).with_suffix(".py") if parts else None,
+                      root.joinpath(*parts, "__init__.py")):
+        if candidate is not None and candidate.is_file():
+            return {candidate}
+    return set()
+
+
+def import_closure(roots: tuple[str, ...], root: Path | None = None) -> list[Path]:
+    """The source files of the given modules (paths relative to the package) and of every ``pipeline``
+    module they import, directly or not, with the ``__init__.py`` of each package on the way."""
+    root = root or Path(__file__).resolve().parent
+    todo = [root / r for r in roots]
+    seen: set[Path] = set()
+    while todo:
+        f = todo.pop()
+        if f in seen:
+            continue
+        seen.add(f)
+        inits = {p / "__init__.py" for p in f.parents if p != root and root in p.parents}
+        todo.extend((_imports(f, root) | {i for i in inits if i.is_file()}) - seen)
+    return sorted(seen)
+
+
 @lru_cache(maxsize=1)
 def _checks_code_hash() -> str:
-    """Hash of the code and data the document checks run on (a fix there must invalidate cached checks)."""
-    return _code_hash(Path(__file__).resolve().parent,
-                      ("checks.py", "claim.py", "config.py", "decision.py", "records.py", "cache.py",
-                       "matching/*.py", "extract/*.py", "data/*.toml", "data/**/*.toml",
-                       # the invoice numbers and sellers read off the invoice for ``extracted``, and the
-                       # "sold by" lines the retailer check takes for sellers
-                       "promotions/invoice_numbers.py", "promotions/knowledge.py", "promotions/sellers.py",
-                       "promotions/*.toml",
-                       # the integrity signals, kept with the document checks
-                       "integrity/*.py", "ocr/pdf.py", "promotions/condition.py"))
+    """Hash of the code the document checks run on (a fix there must invalidate cached checks); the data
+    they read is keyed apart (``knowledge_hash("checks")``)."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for f in import_closure(_CHECKS_ROOTS, root):
+        digest.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @lru_cache(maxsize=1)
@@ -140,10 +196,12 @@ def _matching_json(config: Config) -> str:
 def checks_key(claim_json: str, read_keys: list[str], config: Config) -> str:
     """Key of a claim's document checks (and integrity signals): the claim as loaded, each document's
     read key (or error), the ``[matching]`` thresholds, ``[integrity]`` and the confidence a figure must
-    be read with, the checks' code and data, and today's date (a claim without a submission time
+    be read with, the checks' code (``import_closure``) and knowledge (``knowledge_hash("checks")``), and
+    today's date (a claim without a submission time
     judges future dates against today)."""
     payload = json.dumps({"format": _FORMAT, "claim": claim_json, "reads": read_keys,
-                          "today": dt.date.today().isoformat(), "code": _checks_code_hash()})
+                          "today": dt.date.today().isoformat(), "code": _checks_code_hash(),
+                          "knowledge": knowledge_hash(CHECKS)})
     return hashlib.sha256((payload + _matching_json(config)).encode()).hexdigest()
 
 
