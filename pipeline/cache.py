@@ -25,7 +25,6 @@ True
 """
 from __future__ import annotations
 
-import ast
 import datetime as dt
 import hashlib
 import json
@@ -35,6 +34,7 @@ from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from .codegraph import import_closure
 from .config import Config
 from .errors import ClaimcheckError, DocumentError, EngineError
 from .knowledge import CHECKS, knowledge_hash
@@ -71,57 +71,6 @@ _CHECKS_ROOTS = ("checks.py", "integrity/checks.py", "extract/invoice.py", "deci
 """The modules the cached document checks run from (``verify._document_results``: the checks, the
 integrity signals, what the invoices state, the records and the claim as keyed): their code and the
 code of every ``pipeline`` module they import, found from the imports themselves (no list to keep)."""
-
-
-def _imports(path: Path, root: Path) -> set[Path]:
-    """The ``pipeline`` modules one source file imports (also inside functions), as files under root."""
-    package = path.parent.relative_to(root).parts
-    out: set[Path] = set()
-    for node in ast.walk(ast.parse(path.read_bytes())):
-        if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = list(package[:len(package) - node.level + 1])
-            elif (node.module or "").split(".")[0] == "pipeline":
-                base, node_module = [], node.module.split(".", 1)[1] if "." in node.module else ""
-                names = [node_module + "." + a.name if node_module else a.name for a in node.names]
-                out |= {m for n in names for m in _module_file(root, n.split("."))}
-                continue
-            else:
-                continue
-            head = base + (node.module.split(".") if node.module else [])
-            out |= _module_file(root, head)
-            for alias in node.names:
-                out |= _module_file(root, head + [alias.name])
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name.split(".")[0] == "pipeline":
-                    out |= _module_file(root, alias.name.split(".")[1:])
-    return out
-
-
-def _module_file(root: Path, parts: list[str]) -> set[Path]:
-    """The file of module ``parts`` under root (a package: its ``__init__.py``), if there is one."""
-    for candidate in (root.joinpath(*parts).with_suffix(".py") if parts else None,
-                      root.joinpath(*parts, "__init__.py")):
-        if candidate is not None and candidate.is_file():
-            return {candidate}
-    return set()
-
-
-def import_closure(roots: tuple[str, ...], root: Path | None = None) -> list[Path]:
-    """The source files of the given modules (paths relative to the package) and of every ``pipeline``
-    module they import, directly or not, with the ``__init__.py`` of each package on the way."""
-    root = root or Path(__file__).resolve().parent
-    todo = [root / r for r in roots]
-    seen: set[Path] = set()
-    while todo:
-        f = todo.pop()
-        if f in seen:
-            continue
-        seen.add(f)
-        inits = {p / "__init__.py" for p in f.parents if p != root and root in p.parents}
-        todo.extend((_imports(f, root) | {i for i in inits if i.is_file()}) - seen)
-    return sorted(seen)
 
 
 @lru_cache(maxsize=1)

@@ -18,6 +18,7 @@ from .decision import Check, Evidence
 from .errors import ClaimcheckError
 from .extract.dates import day_first_for, find_dates, unread_date_labels
 from .extract.invoice import find_line_items, find_total
+from .extract.sellers import find_sellers
 from .matching.models import match_model
 from .matching.retailer import load_retailers, match_retailer
 from .matching.serials import match_chk, match_serial
@@ -250,8 +251,6 @@ def check_retailer(claim: Claim, reads: Sequence[Read], config: Config, *, known
 
     known_shops: names of shops the claim store has seen on approved claims (recognised as sellers).
     """
-    from .promotions.sellers import find_sellers  # promotions imports this module: import at call time
-
     expected = claim.purchase.retailer
     if not expected:
         return _skipped("retailer", None, None, "no retailer claimed")

@@ -63,12 +63,12 @@ def _file(name: str, path: str, loader: str, *used_by: str) -> KnowledgeFile:
 KNOWLEDGE: MappingProxyType[str, KnowledgeFile] = MappingProxyType({f.name: f for f in (
     _file("dates", "data/dates.toml", "pipeline.extract.dates:default_date_knowledge", CHECKS, RULES),
     _file("invoice", "data/invoice.toml", "pipeline.extract.invoice:invoice_knowledge", CHECKS, RULES),
-    _file("confusions", "data/confusions.toml", "pipeline.matching.normalise:load_confusions", CHECKS, RULES),
-    _file("models", "data/models.toml", "pipeline.matching.normalise:load_model_vocabulary", CHECKS, RULES),
+    _file("confusions", "data/confusions.toml", "pipeline.extract.normalise:load_confusions", CHECKS, RULES),
+    _file("models", "data/models.toml", "pipeline.extract.normalise:load_model_vocabulary", CHECKS, RULES),
     _file("catalogue", "data/catalogue.toml", "pipeline.matching.catalogue:load_catalogue", CHECKS, RULES),
     _file("retailers", "data/retailers.toml", "pipeline.matching.retailer:load_retailers", CHECKS, RULES),
     _file("integrity", "data/integrity.toml", "pipeline.integrity.knowledge:default_integrity", CHECKS),
-    _file("labels", "promotions/labels.toml", "pipeline.promotions.knowledge:default_knowledge", CHECKS, RULES),
+    _file("labels", "data/labels.toml", "pipeline.extract.labels:default_knowledge", CHECKS, RULES),
     _file("reasons", "data/reasons.toml", "pipeline.config:default_reasons", DECIDE),
 )})
 """Every knowledge file, by name. ``tests/test_knowledge.py`` fails on a data file not listed here."""

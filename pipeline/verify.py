@@ -18,13 +18,14 @@ from pathlib import Path
 from .checks import Read, document_checks, recheck_retailer
 from .claim import ID_MAX_CHARS, Claim, escape_unsafe, load_claim
 from .config import Config, default_config
+from .db import open_store
 from .decide import decide
 from .decision import Check, Decision, Evidence
 from .errors import ClaimcheckError, ClaimError, DocumentError
 from .extract.invoice import extract_invoice
 from .integrity.checks import integrity_checks
 from .matching.retailer import is_shop_name
-from .promotions import PROMOTION_CHECKS, ClaimStore, Terms, apply_promotion, load_promotions, open_store
+from .promotions import PROMOTION_CHECKS, ClaimStore, Terms, apply_promotion, load_promotions
 from .promotions.rules import PER_PRODUCT_CHECKS as _PER_PRODUCT
 from .promotions.rules import participant_key
 from .promotions.store import ClaimIdConflict

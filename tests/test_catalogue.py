@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.errors import ConfigError
+from pipeline.extract.normalise import fold_confusables, load_confusions, sequence_variants
 from pipeline.matching.catalogue import (
     grow_catalogue,
     grow_file,
@@ -18,7 +19,6 @@ from pipeline.matching.catalogue import (
     model_key,
     packaged_catalogue_path,
 )
-from pipeline.matching.normalise import fold_confusables, load_confusions, sequence_variants
 from pipeline.promotions import load_promotions
 
 REPO = Path(__file__).resolve().parents[1]

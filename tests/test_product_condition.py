@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from pipeline.decision import Check, Evidence
+from pipeline.extract.labels import load_knowledge
 from pipeline.promotions import load_promotions
 from pipeline.promotions.condition import check_product_condition, conditions_on
-from pipeline.promotions.knowledge import load_knowledge
 from pipeline.promotions.terms import load_terms
 from pipeline.records import DocumentRead, Line, Page, Word
 

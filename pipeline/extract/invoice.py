@@ -17,6 +17,7 @@ from functools import lru_cache
 from ..datafiles import read_toml
 from ..errors import ConfigError
 from ..records import BBox, Page, union_bbox
+from .invoice_numbers import find_invoice_numbers
 
 __all__ = ["invoice_knowledge",
            "parse_amount", "find_amounts", "find_currency", "find_total", "find_line_items", "extract_invoice",
@@ -243,8 +244,6 @@ class InvoiceFacts:
 
 
 def extract_invoice(pages: Sequence[Page], country: str | None = None) -> InvoiceFacts:
-    from ..promotions.invoice_numbers import find_invoice_numbers
-
     numbers = find_invoice_numbers(pages)
     return InvoiceFacts(find_total(pages), find_currency(pages, country),
                         numbers[0].number if numbers else None, tuple(find_line_items(pages)))

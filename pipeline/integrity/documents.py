@@ -31,7 +31,7 @@ from pathlib import Path
 
 from ..decision import Check, Evidence
 from ..extract.dates import find_dates_in_text
-from ..matching.normalise import normalise_text
+from ..extract.normalise import normalise_text
 from ..ocr.pdf import PdfChar, PdfForensics
 from ..records import BBox, union_bbox
 from .knowledge import IntegrityKnowledge, default_integrity

@@ -40,6 +40,7 @@ from pathlib import Path
 from ..config import Config, load_config
 from ..decide import DecisionPolicy, decide
 from ..decision import Check
+from .report import write_report
 
 __all__ = [
     "LabRow", "evaluate", "load_rows", "decision_metrics", "check_metrics", "reason_metrics", "sweep",
@@ -98,6 +99,11 @@ class LabRow:
     @property
     def labelled(self) -> bool:
         return self.expected.get("decision") in DECISIONS
+
+    @property
+    def checks(self) -> dict[str, str]:
+        """Status per check name (``aggregate_checks`` of the result)."""
+        return aggregate_checks(self.result)
 
 
 def _read_json(path: Path) -> dict:
@@ -443,8 +449,6 @@ def evaluate(dir: str | Path, config_path: str | Path | None = None, out_dir: st
     Claims are verified in path order against a claim store of the run's own
     (``OUT_DIR/claims.sqlite3``, emptied first) unless the config names a ``[store].url``.
     """
-    from .report import write_report
-
     root = Path(dir)
     out = Path(out_dir) if out_dir else Path("out") / "lab"
     out.mkdir(parents=True, exist_ok=True)

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from ..checks import Read
 from ..claim import Claim
 from ..decision import Check, Evidence
+from ..extract.labels import Knowledge, LineText, default_knowledge
 from ..records import BBox, DocumentRead, Line, union_bbox
-from .knowledge import Knowledge, LineText, default_knowledge
 from .terms import Terms
 
 __all__ = ["Condition", "conditions_on", "product_lines", "check_product_condition"]

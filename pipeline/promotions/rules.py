@@ -33,17 +33,17 @@ from ..claim import Claim
 from ..config import Config, default_config
 from ..decision import Check, Evidence
 from ..errors import ClaimcheckError
+from ..extract.invoice_numbers import InvoiceNumber, find_invoice_numbers
+from ..extract.labels import Knowledge, canonical_category, default_knowledge
+from ..extract.normalise import model_tokens, normalise_text
+from ..extract.sellers import find_names, find_sellers, names_in
 from ..matching.models import match_model, models_equivalent
-from ..matching.normalise import model_tokens, normalise_text
 from ..matching.retailer import resolve_retailer, strip_legal_form
 from ..matching.serials import serial_key  # the one serial identity (re-exported: other callers import it here)
 from ..records import DocumentRead, Line, Page, Word
 from .condition import check_product_condition
 from .duplicates import DocumentIdentity, compare, invoice_identity, photo_identity
-from .invoice_numbers import InvoiceNumber, find_invoice_numbers
-from .knowledge import Knowledge, canonical_category, default_knowledge
 from .rewards import reward_for
-from .sellers import find_names, find_sellers, names_in
 from .store import ClaimIdConflict, ClaimStore, NearDocument, PriorUse
 from .terms import ProductGroup, Terms, Territory
 

@@ -325,7 +325,7 @@ class Terms(_Strict):
     def _conditions_known(cls, v: list[str] | None) -> list[str] | None:
         if v is None:
             return v
-        from .knowledge import default_knowledge
+        from ..extract.labels import default_knowledge
 
         known = ["new", *default_knowledge().conditions]
         unknown = [c for c in v if c not in known]
