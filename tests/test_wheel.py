@@ -55,7 +55,9 @@ def installed(tmp_path_factory) -> Path:
 
 
 def _env(tmp: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMCHECK_")}
+    # Nothing that points the installed venv back at a checkout or at this run's settings.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("CLAIMCHECK_") and k not in ("PYTHONPATH", "PYTHONHOME")}
     env.update(CLAIMCHECK_STORE=str(tmp / "store.sqlite3"), CLAIMCHECK_CACHE_DIR=str(tmp / "cache"),
                OMP_THREAD_LIMIT="1")
     return env
