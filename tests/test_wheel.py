@@ -40,17 +40,18 @@ def installed(tmp_path_factory) -> Path:
         shutil.copy2(REPO / name, src / name)
     for name in ("pipeline", "flows"):
         shutil.copytree(REPO / name, src / name, ignore=ignore)
-    dist = root / "dist"
-    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", dist, src, cwd=root)
+    dist, env = root / "dist", _env(root)
+    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", dist, src, cwd=root,
+         env=env)
     (wheel,) = dist.glob("claimcheck-*.whl")
 
     venv = root / "venv"
-    _run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=root)
+    _run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=root, env=env)
     python = venv / "bin" / "python"
-    site = Path(_run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=root)
-                .stdout.strip())
+    site = Path(_run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=root,
+                     env=env).stdout.strip())
     (site / "claimcheck-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    _run(sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "-q", wheel, cwd=root)
+    _run(sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "-q", wheel, cwd=root, env=env)
     return venv / "bin"
 
 
