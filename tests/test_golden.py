@@ -5,7 +5,9 @@
 Deciding from the stored readings runs everything after reading (extract, match, rules, integrity,
 decide) in well under a second per claim, so every decision rule the samples exercise is tested
 in seconds; the engine tests (test_ocr, test_barcodes, test_pdf, test_samples) still read for real.
-No claim store: the duplicate and limit checks are tested in test_promotions_store/test_verify_store.
+Each claim alone is decided without a claim store; ``in-order-with-store.json`` pins all of them
+decided in path order against one fresh store (duplicates, claim limits, shops known from earlier
+approvals), as ``claimcheck batch`` decides the set.
 """
 from __future__ import annotations
 
@@ -48,3 +50,10 @@ def test_a_call_without_a_stored_reading_is_an_error_never_a_guess(tmp_path):
     reader = StoredReader.from_json({"format": 1, "reads": []})
     with pytest.raises(LookupError, match="no stored reading"):
         reader(tmp_path / "x.pdf", "x.pdf", languages=["eng"], config=default_config())
+
+
+def test_the_samples_in_order_with_one_store_give_the_golden_decisions(tmp_path):
+    got = store_reads.decide_in_order(SAMPLES, GOLDEN, tmp_path / "claims.sqlite3")
+    want = json.loads((GOLDEN / "in-order-with-store.json").read_text(encoding="utf-8"))
+    assert got == want
+    assert want["0045-ie-serial-already-claimed"]["reasons"] == ["SERIAL_ALREADY_CLAIMED"]
