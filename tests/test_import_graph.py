@@ -28,7 +28,7 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("verify",),                 # the one orchestrator
     ("pool", "batch"),           # many claims: watched worker processes, the batch
     ("lab", "samples", "hostile"),  # sample generators, evaluation
-    ("web", "cli"),              # the reviewer workspace and the command line
+    ("prefect_server", "web", "api", "cli"),  # the Prefect server, reviewer workspace, intake API, command line
 )
 """Units in stage order (grouped by stage for reading; the order inside a group counts too): a unit
 imports only from units listed before it, except through KNOWN_BACKWARD."""
