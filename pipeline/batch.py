@@ -57,7 +57,7 @@ def _close_store() -> None:
 def _store_identity(config: Config) -> tuple:
     """Which store ``[store]`` means now (``$CLAIMCHECK_STORE`` may change between runs), and for an
     SQLite file which file: one deleted and made again (the lab empties its store) is another store."""
-    from .promotions.store import store_url
+    from .db import store_url
 
     try:
         url = store_url(config.store.url or None)

@@ -34,8 +34,10 @@ from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from .codegraph import import_closure
 from .config import Config
 from .errors import ClaimcheckError, DocumentError, EngineError
+from .knowledge import CHECKS, knowledge_hash
 from .records import Barcode, DocumentRead, Line, Page, Word
 
 __all__ = ["ReadCache", "read_key", "engine_versions", "default_cache_dir", "CachedReader", "checks_key"]
@@ -65,18 +67,21 @@ def _reader_code_hash() -> str:
     return _code_hash(Path(__file__).resolve().parent, ("ingest.py", "read.py", "ocr/*.py"))
 
 
+_CHECKS_ROOTS = ("checks.py", "integrity/checks.py", "extract/invoice.py", "decision.py", "claim.py", "cache.py")
+"""The modules the cached document checks run from (``verify._document_results``: the checks, the
+integrity signals, what the invoices state, the records and the claim as keyed): their code and the
+code of every ``pipeline`` module they import, found from the imports themselves (no list to keep)."""
+
+
 @lru_cache(maxsize=1)
 def _checks_code_hash() -> str:
-    """Hash of the code and data the document checks run on (a fix there must invalidate cached checks)."""
-    return _code_hash(Path(__file__).resolve().parent,
-                      ("checks.py", "claim.py", "config.py", "decision.py", "records.py", "cache.py",
-                       "matching/*.py", "extract/*.py", "data/*.toml", "data/**/*.toml",
-                       # the invoice numbers and sellers read off the invoice for ``extracted``, and the
-                       # "sold by" lines the retailer check takes for sellers
-                       "promotions/invoice_numbers.py", "promotions/knowledge.py", "promotions/sellers.py",
-                       "promotions/*.toml",
-                       # the integrity signals, kept with the document checks
-                       "integrity/*.py", "ocr/pdf.py", "promotions/condition.py"))
+    """Hash of the code the document checks run on (a fix there must invalidate cached checks); the data
+    they read is keyed apart (``knowledge_hash("checks")``)."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for f in import_closure(_CHECKS_ROOTS, root):
+        digest.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @lru_cache(maxsize=1)
@@ -140,10 +145,12 @@ def _matching_json(config: Config) -> str:
 def checks_key(claim_json: str, read_keys: list[str], config: Config) -> str:
     """Key of a claim's document checks (and integrity signals): the claim as loaded, each document's
     read key (or error), the ``[matching]`` thresholds, ``[integrity]`` and the confidence a figure must
-    be read with, the checks' code and data, and today's date (a claim without a submission time
+    be read with, the checks' code (``import_closure``) and knowledge (``knowledge_hash("checks")``), and
+    today's date (a claim without a submission time
     judges future dates against today)."""
     payload = json.dumps({"format": _FORMAT, "claim": claim_json, "reads": read_keys,
-                          "today": dt.date.today().isoformat(), "code": _checks_code_hash()})
+                          "today": dt.date.today().isoformat(), "code": _checks_code_hash(),
+                          "knowledge": knowledge_hash(CHECKS)})
     return hashlib.sha256((payload + _matching_json(config)).encode()).hexdigest()
 
 

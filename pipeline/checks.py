@@ -18,6 +18,7 @@ from .decision import Check, Evidence
 from .errors import ClaimcheckError
 from .extract.dates import day_first_for, find_dates, unread_date_labels
 from .extract.invoice import find_line_items, find_total
+from .extract.sellers import find_sellers
 from .matching.models import match_model
 from .matching.retailer import load_retailers, match_retailer
 from .matching.serials import match_chk, match_serial
@@ -60,7 +61,7 @@ def _best(results):
 
 
 def _skipped(name: str, product: int | None, expected: str | None, why: str) -> Check:
-    return Check(name, product, "skipped", 0, expected, None, None, None, why)
+    return Check(name=name, product=product, status="skipped", score=0, expected=expected, detail=why)
 
 
 def check_invoice_readable(reads: Sequence[Read], config: Config) -> Check:
@@ -70,10 +71,11 @@ def check_invoice_readable(reads: Sequence[Read], config: Config) -> Check:
     if not good:
         if errors:
             name, err = errors[0]
-            return Check("invoice_readable", None, "fail", 0, None, None, Evidence(name), err.code, err.message)
+            return Check(name="invoice_readable", product=None, status="fail", score=0, evidence=Evidence(name),
+                         reason=err.code, detail=err.message)
         name = reads[0][0] if reads else "invoice"
-        return Check("invoice_readable", None, "fail", 0, None, None, Evidence(name), "INVOICE_UNREADABLE",
-                     "No text could be read from the invoice.")
+        return Check(name="invoice_readable", product=None, status="fail", score=0, evidence=Evidence(name),
+                     reason="INVOICE_UNREADABLE", detail="No text could be read from the invoice.")
     name, doc = max(good, key=lambda nd: len(nd[1].text))
     words = [w for p in doc.pages for w in p.words]
     chars = sum(len(w.text) for w in words)
@@ -82,10 +84,11 @@ def check_invoice_readable(reads: Sequence[Read], config: Config) -> Check:
     detail = f"{chars} characters read, mean confidence {conf:.0f}"
     if chars >= m["readable_min_chars"] and conf >= m["readable_min_conf"]:
         # A gate: readable is readable. How well each value was read shows in its own check's score.
-        return Check("invoice_readable", None, "pass", 100, None, f"{chars} characters", evidence, None, detail)
+        return Check(name="invoice_readable", product=None, status="pass", score=100, found=f"{chars} characters",
+                     evidence=evidence, detail=detail)
     status = "uncertain" if chars else "fail"
-    return Check("invoice_readable", None, status, round(conf), None, f"{chars} characters", evidence,
-                 "INVOICE_UNREADABLE", detail)
+    return Check(name="invoice_readable", product=None, status=status, score=round(conf), found=f"{chars} characters",
+                 evidence=evidence, reason="INVOICE_UNREADABLE", detail=detail)
 
 
 def check_purchase_date(claim: Claim, reads: Sequence[Read], config: Config) -> Check:
@@ -99,23 +102,25 @@ def check_purchase_date(claim: Claim, reads: Sequence[Read], config: Config) -> 
         # a date read straight beats one that needed an OCR repair or a day/month convention
         name, doc, d = min(exact, key=lambda f: (f[2].repaired, f[2].ambiguous))
         score = 100 if not (d.repaired or d.ambiguous) else config.matching["date_repaired_score"]
-        return Check("purchase_date", None, "pass", score, expected.isoformat(), d.raw,
-                     Evidence(name, d.page, d.bbox, _page_source(doc, d.page)))
+        return Check(name="purchase_date", product=None, status="pass", score=score, expected=expected.isoformat(),
+                     found=d.raw, evidence=Evidence(name, d.page, d.bbox, _page_source(doc, d.page)))
     swapped = [f for f in found if f[2].ambiguous and _swap(f[2].date) == expected]
     if swapped:
         name, doc, d = swapped[0]
-        return Check("purchase_date", None, "uncertain", 50, expected.isoformat(), d.raw,
-                     Evidence(name, d.page, d.bbox, _page_source(doc, d.page)), "DATE_NOT_FOUND",
-                     "the invoice's date reads as the claimed one only with day and month swapped")
+        return Check(name="purchase_date", product=None, status="uncertain", score=50, expected=expected.isoformat(),
+                     found=d.raw, evidence=Evidence(name, d.page, d.bbox, _page_source(doc, d.page)),
+                     reason="DATE_NOT_FOUND",
+                     detail="the invoice's date reads as the claimed one only with day and month swapped")
     unclear = [f for f in found if _one_digit_apart(f[2].date, expected)
                and _read_confidence(f[1], f[2]) < config.matching.date_unclear_below_conf]
     if unclear:
         # "22/12/2017" read as "29/12/2017": one digit apart and not read with confidence is what a
         # misread looks like; a reviewer decides rather than the claim being rejected for our error.
         name, doc, d = unclear[0]
-        return Check("purchase_date", None, "uncertain", 30, expected.isoformat(), d.raw,
-                     Evidence(name, d.page, d.bbox, _page_source(doc, d.page)), "DATE_UNCLEAR",
-                     f"the invoice's date reads {d.date.isoformat()}, one digit from the claimed date, "
+        return Check(name="purchase_date", product=None, status="uncertain", score=30, expected=expected.isoformat(),
+                     found=d.raw, evidence=Evidence(name, d.page, d.bbox, _page_source(doc, d.page)),
+                     reason="DATE_UNCLEAR",
+                     detail=f"the invoice's date reads {d.date.isoformat()}, one digit from the claimed date, "
                      f"read with low confidence")
     unread = [(name, page, text) for name, doc in good
               for page, text in unread_date_labels(doc.pages, day_first=day_first_for(claim.country))]
@@ -123,28 +128,33 @@ def check_purchase_date(claim: Claim, reads: Sequence[Read], config: Config) -> 
         # An invoice also prints order and delivery dates; when its date label's value was not
         # readable, the dates that were read prove no mismatch.
         name, doc, d = found[0]
-        return Check("purchase_date", None, "uncertain", 20, expected.isoformat(), d.raw,
-                     Evidence(name, d.page, d.bbox, _page_source(doc, d.page)), "DATE_UNCLEAR",
-                     f"the invoice shows {d.date.isoformat()}, but the date after {unread[0][2]!r} "
+        return Check(name="purchase_date", product=None, status="uncertain", score=20, expected=expected.isoformat(),
+                     found=d.raw, evidence=Evidence(name, d.page, d.bbox, _page_source(doc, d.page)),
+                     reason="DATE_UNCLEAR",
+                     detail=f"the invoice shows {d.date.isoformat()}, but the date after {unread[0][2]!r} "
                      f"could not be read")
     if not found:
-        return Check("purchase_date", None, "uncertain", 0, expected.isoformat(), None, Evidence(good[0][0]),
-                     "DATE_NOT_FOUND", "no date could be read on the invoice")
+        return Check(name="purchase_date", product=None, status="uncertain", score=0, expected=expected.isoformat(),
+                     evidence=Evidence(good[0][0]), reason="DATE_NOT_FOUND",
+                     detail="no date could be read on the invoice")
     # Reject rule (DATE_MISMATCH): the invoice's own date, read with confidence, is another day.
     own, why = invoice_date(found)
     if own is None:
         name, doc, d = found[0]
-        return Check("purchase_date", None, "uncertain", 10, expected.isoformat(), d.raw,
-                     Evidence(name, d.page, d.bbox, _page_source(doc, d.page)), "DATE_NOT_FOUND", why)
+        return Check(name="purchase_date", product=None, status="uncertain", score=10, expected=expected.isoformat(),
+                     found=d.raw, evidence=Evidence(name, d.page, d.bbox, _page_source(doc, d.page)),
+                     reason="DATE_NOT_FOUND", detail=why)
     name, doc, d = own
     evidence = Evidence(name, d.page, d.bbox, _page_source(doc, d.page))
     conf = _read_confidence(doc, d)
     if not date_is_sure(doc, d, config):
-        return Check("purchase_date", None, "uncertain", 20, expected.isoformat(), d.raw, evidence, "DATE_UNCLEAR",
-                     f"{why} reads {d.date.isoformat()}, but " + ("only after an OCR repair" if d.repaired else
+        return Check(name="purchase_date", product=None, status="uncertain", score=20, expected=expected.isoformat(),
+                     found=d.raw, evidence=evidence, reason="DATE_UNCLEAR",
+                     detail=f"{why} reads {d.date.isoformat()}, but " + ("only after an OCR repair" if d.repaired else
                                                                   f"with confidence {conf:.0f} only"))
-    return Check("purchase_date", None, "fail", 0, expected.isoformat(), d.raw, evidence, "DATE_MISMATCH",
-                 f"{why} is {d.date.isoformat()}, not the claimed date")
+    return Check(name="purchase_date", product=None, status="fail", score=0, expected=expected.isoformat(), found=d.raw,
+                 evidence=evidence, reason="DATE_MISMATCH",
+                 detail=f"{why} is {d.date.isoformat()}, not the claimed date")
 
 
 def dates_read(claim: Claim, good: Sequence[tuple[str, DocumentRead]], config: Config) -> list[tuple]:
@@ -231,8 +241,8 @@ def _match_check(name: str, product: int | None, expected: str, results, reasons
         reason = reasons["uncertain_found"] if result.found else reasons["uncertain"]
     source = getattr(result, "source", None) or _page_source(doc, result.page)
     evidence = Evidence(doc_name, result.page, result.bbox, source)
-    return Check(name, product, status, int(result.score), expected, result.found, evidence, reason,
-                 getattr(result, "detail", None) or None)
+    return Check(name=name, product=product, status=status, score=int(result.score), expected=expected,
+                 found=result.found, evidence=evidence, reason=reason, detail=getattr(result, "detail", None) or None)
 
 
 def check_retailer(claim: Claim, reads: Sequence[Read], config: Config, *, known_shops: Sequence[str] = ()) -> Check:
@@ -241,8 +251,6 @@ def check_retailer(claim: Claim, reads: Sequence[Read], config: Config, *, known
 
     known_shops: names of shops the claim store has seen on approved claims (recognised as sellers).
     """
-    from .promotions.sellers import find_sellers  # promotions imports this module: import at call time
-
     expected = claim.purchase.retailer
     if not expected:
         return _skipped("retailer", None, None, "no retailer claimed")
@@ -318,13 +326,13 @@ def _sticker_check(name: str, claim: Claim, index: int, value: str | None, photo
     if not value:
         return _skipped(name, index, None, f"no {name.replace('_', ' ')} claimed")
     if not photos:
-        return Check(name, index, "uncertain", 0, value, None, None, "SERIAL_PHOTO_MISSING",
-                     "no serial-number photo was uploaded")
+        return Check(name=name, product=index, status="uncertain", score=0, expected=value,
+                     reason="SERIAL_PHOTO_MISSING", detail="no serial-number photo was uploaded")
     good = _readable(photos)
     if not good:
         doc_name, err = photos[0]
-        return Check(name, index, "uncertain", 0, value, None, Evidence(doc_name), reasons["uncertain"],
-                     getattr(err, "message", "the photo could not be read"))
+        return Check(name=name, product=index, status="uncertain", score=0, expected=value, evidence=Evidence(doc_name),
+                     reason=reasons["uncertain"], detail=getattr(err, "message", "the photo could not be read"))
     th = config.matching.get("serial" if name == "serial_number" else "chk", {})
     results = [(n, matcher(value, barcodes=doc.barcodes, pages=doc.pages, **th), doc) for n, doc in good]
     return _match_check(name, index, value, results, reasons)

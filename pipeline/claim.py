@@ -1,4 +1,4 @@
-"""The claim as ``../shared/contract.md`` fixes it, loaded and validated.
+"""The claim as ``docs/contract.md`` fixes it, loaded and validated.
 
 >>> Claim.model_validate({"claim_id": "C-1", "purchase": {"date": "2020-02-19"},
 ...                       "documents": {"invoices": ["invoice.jpg"]}}).purchase.date.isoformat()

@@ -22,8 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .datafiles import read_toml
 from .errors import ConfigError
+from .knowledge import knowledge_hash
 
-__all__ = ["Config", "load_config", "default_config", "config_hash", "with_overrides"]
+__all__ = ["Config", "load_config", "default_config", "default_reasons", "config_hash", "with_overrides"]
 
 
 class _Section(BaseModel):
@@ -191,7 +192,7 @@ class CacheConfig(_Section):
 
 class PromotionsConfig(_Section):
     dir: str
-    """Empty: $CLAIMCHECK_PROMOTIONS_DIR, else promotions/ in the checkout."""
+    """Empty: $CLAIMCHECK_PROMOTIONS_DIR, else the shipped pipeline/data/promotions/."""
 
 
 class StoreConfig(_Section):
@@ -281,7 +282,9 @@ def config_hash(cfg: Config) -> str:
     # Where reads are cached cannot change a decision, so it is not part of the identity.
     # The terms' own hash is in each decision (promotion.terms_sha256); folder and store paths are not identity.
     # [batch] says how claims are run (a claim stopped at its limits says so in its own decision).
+    # What claimcheck knows (retailers, dates, catalogue ...) decides too: its content hash is in.
     payload = cfg.model_dump(exclude={"source", "cache", "promotions", "store", "batch", "web"})
+    payload["knowledge"] = knowledge_hash()
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     return "sha256:" + hashlib.sha256(blob).hexdigest()
 
@@ -320,3 +323,8 @@ def load_config(path: str | Path | None = None) -> Config:
 @lru_cache(maxsize=1)
 def default_config() -> Config:
     return load_config()
+
+
+def default_reasons() -> dict[str, ReasonSpec]:
+    """``data/reasons.toml``, validated: each reason code's severity and message."""
+    return default_config().reasons

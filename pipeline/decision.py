@@ -1,17 +1,32 @@
-"""The decision records of ``../shared/contract.md``: checks, reasons, the decision.
+"""The decision records of ``docs/contract.md``: checks, reasons, the decision.
 
->>> Check("retailer", None, "pass", 97).to_dict()["status"]
+>>> Check(name="retailer", product=None, status="pass", score=97).to_dict()["status"]
 'pass'
+>>> Check(name="retailer", product=None, status="maybe", score=97)
+Traceback (most recent call last):
+ValueError: 'maybe' is not a valid Status
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from .records import BBox
 
-__all__ = ["Evidence", "Check", "Reason", "Decision", "STATUSES"]
+__all__ = ["Evidence", "Check", "Reason", "Decision", "Status", "STATUSES"]
 
-STATUSES = ("pass", "fail", "uncertain", "skipped")
+
+class Status(StrEnum):
+    """A check's outcome. A ``str``: ``Status.PASS == "pass"``, and the JSON holds the plain string."""
+    PASS = "pass"
+    FAIL = "fail"
+    UNCERTAIN = "uncertain"
+    """Read badly or not found: a reviewer decides, never a reject."""
+    SKIPPED = "skipped"
+    """Does not apply to this claim; not counted in the score."""
+
+
+STATUSES = tuple(s.value for s in Status)
 
 
 @dataclass(frozen=True)
@@ -30,11 +45,14 @@ class Evidence:
         return d
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Check:
+    """One check's outcome (keyword-only: nine fields are too many to pass by position)."""
     name: str
     product: int | None
-    status: str
+    """Index of the claimed product it is about; None for the whole claim."""
+    status: Status
+    """A ``Status``; a plain string is converted (and an unknown one refused)."""
     score: int
     expected: str | None = None
     found: str | None = None
@@ -44,11 +62,14 @@ class Check:
     detail: str | None = None
     """Why, in a reviewer's words (for the reviewer, not the claimant)."""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", Status(self.status))
+
     def to_dict(self) -> dict:
         d = {
             "name": self.name,
             "product": self.product,
-            "status": self.status,
+            "status": self.status.value,
             "score": int(self.score),
             "expected": self.expected,
             "found": self.found,

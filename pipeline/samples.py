@@ -35,12 +35,14 @@ class InvoiceSpec:
 
 
 def _font(size: int) -> ImageFont.ImageFont:
-    for name in ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"):
-        try:
-            return ImageFont.truetype(name, size)
-        except OSError:
-            continue
-    return ImageFont.load_default(size)
+    """DejaVu Sans from the system's font folders (Pillow searches them by name; the committed samples
+    were drawn with it), else the copy matplotlib ships (an installed wheel, no fonts-dejavu)."""
+    try:
+        return ImageFont.truetype("DejaVuSans.ttf", size)
+    except OSError:
+        from .lab.sheet import font_path
+
+        return ImageFont.truetype(font_path("sans", False), size)
 
 
 def _lines(spec: InvoiceSpec) -> list[tuple[str, int, bool]]:

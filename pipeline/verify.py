@@ -18,13 +18,14 @@ from pathlib import Path
 from .checks import Read, document_checks, recheck_retailer
 from .claim import ID_MAX_CHARS, Claim, escape_unsafe, load_claim
 from .config import Config, default_config
+from .db import open_store
 from .decide import decide
 from .decision import Check, Decision, Evidence
 from .errors import ClaimcheckError, ClaimError, DocumentError
 from .extract.invoice import extract_invoice
 from .integrity.checks import integrity_checks
 from .matching.retailer import is_shop_name
-from .promotions import PROMOTION_CHECKS, ClaimStore, Terms, apply_promotion, load_promotions, open_store
+from .promotions import PROMOTION_CHECKS, ClaimStore, Terms, apply_promotion, load_promotions
 from .promotions.rules import PER_PRODUCT_CHECKS as _PER_PRODUCT
 from .promotions.rules import participant_key
 from .promotions.store import ClaimIdConflict
@@ -81,7 +82,8 @@ def claim_id_guess(source, config: Config | None = None) -> str:
 
 def unprocessable(claim_id: str, error: ClaimcheckError, config: Config, extra: dict | None = None) -> Decision:
     """The decision for a claim that cannot be processed at all (its id printable, whatever it was)."""
-    check = Check("invoice_readable", None, "fail", 0, None, None, None, error.code, error.message)
+    check = Check(name="invoice_readable", product=None, status="fail", score=0, reason=error.code,
+                  detail=error.message)
     return decide(escape_unsafe(claim_id) or "unknown", [check], config, extra_reasons=[error.code],
                   extra={"error": error.to_dict(), **(extra or {})})
 
@@ -167,7 +169,8 @@ def _check_to_json(c: Check) -> list:
 def _check_from_json(d: list) -> Check:
     name, product, status, score, expected, found, ev, reason, detail = d
     evidence = Evidence(ev[0], ev[1], tuple(ev[2]) if ev[2] else None, ev[3]) if ev else None
-    return Check(name, product, status, score, expected, found, evidence, reason, detail)
+    return Check(name=name, product=product, status=status, score=score, expected=expected, found=found,
+                 evidence=evidence, reason=reason, detail=detail)
 
 
 def _document_results(claim: Claim, invoices: list[Read], photos: list[Read], config: Config,
@@ -223,10 +226,10 @@ def _no_promotion_checks(claim: Claim) -> list[Check]:
     why = "no promotion named"
     for name in PROMOTION_CHECKS:
         if name in _PER_PRODUCT:
-            checks += [Check(name, i, "skipped", 0, None, None, None, None, why)
+            checks += [Check(name=name, product=i, status="skipped", score=0, detail=why)
                        for i in range(len(claim.product_list))]
         else:
-            checks.append(Check(name, None, "skipped", 0, None, None, None, None, why))
+            checks.append(Check(name=name, product=None, status="skipped", score=0, detail=why))
     return checks
 
 
@@ -278,7 +281,7 @@ def conflict_id(claim_id: str, own_dir: str | None) -> str:
 def _conflict_decision(claim: Claim, checks: list[Check], extracted: dict, conflict: ClaimIdConflict,
                        own_dir: str | None, config: Config, started: float) -> Decision:
     why = f"the claim_id is held by {conflict.why}"
-    promotion = [Check(c.name, c.product, "skipped", 0, None, None, None, None, why)
+    promotion = [Check(name=c.name, product=c.product, status="skipped", score=0, detail=why)
                  for c in _no_promotion_checks(claim)]
     elapsed_ms = round((time.perf_counter() - started) * 1000)
     return decide(claim.claim_id, checks + promotion, config, extra_reasons=["CLAIM_ID_CONFLICT"], extra={

@@ -3,8 +3,9 @@
 
 Synthetic product claims (digital PDF and photo-like invoices, serial stickers with
 a real Code 128) covering each document check's failure, plus real receipts and
-invoices from ../shared/realworld turned into claims by its make_claims.py.
-Every claim folder gets an expected.json (../shared/contract.md). Then GENERATED_N claims
+invoices from the real-world documents folder ($CLAIMCHECK_REALWORLD, e.g. a copy of SROIE and
+invoice2data's test set beside the checkout) turned into claims by its make_claims.py.
+Every claim folder gets an expected.json (docs/contract.md). Then GENERATED_N claims
 from the lab's generator (pipeline.lab.generate, seed GENERATED_SEED): invoices in the
 promotions' languages as PDFs, scans and phone photos, sticker photos, and every failure
 the checks exist for; their expected.json also names the scenario and the truth. Then the
@@ -18,6 +19,7 @@ shop names, several dates, look-alike models), two of them hard phone photos.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -44,7 +46,7 @@ def extras() -> None:
             shutil.rmtree(folder)
     write_scenarios(OUT, GENERATED_SEED, [name for name, _ in EXTRA], first_index=first,
                     hard_share=[hard for _, hard in EXTRA])
-REALWORLD = REPO.parent / "shared" / "realworld"
+REALWORLD = Path(os.environ.get("CLAIMCHECK_REALWORLD", REPO.parent / "shared" / "realworld"))
 
 AMAZON_FR = InvoiceSpec(
     title="FACTURE", retailer="Amazon EU S.a r.l.",
@@ -145,7 +147,7 @@ def synthetic() -> None:
 
 
 def realworld() -> None:
-    """A few real receipts and invoices, through the shared make_claims.py."""
+    """A few real receipts and invoices, through the real-world folder's make_claims.py."""
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         make = [sys.executable, str(REALWORLD / "make_claims.py")]

@@ -12,8 +12,9 @@ import pytest
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-REALWORLD = SHARED / "realworld"
+# Real documents the tests read (invoice2data PDFs, zxing-cpp photos, SROIE receipts): copied into the
+# repository, see tests/data/PROVENANCE.md; nothing outside the checkout is needed.
+TEST_DATA = REPO / "tests" / "data"
 
 
 def text_image(lines: list[str], *, width: int = 1240, line_height: int = 60, scale: float = 1.2) -> np.ndarray:

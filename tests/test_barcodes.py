@@ -15,9 +15,9 @@ from pipeline.errors import ConfigError, EngineError
 from pipeline.ocr import barcodes
 from pipeline.ocr.barcodes import decode_barcodes, probe
 
-from .conftest import REALWORLD
+from .conftest import TEST_DATA
 
-SAMPLES = REALWORLD / "barcodes"
+SAMPLES = TEST_DATA / "barcodes"
 IMAGE_SUFFIXES = {".png", ".webp", ".jpg", ".jpeg"}
 
 # Every labelled photo decodes today (bench/bench_barcodes.py: 24 of 24); a photo the
@@ -27,7 +27,7 @@ CANNOT_DECODE: dict[str, str] = {}
 
 def _images(folder: str) -> list[Path]:
     d = SAMPLES / folder
-    return sorted(p for p in d.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) if d.is_dir() else []
+    return sorted(p for p in d.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def _labelled() -> list:
@@ -81,7 +81,6 @@ def _close(box, truth, tolerance: int) -> bool:
     return all(abs(a - b) <= tolerance for a, b in zip(box, truth))
 
 
-@pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared/realworld/barcodes not present")
 @pytest.mark.parametrize("path", _labelled())
 def test_real_photo_decodes_to_its_label(path: Path) -> None:
     image = _rgb(path)
@@ -95,7 +94,6 @@ def test_real_photo_decodes_to_its_label(path: Path) -> None:
     assert 0 <= x0 < x1 <= image.shape[1] and 0 <= y0 < y1 <= image.shape[0]
 
 
-@pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared/realworld/barcodes not present")
 @pytest.mark.parametrize("path", _images("falsepositives-1"), ids=lambda p: p.name)
 def test_image_without_barcode_decodes_nothing(path: Path) -> None:
     assert decode_barcodes(_rgb(path)) == []
@@ -137,7 +135,6 @@ def test_spent_deadline_stops_retries_and_returns_nothing() -> None:
     assert decode_barcodes(image, _config(timeout_s=1e-9)) == []
 
 
-@pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared/realworld/barcodes not present")
 def test_grayscale_input_reads_like_rgb() -> None:
     path = SAMPLES / "code128-1" / "5.png"
     with Image.open(path) as im:
@@ -147,7 +144,6 @@ def test_grayscale_input_reads_like_rgb() -> None:
     assert found[0].bbox == decode_barcodes(_rgb(path))[0].bbox
 
 
-@pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared/realworld/barcodes not present")
 def test_both_engines_read_it_once_and_engine_order_decides_who() -> None:
     image = _rgb(SAMPLES / "code128-1" / "2.webp")
     first = decode_barcodes(image)
@@ -156,7 +152,6 @@ def test_both_engines_read_it_once_and_engine_order_decides_who() -> None:
     assert [(b.text, b.engine) for b in zbar_first] == [("Code 128", "pyzbar")]
 
 
-@pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared/realworld/barcodes not present")
 def test_zbar_misread_at_the_same_place_is_dropped() -> None:
     # zbar has no Code 128 FNC4: it reads 'óóóó1234óóabózz' as 'ssss1234ssabszz'.
     path = SAMPLES / "code128-1" / "6.png"

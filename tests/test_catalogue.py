@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.errors import ConfigError
+from pipeline.extract.normalise import fold_confusables, load_confusions, sequence_variants
 from pipeline.matching.catalogue import (
     grow_catalogue,
     grow_file,
@@ -18,10 +19,10 @@ from pipeline.matching.catalogue import (
     model_key,
     packaged_catalogue_path,
 )
-from pipeline.matching.normalise import fold_confusables, load_confusions, sequence_variants
 from pipeline.promotions import load_promotions
 
 REPO = Path(__file__).resolve().parents[1]
+SHIPPED_PROMOTIONS = REPO / "pipeline" / "data" / "promotions"
 
 
 # ------------------------------------------------------------------------------ confusions
@@ -81,7 +82,7 @@ def test_the_issue_lines_are_in_the_catalogue():
 
 def test_every_eligible_model_of_the_shipped_promotions_is_in_the_catalogue():
     cat = load_catalogue()
-    promotions = load_promotions(REPO / "promotions")
+    promotions = load_promotions(SHIPPED_PROMOTIONS)
     assert grow_catalogue(promotions.values(), cat) == []
     for terms in promotions.values():
         for group in terms.products.values():
@@ -183,7 +184,7 @@ def test_cli_catalogue_grow_and_show(tmp_path):
     path = tmp_path / "catalogue.toml"
     shutil.copy(packaged_catalogue_path(), path)
     runner = CliRunner()
-    result = runner.invoke(app, ["catalogue", "grow", "--file", str(path), "--promotions", str(REPO / "promotions")])
+    result = runner.invoke(app, ["catalogue", "grow", "--file", str(path), "--promotions", str(SHIPPED_PROMOTIONS)])
     assert result.exit_code == 0, result.output
     assert "0 model(s) added" in result.output
     shown = runner.invoke(app, ["catalogue", "show", "RTX 5060", "--file", str(path)])

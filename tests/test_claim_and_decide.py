@@ -8,8 +8,8 @@ from pydantic import ValidationError
 
 from pipeline.claim import Claim, find_claim_files, load_claim
 from pipeline.config import load_config
-from pipeline.decide import decide, score_checks
-from pipeline.decision import Check
+from pipeline.decide import DecisionPolicy, decide, score_checks
+from pipeline.decision import Check, Status
 from pipeline.errors import ClaimError, ConfigError
 
 CONTRACT_EXAMPLE = {
@@ -73,7 +73,7 @@ CFG = load_config()
 
 
 def _c(name, status, score=100, reason=None):
-    return Check(name, None, status, score, reason=reason)
+    return Check(name=name, product=None, status=status, score=score, reason=reason)
 
 
 def test_all_pass_approves_with_the_weakest_score():
@@ -144,8 +144,10 @@ def test_claim_model_is_frozen():
 # ------------------------------------------------------------------------------ messages (issue #16)
 
 def test_a_reject_says_what_the_invoice_shows():
-    checks = [Check("retailer", None, "fail", 0, "Komplett", "Elkjøp Norge AS", None, "RETAILER_MISMATCH"),
-              Check("purchase_date", None, "fail", 0, "2020-02-21", "19.02.2020", None, "DATE_MISMATCH")]
+    checks = [Check(name="retailer", product=None, status="fail", score=0, expected="Komplett", found="Elkjøp Norge AS",
+                    reason="RETAILER_MISMATCH"),
+              Check(name="purchase_date", product=None, status="fail", score=0, expected="2020-02-21",
+                    found="19.02.2020", reason="DATE_MISMATCH")]
     messages = {r.code: r.message for r in decide("C-1", checks, CFG).reasons}
     assert messages["RETAILER_MISMATCH"].startswith("The invoice you uploaded is from Elkjøp Norge AS, not Komplett.")
     assert messages["DATE_MISMATCH"].startswith("Your invoice is dated 19.02.2020, not 2020-02-21 as you entered.")
@@ -153,19 +155,22 @@ def test_a_reject_says_what_the_invoice_shows():
 
 
 def test_without_the_value_a_template_names_the_plain_message_is_sent():
-    d = decide("C-1", [Check("retailer", None, "fail", 0, "Komplett", None, None, "RETAILER_MISMATCH")], CFG)
+    d = decide("C-1", [Check(name="retailer", product=None, status="fail", score=0, expected="Komplett",
+                             reason="RETAILER_MISMATCH")], CFG)
     assert d.reasons[0].message == CFG.reasons["RETAILER_MISMATCH"].message
 
 
 def test_a_value_quoted_to_the_claimant_is_one_short_line():
     found = "Elkjøp\nNorge AS " + "x" * 200
-    d = decide("C-1", [Check("retailer", None, "fail", 0, "Komplett", found, None, "RETAILER_MISMATCH")], CFG)
+    d = decide("C-1", [Check(name="retailer", product=None, status="fail", score=0, expected="Komplett", found=found,
+                             reason="RETAILER_MISMATCH")], CFG)
     quoted = d.reasons[0].message.split("is from ")[1].split(", not")[0]
     assert "\n" not in quoted and len(quoted) <= 80 and quoted.startswith("Elkjøp Norge AS")
 
 
 def test_an_uncertain_retailer_asks_for_what_is_missing():
-    d = decide("C-1", [Check("retailer", None, "uncertain", 0, "Komplett", None, None, "RETAILER_NOT_FOUND")], CFG)
+    d = decide("C-1", [Check(name="retailer", product=None, status="uncertain", score=0, expected="Komplett",
+                             reason="RETAILER_NOT_FOUND")], CFG)
     assert d.decision == "review"
     assert d.reasons[0].message.startswith("We could not find the store name Komplett on your invoice. Please upload")
 
@@ -178,3 +183,31 @@ def test_every_template_is_checked_on_load(tmp_path):
     for code, spec in CFG.reasons.items():
         if spec.template:
             assert set(spec.placeholders()) <= {"found", "expected", "detail"}, code
+
+
+# ----------------------------------------------------------------------------- typed records (#12)
+
+def test_a_check_is_built_by_keyword_and_its_status_is_a_status():
+    with pytest.raises(TypeError):
+        Check("retailer", None, "pass", 97)  # nine fields by position: what #12 removed
+    check = Check(name="retailer", product=None, status="uncertain", score=40, reason="RETAILER_NOT_FOUND")
+    assert check.status is Status.UNCERTAIN and check.status == "uncertain"
+    with pytest.raises(ValueError):
+        Check(name="retailer", product=None, status="passed", score=97)
+
+
+def test_the_json_of_a_check_is_the_contracts_plain_strings():
+    check = Check(name="retailer", product=0, status=Status.PASS, score=97, found="Komplett")
+    text = json.dumps(check.to_dict())
+    assert json.loads(text)["status"] == "pass" and '"status": "pass"' in text
+    assert type(check.to_dict()["status"]) is str
+
+
+def test_a_policy_with_a_reject_cut_off_is_decided_by_the_same_decide():
+    weak = _c("purchase_date", "fail", 40, reason="DATE_MISMATCH")
+    assert decide("x", [weak], CFG).decision == "reject"
+    policy = DecisionPolicy.of(CFG, reject_max_score=0.3)
+    assert decide("x", [weak], policy).decision == "review"
+    assert decide("x", [weak], DecisionPolicy.of(policy, reject_max_score=0.4)).decision == "reject"
+    assert decide("x", [weak], policy).config_hash == CFG.hash
+    assert DecisionPolicy.of(CFG, approve_min_score=0.99).approve_min_score == 0.99

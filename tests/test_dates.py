@@ -26,7 +26,7 @@ from pipeline.extract.dates import (
 )
 from pipeline.records import Line, Page, Word
 
-from .conftest import REALWORLD, REPO
+from .conftest import REPO, TEST_DATA
 
 D = dt.date
 
@@ -586,10 +586,9 @@ def test_missing_data_file(tmp_path):
 
 # ----------------------------------------------------------------------------- real receipts
 
-SROIE = REALWORLD / "sroie"
+SROIE = TEST_DATA / "sroie"
 
 
-@pytest.mark.skipif(not (SROIE / "key").is_dir(), reason="SROIE sample not present")
 def test_sroie_labelled_dates_are_found_without_false_ones():
     spec = importlib.util.spec_from_file_location("bench_dates", REPO / "bench" / "bench_dates.py")
     bench = importlib.util.module_from_spec(spec)

@@ -214,7 +214,8 @@ def test_the_duplicate_rules_run_on_the_store(store):
 
 def _decision(decision: str, version: str, config_hash: str) -> Decision:
     return Decision("C-1", decision, 0.5, (Reason("SERIAL_ALREADY_CLAIMED", "error", "seen before"),),
-                    (Check("duplicate_serial", 0, "fail", 0, "S1", "C-0"),), None, version, config_hash,
+                    (Check(name="duplicate_serial", product=0, status="fail", score=0, expected="S1", found="C-0"),),
+                    None, version, config_hash,
                     extra={"timing_ms": 12})
 
 

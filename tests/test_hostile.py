@@ -25,7 +25,7 @@ from pipeline.config import load_config
 from pipeline.errors import ClaimError, DocumentError
 from pipeline.verify import verify_claim
 
-from .conftest import REALWORLD, REPO
+from .conftest import REPO, TEST_DATA
 
 MB = 1024 * 1024
 
@@ -118,7 +118,7 @@ def test_the_stream_limits_pass_every_real_and_sample_pdf():
     from pipeline.ocr.pdf import check_streams
 
     limits = load_config().ingest
-    pdfs = sorted({*(REPO / "sample_invoices").rglob("*.pdf"), *REALWORLD.rglob("*.pdf")})
+    pdfs = sorted({*(REPO / "sample_invoices").rglob("*.pdf"), *TEST_DATA.rglob("*.pdf")})
     assert len(pdfs) >= 10
     for path in pdfs:
         check_streams(path.read_bytes(), path.name, limits)  # raises on a false refusal

@@ -20,7 +20,7 @@ from pipeline.lab.sheet import render_pdf
 from pipeline.ocr.pdf import pdf_forensics
 from pipeline.records import Line, Page, Word
 
-from .conftest import REALWORLD
+from .conftest import TEST_DATA
 from .test_duplicates_same_template import komplett_invoice
 
 CFG = load_config()
@@ -98,9 +98,7 @@ def test_a_genuine_lab_pdf_raises_no_pdf_signal():
 
 @pytest.mark.parametrize("name", ["AmazonWebServices.pdf", "free_fiber.pdf", "oyo.pdf"])
 def test_real_invoices_raise_no_pdf_signal(name):
-    path = REALWORLD / "invoice2data" / name
-    if not path.exists():
-        pytest.skip(f"{path} not available")
+    path = TEST_DATA / "invoice2data" / name
     flagged = {n: c.detail for n, c in _checks(path.read_bytes()).items() if c.status != "pass"}
     assert flagged == {}
 

@@ -8,9 +8,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from pipeline.errors import ConfigError
-from pipeline.matching.catalogue import load_catalogue
-from pipeline.matching.models import match_model, models_equivalent
-from pipeline.matching.normalise import (
+from pipeline.extract.normalise import (
     load_confusions,
     load_model_vocabulary,
     model_tokens,
@@ -18,6 +16,8 @@ from pipeline.matching.normalise import (
     normalise_text,
     split_alnum,
 )
+from pipeline.matching.catalogue import load_catalogue
+from pipeline.matching.models import match_model, models_equivalent
 from pipeline.records import Line, Page, Word
 
 

@@ -17,9 +17,9 @@ from pipeline.matching.retailer import (
 )
 from pipeline.records import Line, Page, Word
 
-from .conftest import REALWORLD
+from .conftest import TEST_DATA
 
-SROIE = REALWORLD / "sroie"
+SROIE = TEST_DATA / "sroie"
 
 
 def page_of(*lines: str, number: int = 1, height: int = 1754, conf: float = 90.0) -> Page:
@@ -51,8 +51,6 @@ def sroie_page(stem: str) -> Page:
 def sroie_company(stem: str) -> str:
     return json.loads((SROIE / "key" / f"{stem}.json").read_text())["company"]
 
-
-needs_sroie = pytest.mark.skipif(not (SROIE / "key").is_dir(), reason="SROIE sample not present")
 
 
 # ------------------------------------------------------------------------------ alias data
@@ -177,7 +175,6 @@ def test_no_text_is_uncertain_not_a_mismatch():
 
 # ------------------------------------------------------------------------------ SROIE receipts
 
-@needs_sroie
 @pytest.mark.parametrize("stem", ["000", "003", "010", "025", "040", "049", "077", "091"])
 def test_sroie_receipt_matches_its_own_company(stem):
     m = match_retailer(sroie_company(stem), [sroie_page(stem)])
@@ -185,7 +182,6 @@ def test_sroie_receipt_matches_its_own_company(stem):
     assert m.page == 1 and m.bbox is not None
 
 
-@needs_sroie
 def test_sroie_genuine_pass_rate_and_wrong_company_never_passes():
     stems = sorted(p.stem for p in (SROIE / "key").glob("*.json"))[:40]
     pages = {s: sroie_page(s) for s in stems}

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from pipeline.matching.normalise import CONFUSABLE_CLASSES
+from pipeline.extract.normalise import CONFUSABLE_CLASSES
 from pipeline.matching.serials import match_chk, match_serial, normalise_serial, serial_distance
 from pipeline.records import Barcode, Line, Page, Word
 

@@ -7,7 +7,7 @@ from pipeline.config import load_config
 from pipeline.ocr.pdf import usable_text
 from pipeline.read import read_document
 
-from .conftest import REALWORLD, digital_pdf, scanned_pdf, text_image
+from .conftest import TEST_DATA, digital_pdf, scanned_pdf, text_image
 
 
 def test_text_layer_gives_words_with_boxes_in_pixels_at_the_pipeline_dpi(tmp_path, invoice_lines):
@@ -48,7 +48,7 @@ def test_mixed_pdf_works_page_by_page(tmp_path, invoice_lines):
 
 
 def test_real_invoice_pdf_text_layer():
-    doc = read_document(REALWORLD / "invoice2data" / "oyo.pdf")
+    doc = read_document(TEST_DATA / "invoice2data" / "oyo.pdf")
     assert doc.pages[0].source == "pdf_text"
     assert "IBZY2087" in doc.text
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from pipeline.decision import Check, Evidence
+from pipeline.extract.labels import load_knowledge
 from pipeline.promotions import load_promotions
 from pipeline.promotions.condition import check_product_condition, conditions_on
-from pipeline.promotions.knowledge import load_knowledge
 from pipeline.promotions.terms import load_terms
 from pipeline.records import DocumentRead, Line, Page, Word
 
@@ -98,11 +98,12 @@ def test_the_condition_words_are_validated_on_load(tmp_path):
 
 def test_without_the_products_line_the_check_is_skipped():
     c = claim(products=({"model": "MEG X570 ACE", "serial": None, "chk": None, "category": "motherboard"}, CPU))
-    checks = [Check("product_on_invoice", 0, "fail", 0, "MEG X570 ACE", None, None, "PRODUCT_NOT_ON_INVOICE")]
+    checks = [Check(name="product_on_invoice", product=0, status="fail", score=0, expected="MEG X570 ACE",
+                    reason="PRODUCT_NOT_ON_INVOICE")]
     result = check_product_condition(c, 0, [invoice("x")], checks, CASHBACK, min_conf=80)
     assert result.status == "skipped"
-    found = [Check("product_on_invoice", 0, "pass", 100, "MEG X570 ACE", "MEG X570 ACE",
-                   Evidence("faktura.jpg", 1, (0, 0, 10, 10)))]
+    found = [Check(name="product_on_invoice", product=0, status="pass", score=100, expected="MEG X570 ACE",
+                   found="MEG X570 ACE", evidence=Evidence("faktura.jpg", 1, (0, 0, 10, 10)))]
     assert check_product_condition(c, 0, [invoice("x", name="other.jpg")], found, CASHBACK, min_conf=80).status \
         == "skipped"
 

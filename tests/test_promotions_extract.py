@@ -7,9 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.errors import ConfigError
-from pipeline.promotions.invoice_numbers import find_invoice_numbers, invoice_number_key
-from pipeline.promotions.knowledge import canonical_category, load_knowledge
-from pipeline.promotions.sellers import find_marketplaces, find_names, find_sellers, names_in
+from pipeline.extract.invoice_numbers import find_invoice_numbers, invoice_number_key
+from pipeline.extract.labels import canonical_category, load_knowledge
+from pipeline.extract.sellers import find_marketplaces, find_names, find_sellers, names_in
 from pipeline.records import Line, Page, Word
 
 

@@ -27,7 +27,7 @@ from pipeline.promotions.rules import (
 from pipeline.records import DocumentRead, Line, Page, Word
 
 REPO = Path(__file__).resolve().parents[1]
-PROMOTIONS = load_promotions(REPO / "promotions")
+PROMOTIONS = load_promotions(REPO / "pipeline" / "data" / "promotions")
 CASHBACK = PROMOTIONS["amd-msi-cashback-2020"]
 CONFIG = default_config()
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.db import SqlClaimStore
+from pipeline.db import SqlClaimStore, open_store
 from pipeline.errors import ConfigError
-from pipeline.promotions import ClaimStore, open_store
+from pipeline.promotions import ClaimStore
 from pipeline.promotions.store import ENV_STORE, default_store_path
 
 from .test_db_store import db_url, pg_url, postgres  # noqa: F401 - fixtures

@@ -1,4 +1,4 @@
-"""Promotion terms files: the shipped promotions say what shared/promotions.md says, every cell
+"""Promotion terms files: the shipped promotions say what docs/promotions.md says, every cell
 of the reward table is right, and a broken terms file is refused with the file, the field and
 what is wrong."""
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pipeline.promotions.describe import (
 from pipeline.promotions.terms import ENV_PROMOTIONS_DIR, default_promotions_dir
 
 REPO = Path(__file__).resolve().parents[1]
-PROMOTIONS = REPO / "promotions"
+PROMOTIONS = REPO / "pipeline" / "data" / "promotions"
 CASHBACK = "amd-msi-cashback-2020"
 
 

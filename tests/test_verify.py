@@ -168,7 +168,7 @@ def _promo_claim(folder: Path, claim_id: str, email: str, *, submitted="2020-03-
 
 
 def test_promotion_claim_earns_the_duo_reward_and_a_reused_serial_is_caught(tmp_path):
-    from pipeline.promotions import open_store
+    from pipeline.db import open_store
 
     store = open_store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
     first = verify_claim(_promo_claim(tmp_path / "a", "C-A", "kari@example.no"), store=store).to_dict()

@@ -17,8 +17,10 @@ from functools import lru_cache
 from ..datafiles import read_toml
 from ..errors import ConfigError
 from ..records import BBox, Page, union_bbox
+from .invoice_numbers import find_invoice_numbers
 
-__all__ = ["parse_amount", "find_amounts", "find_currency", "find_total", "find_line_items", "extract_invoice",
+__all__ = ["invoice_knowledge",
+           "parse_amount", "find_amounts", "find_currency", "find_total", "find_line_items", "extract_invoice",
            "line_amounts", "has_label", "Amount", "LineItem", "InvoiceFacts"]
 
 # An amount: digits with optional thousands groups (".", ",", space, apostrophe) and 1-2 decimals.
@@ -31,7 +33,8 @@ def _fold(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _knowledge() -> dict:
+def invoice_knowledge() -> dict:
+    """``data/invoice.toml``: total and item labels, currencies (validated; see ``pipeline.knowledge``)."""
     data, _ = read_toml(None, packaged="invoice.toml")
     try:
         labels = data["labels"]
@@ -85,7 +88,7 @@ class Amount:
 
 def _next_to_currency(text: str, start: int, end: int) -> bool:
     """A currency sign right before or after the number ("Rs 1939", "1939 €", "NOK 9 480")."""
-    signs = _knowledge()["currencies"]
+    signs = invoice_knowledge()["currencies"]
     before = _fold(text[max(0, start - 5):start]).rstrip().split()
     after = _fold(text[end:end + 5]).lstrip().split()
     return bool((before and before[-1].lstrip("(") in signs) or (after and after[0].rstrip(")*.,") in signs)
@@ -137,7 +140,7 @@ def find_amounts(pages: Sequence[Page]) -> list[Amount]:
 
 def find_currency(pages: Sequence[Page], country: str | None = None) -> str | None:
     """The currency most written on the invoice; 'kr' and bare amounts resolved by the country."""
-    k = _knowledge()
+    k = invoice_knowledge()
     fallback = k["country_currency"].get((country or "").upper())
     counts: dict[str, int] = {}
     for p in pages:
@@ -160,7 +163,7 @@ def _has_label(folded: str, labels: Sequence[str]) -> bool:
 
 def find_total(pages: Sequence[Page]) -> Amount | None:
     """The invoice total: the largest amount on a line labelled as the total."""
-    k = _knowledge()
+    k = invoice_knowledge()
     best: Amount | None = None
     for p in pages:
         for line in p.lines:
@@ -196,7 +199,7 @@ def find_line_items(pages: Sequence[Page], *, min_words: int = 2) -> list[LineIt
     quantity-and-price line takes the description of the line above when that one has no price
     (an amount alone under a table heading is not an item).
     """
-    k = _knowledge()
+    k = invoice_knowledge()
     items = []
     for p in pages:
         previous = None
@@ -241,8 +244,6 @@ class InvoiceFacts:
 
 
 def extract_invoice(pages: Sequence[Page], country: str | None = None) -> InvoiceFacts:
-    from ..promotions.invoice_numbers import find_invoice_numbers
-
     numbers = find_invoice_numbers(pages)
     return InvoiceFacts(find_total(pages), find_currency(pages, country),
                         numbers[0].number if numbers else None, tuple(find_line_items(pages)))

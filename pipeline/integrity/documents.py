@@ -31,7 +31,7 @@ from pathlib import Path
 
 from ..decision import Check, Evidence
 from ..extract.dates import find_dates_in_text
-from ..matching.normalise import normalise_text
+from ..extract.normalise import normalise_text
 from ..ocr.pdf import PdfChar, PdfForensics
 from ..records import BBox, union_bbox
 from .knowledge import IntegrityKnowledge, default_integrity
@@ -185,17 +185,21 @@ def pdf_checks(name: str, f: PdfForensics, *, dpi: int, models: Sequence[str] = 
         detail = (f"saved {len(f.revisions)} times: the original, then updates writing objects "
                   f"{', '.join(map(str, later[:12]))}{' ...' if len(later) > 12 else ''}"
                   + (f" (by {', '.join(sorted(set(who)))})" if who else ""))
-        out.append(Check("pdf_revisions", None, "uncertain", 40, "saved once", f"{len(f.revisions)} saves",
-                         Evidence(name), "PDF_REVISED", detail))
+        out.append(Check(name="pdf_revisions", product=None, status="uncertain", score=40, expected="saved once",
+                         found=f"{len(f.revisions)} saves", evidence=Evidence(name), reason="PDF_REVISED",
+                         detail=detail))
     else:
-        out.append(Check("pdf_revisions", None, "pass", 100, "saved once", "1 save"))
+        out.append(Check(name="pdf_revisions", product=None, status="pass", score=100, expected="saved once",
+                         found="1 save"))
     editor = _editor_check(f, kb)
     if editor:
-        out.append(Check("pdf_editor", None, "uncertain", 40, "not written by an editing tool", editor[0],
-                         Evidence(name), "PDF_EDITOR", editor[1]))
+        out.append(Check(name="pdf_editor", product=None, status="uncertain", score=40,
+                         expected="not written by an editing tool", found=editor[0], evidence=Evidence(name),
+                         reason="PDF_EDITOR", detail=editor[1]))
     else:
-        out.append(Check("pdf_editor", None, "pass", 100, "not written by an editing tool",
-                         str(f.metadata.get("Producer") or "") or None))
+        out.append(Check(name="pdf_editor", product=None, status="pass", score=100,
+                         expected="not written by an editing tool",
+                         found=str(f.metadata.get("Producer") or "") or None))
     hidden = hidden_text(f, max_contrast=kb.pdf.hidden_max_contrast, overlap=kb.pdf.overlap,
                          min_chars=kb.pdf.min_hidden_chars)
     if hidden:
@@ -206,22 +210,25 @@ def pdf_checks(name: str, f: PdfForensics, *, dpi: int, models: Sequence[str] = 
         detail = (f"{len(hidden)} run(s) of text that do not show or are drawn over: "
                   + "; ".join(f"p.{p} {h} '{''.join(c.text for c in r)}'" for p, r, h in hidden[:4])
                   + (f"; a hidden date other than the visible one: {', '.join(other)}" if other else ""))
-        out.append(Check("pdf_hidden_text", None, "uncertain", 30, "all text visible", texts[0],
-                         Evidence(name, page, _scaled(union_bbox(c.bbox for c in run), factor), "pdf_text"),
-                         "PDF_HIDDEN_TEXT", detail))
+        out.append(Check(name="pdf_hidden_text", product=None, status="uncertain", score=30,
+                         expected="all text visible", found=texts[0],
+                         evidence=Evidence(name, page, _scaled(union_bbox(c.bbox for c in run), factor), "pdf_text"),
+                         reason="PDF_HIDDEN_TEXT", detail=detail))
     else:
-        out.append(Check("pdf_hidden_text", None, "pass", 100, "all text visible"))
+        out.append(Check(name="pdf_hidden_text", product=None, status="pass", score=100, expected="all text visible"))
     odd = font_outliers(f, models)
     if odd:
         page, run, what = odd[0]
         text = "".join(c.text for c in run)
         detail = "; ".join(f"p.{p} {w} '{''.join(c.text for c in r)}' in {r[0].font} {r[0].size:g} pt, "
                            f"a font its line and the document do not otherwise use" for p, r, w in odd[:4])
-        out.append(Check("pdf_fonts", None, "uncertain", 40, "values in the document's fonts", text,
-                         Evidence(name, page, _scaled(union_bbox(c.bbox for c in run), factor), "pdf_text"),
-                         "PDF_FONT_MISMATCH", detail))
+        out.append(Check(name="pdf_fonts", product=None, status="uncertain", score=40,
+                         expected="values in the document's fonts", found=text,
+                         evidence=Evidence(name, page, _scaled(union_bbox(c.bbox for c in run), factor), "pdf_text"),
+                         reason="PDF_FONT_MISMATCH", detail=detail))
     else:
-        out.append(Check("pdf_fonts", None, "pass", 100, "values in the document's fonts"))
+        out.append(Check(name="pdf_fonts", product=None, status="pass", score=100,
+                         expected="values in the document's fonts"))
     return out
 
 
@@ -245,9 +252,11 @@ def image_editor_check(name: str, path: Path, *, knowledge: IntegrityKnowledge |
             if im.info.get("Software"):
                 found.append(str(im.info["Software"]))
     except (OSError, UnidentifiedImageError, ValueError):
-        return Check("image_editor", None, "skipped", 0, None, None, None, None, "the image's metadata cannot be read")
+        return Check(name="image_editor", product=None, status="skipped", score=0,
+                     detail="the image's metadata cannot be read")
     for text in found:
         if (editor := kb.is_editor(text, "image")) is not None:
-            return Check("image_editor", None, "uncertain", 40, "not saved by an editing tool", editor,
-                         Evidence(name), "IMAGE_EDITOR", f"the image's metadata names {text.strip()[:120]!r}")
-    return Check("image_editor", None, "pass", 100, "not saved by an editing tool", None)
+            return Check(name="image_editor", product=None, status="uncertain", score=40,
+                         expected="not saved by an editing tool", found=editor, evidence=Evidence(name),
+                         reason="IMAGE_EDITOR", detail=f"the image's metadata names {text.strip()[:120]!r}")
+    return Check(name="image_editor", product=None, status="pass", score=100, expected="not saved by an editing tool")

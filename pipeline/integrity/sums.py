@@ -250,10 +250,10 @@ def check_invoice_sums(claim: Claim, invoices: Sequence[Read], doc_checks: Seque
             f = found[0]
             reason = "INVOICE_QUANTITY_MISMATCH" if f.kind == "quantity" else "INVOICE_SUMS_MISMATCH"
             source = doc.pages[f.page - 1].source if 1 <= f.page <= len(doc.pages) else None
-            return Check("invoice_sums", None, "uncertain", 40, "figures that add up", f.what,
-                         Evidence(name, f.page, f.bbox, source), reason,
-                         "; ".join(f"{x.kind}: {x.what}" for x in found))
+            return Check(name="invoice_sums", product=None, status="uncertain", score=40,
+                         expected="figures that add up", found=f.what, evidence=Evidence(name, f.page, f.bbox, source),
+                         reason=reason, detail="; ".join(f"{x.kind}: {x.what}" for x in found))
     if not checked:
-        return Check("invoice_sums", None, "skipped", 0, None, None, None, None, "no readable invoice")
-    return Check("invoice_sums", None, "pass", 100, "figures that add up", None, None, None,
-                 "every figure read with confidence adds up")
+        return Check(name="invoice_sums", product=None, status="skipped", score=0, detail="no readable invoice")
+    return Check(name="invoice_sums", product=None, status="pass", score=100, expected="figures that add up",
+                 detail="every figure read with confidence adds up")

@@ -1,8 +1,8 @@
-"""What the sample claims buy: the products of ``../shared/promotions.md`` and a few neighbours.
+"""What the sample claims buy: the products of ``docs/promotions.md`` and a few neighbours.
 
 Every product is a frozen record: the official model name a claimant types, how it is
 printed on an invoice line (per language), its category, a street price in euro, and
-the promotion group it belongs to in ``promotions/amd-msi-cashback-2020.toml`` (None:
+the promotion group it belongs to in ``pipeline/data/promotions/amd-msi-cashback-2020.toml`` (None:
 not eligible). Near-miss pairs differ by a token that makes a different product (a
 number or a tier suffix: "3600" vs "3600X"), so a claim naming one while the invoice
 shows the other is, in truth, a different model.

@@ -36,11 +36,11 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 
 from ..config import Config, load_config
-from ..decide import decide
+from ..decide import DecisionPolicy, decide
 from ..decision import Check
+from .report import write_report
 
 __all__ = [
     "LabRow", "evaluate", "load_rows", "decision_metrics", "check_metrics", "reason_metrics", "sweep",
@@ -99,6 +99,11 @@ class LabRow:
     @property
     def labelled(self) -> bool:
         return self.expected.get("decision") in DECISIONS
+
+    @property
+    def checks(self) -> dict[str, str]:
+        """Status per check name (``aggregate_checks`` of the result)."""
+        return aggregate_checks(self.result)
 
 
 def _read_json(path: Path) -> dict:
@@ -211,58 +216,38 @@ def reason_metrics(rows: list[LabRow]) -> dict:
 
 
 def _checks_of(result: dict) -> list[Check]:
-    return [Check(c["name"], c.get("product"), c["status"], int(c.get("score") or 0), c.get("expected"),
-                  c.get("found"), None, c.get("reason")) for c in result.get("checks", [])]
-
-
-def _policy(config: Config, approve_min_score: float):
-    """What decide() reads of a config, with another approve cut-off (a full Config re-hashes on every call)."""
-    decision = SimpleNamespace(approve_min_score=approve_min_score,
-                               uncertain_score_cap=config.decision.uncertain_score_cap)
-    return SimpleNamespace(reasons=config.reasons, decision=decision, hash=config.hash)
+    return [Check(name=c["name"], product=c.get("product"), status=c["status"], score=int(c.get("score") or 0),
+                  expected=c.get("expected"), found=c.get("found"), reason=c.get("reason"))
+            for c in result.get("checks", [])]
 
 
 @dataclass(frozen=True)
 class _Grounds:
-    """What one stored result's decision rests on, taken once: a sweep then asks it at every cut-off
-    without building its checks and reasons again (500 claims x 123 cut-offs took ~60 s)."""
+    """One stored result's checks and extra reason codes, built once: a sweep then asks the pipeline's
+    own ``decide`` at every cut-off (a ``DecisionPolicy``) without building the checks again."""
 
-    rejecting: bool
-    """A reason of reject severity."""
-    reasons: bool
-    score: float
-    extra_rejects: bool
-    """A reject-severity code outside the checks (the claim's error)."""
-    strong: tuple[int, ...]
-    """Scores of the fail/uncertain checks whose reason rejects."""
+    claim_id: str
+    checks: tuple[Check, ...]
+    extra: tuple[str, ...]
+    """Reason codes outside the checks (the claim's error)."""
 
-    def at(self, approve_min_score: float, reject_cutoff: float = 1.0) -> str:
-        if self.rejecting:
-            if reject_cutoff >= 1.0 or self.extra_rejects:
-                return "reject"
-            return "reject" if any(score <= 100 * reject_cutoff for score in self.strong) else "review"
-        if self.reasons or self.score < approve_min_score:
-            return "review"
-        return "approve"
+    def at(self, policy: DecisionPolicy) -> str:
+        return decide(self.claim_id, list(self.checks), policy, extra_reasons=list(self.extra)).decision
 
 
-def _grounds(result: dict, config: Config, policy) -> _Grounds:
-    extra = [result["error"]["code"]] if isinstance(result.get("error"), dict) and result["error"].get("code") \
-        else []
-    checks = _checks_of(result)
-    decision = decide(str(result.get("claim_id")), checks, policy, extra_reasons=extra)
-    rejecting = {code for code, spec in config.reasons.items() if spec.severity == "reject"}
-    return _Grounds(any(r.severity == "reject" for r in decision.reasons), bool(decision.reasons), decision.score,
-                    any(code in rejecting for code in extra),
-                    tuple(c.score for c in checks if c.status in ("fail", "uncertain") and c.reason in rejecting))
+def _grounds(result: dict) -> _Grounds:
+    error = result.get("error")
+    extra = (error["code"],) if isinstance(error, dict) and error.get("code") else ()
+    return _Grounds(str(result.get("claim_id")), tuple(_checks_of(result)), extra)
 
 
 def redecide(result: dict, config: Config, *, approve_min_score: float | None = None,
-             reject_cutoff: float = 1.0, policy=None) -> str:
+             reject_cutoff: float = 1.0, policy: DecisionPolicy | None = None) -> str:
     """The decision ``decide`` gives the stored checks under other cut-offs (no re-verification)."""
-    policy = policy or _policy(config, config.decision.approve_min_score if approve_min_score is None
-                               else approve_min_score)
-    return _grounds(result, config, policy).at(policy.decision.approve_min_score, reject_cutoff)
+    changes = {"reject_max_score": reject_cutoff}
+    if approve_min_score is not None:
+        changes["approve_min_score"] = approve_min_score
+    return _grounds(result).at(DecisionPolicy.of(policy or config, **changes))
 
 
 def sweep(rows: list[LabRow], config: Config, *, approve_grid=None, reject_grid=None) -> dict:
@@ -278,11 +263,11 @@ def sweep(rows: list[LabRow], config: Config, *, approve_grid=None, reject_grid=
                 "false_reject_rate", "agreement")
         return {"threshold": threshold, **{k: m[k] for k in keys}}
 
-    policy = _policy(config, base_a)
-    grounds = [_grounds(r.result, config, policy) for r in labelled]  # the score does not depend on the cut-off
-    approve = [point(a, [g.at(a) for g in grounds]) for a in approve_grid]
-    reject = [point(cut, [g.at(base_a, cut) for g in grounds]) for cut in reject_grid]
-    chosen = point(base_a, [g.at(base_a) for g in grounds])
+    base = DecisionPolicy.of(config)
+    grounds = [_grounds(r.result) for r in labelled]
+    approve = [point(a, [g.at(DecisionPolicy.of(base, approve_min_score=a)) for g in grounds]) for a in approve_grid]
+    reject = [point(cut, [g.at(DecisionPolicy.of(base, reject_max_score=cut)) for g in grounds]) for cut in reject_grid]
+    chosen = point(base_a, [g.at(base) for g in grounds])
     return {"approve": approve, "reject": reject,
             "chosen": {"approve_cutoff": base_a, "reject_cutoff": 1.0, **chosen}}
 
@@ -464,8 +449,6 @@ def evaluate(dir: str | Path, config_path: str | Path | None = None, out_dir: st
     Claims are verified in path order against a claim store of the run's own
     (``OUT_DIR/claims.sqlite3``, emptied first) unless the config names a ``[store].url``.
     """
-    from .report import write_report
-
     root = Path(dir)
     out = Path(out_dir) if out_dir else Path("out") / "lab"
     out.mkdir(parents=True, exist_ok=True)

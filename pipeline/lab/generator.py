@@ -1,6 +1,6 @@
 """``generate``: write a labelled set of sample claims, the same bytes for the same seed.
 
-One folder per claim (``../shared/contract.md``): ``claim.json``, the invoice (digital
+One folder per claim (``docs/contract.md``): ``claim.json``, the invoice (digital
 PDF, scanned PDF, phone photo, till-receipt photo or scan, or a hard phone photo of the
 invoice or of a faded till receipt), the serial photo(s) and ``expected.json``: the
 contract's label (decision, reasons, checks) plus ``scenario``, ``kind``, ``reward`` where

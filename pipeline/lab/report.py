@@ -11,15 +11,14 @@ import csv
 import json
 from pathlib import Path
 
-from .evaluation import aggregate_checks
-
 __all__ = ["write_report", "write_claims_csv", "plot_all"]
 
 _COLORS = {"all": "#1f77b4", "documents": "#2ca02c", "promotion": "#d62728"}
 
 
 def write_claims_csv(rows, path: Path) -> Path:
-    """One line per claim: label, decision, reasons, and the labelled checks that disagree."""
+    """One line per claim (``LabRow``s of ``pipeline.lab.evaluation``, which imports this module, never
+    the reverse): label, decision, reasons, and the labelled checks that disagree."""
     fields = ["claim_id", "claim_path", "kind", "scenario", "expected_decision", "decision", "agree", "score",
               "expected_reasons", "reasons", "check_disagreements", "invoice_form", "invoice_level", "sticker_form",
               "timing_ms"]
@@ -27,7 +26,7 @@ def write_claims_csv(rows, path: Path) -> Path:
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
         for r in rows:
-            got = aggregate_checks(r.result)
+            got = r.checks
             wrong = [f"{name}:{want}->{got.get(name, 'missing')}"
                      for name, want in (r.expected.get("checks") or {}).items() if got.get(name) != want]
             truth = r.expected.get("truth") or {}

@@ -10,7 +10,7 @@ pipeline outputs.
 
 Two kinds of claims: ``documents`` (``promotion_id`` null: only the document checks
 apply) and ``promotion`` (the AMD cashback or the Indonesian voucher: the label also
-judges the terms, from the facts in ../shared/promotions.md).
+judges the terms, from the facts in docs/promotions.md).
 
 Any claim's invoice may be a *hard phone photo* (``hard_share``: a hand's shadow, a glare
 spot, a tilted camera, low resolution, rough JPEG; till receipts faded, on a 58 mm roll

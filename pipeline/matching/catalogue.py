@@ -34,7 +34,7 @@ from rapidfuzz import fuzz
 
 from ..datafiles import read_toml
 from ..errors import ConfigError
-from .normalise import (
+from ..extract.normalise import (
     ModelVocabulary,
     fold_confusables,
     load_model_vocabulary,

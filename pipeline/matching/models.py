@@ -52,9 +52,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from ..records import BBox, Line, Page, Word, union_bbox
-from .catalogue import Catalogue, CatalogueModel, load_catalogue
-from .normalise import (
+from ..extract.normalise import (
     ModelVocabulary,
     confusion_edits,
     fold_confusables,
@@ -65,6 +63,8 @@ from .normalise import (
     sequence_variants,
     split_alnum,
 )
+from ..records import BBox, Line, Page, Word, union_bbox
+from .catalogue import Catalogue, CatalogueModel, load_catalogue
 
 __all__ = ["ModelMatch", "match_model", "models_equivalent"]
 

@@ -52,8 +52,8 @@ from stdnum import vatin
 
 from ..datafiles import read_toml
 from ..errors import ConfigError
+from ..extract.normalise import fold_confusables, normalise_text
 from ..records import BBox, Line, Page, Word, union_bbox
-from .normalise import fold_confusables, normalise_text
 
 __all__ = [
     "RetailerAliases",

@@ -36,10 +36,10 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ..extract.normalise import ConfusionEdits as _Edits
+from ..extract.normalise import confusion_edits as _align
+from ..extract.normalise import fold_confusables
 from ..records import Barcode, BBox, Page, Word, union_bbox
-from .normalise import ConfusionEdits as _Edits
-from .normalise import confusion_edits as _align
-from .normalise import fold_confusables
 
 __all__ = ["SerialMatch", "match_chk", "match_serial", "normalise_serial", "same_serial", "serial_distance",
            "serial_key"]

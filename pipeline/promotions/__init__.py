@@ -12,16 +12,16 @@
 """
 from __future__ import annotations
 
+from ..extract.invoice_numbers import InvoiceNumber, find_invoice_numbers
 from .describe import list_promotions, list_promotions_text, show_promotion, show_promotion_text
-from .invoice_numbers import InvoiceNumber, find_invoice_numbers
 from .rewards import reward_for
 from .rules import PROMOTION_CHECKS, PromotionOutcome, apply_promotion
-from .store import ClaimStore, PriorClaim, PriorUse, open_store
+from .store import ClaimStore, PriorClaim, PriorUse
 from .terms import ENV_PROMOTIONS_DIR, Terms, default_promotions_dir, load_promotions, load_terms
 
 __all__ = [
     "ClaimStore", "ENV_PROMOTIONS_DIR", "InvoiceNumber", "PROMOTION_CHECKS", "PriorClaim", "PriorUse",
     "PromotionOutcome", "Terms", "apply_promotion", "default_promotions_dir",
     "find_invoice_numbers", "list_promotions", "list_promotions_text", "load_promotions", "load_terms",
-    "open_store", "reward_for", "show_promotion", "show_promotion_text",
+    "reward_for", "show_promotion", "show_promotion_text",
 ]

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from ..checks import Read
 from ..claim import Claim
 from ..decision import Check, Evidence
+from ..extract.labels import Knowledge, LineText, default_knowledge
 from ..records import BBox, DocumentRead, Line, union_bbox
-from .knowledge import Knowledge, LineText, default_knowledge
 from .terms import Terms
 
 __all__ = ["Condition", "conditions_on", "product_lines", "check_product_condition"]
@@ -82,36 +82,39 @@ def check_product_condition(claim: Claim, index: int, invoices: Sequence[Read], 
     """``product_condition`` of product ``index``: is its invoice line's condition one the terms accept?"""
     accepted = terms.conditions
     if not accepted:
-        return Check("product_condition", index, "skipped", 0, None, None, None, None,
-                     "the terms set no accepted condition")
+        return Check(name="product_condition", product=index, status="skipped", score=0,
+                     detail="the terms set no accepted condition")
     expected = " or ".join(accepted)
     found = next((c for c in doc_checks if c.name == "product_on_invoice" and c.product == index), None)
     ev = found.evidence if found is not None else None
     doc = next((d for n, d in invoices if ev is not None and n == ev.document and isinstance(d, DocumentRead)), None)
     if doc is None or ev.page is None or ev.bbox is None:
-        return Check("product_condition", index, "skipped", 0, expected, None, None, None,
-                     "the product's line was not found on the invoice")
+        return Check(name="product_condition", product=index, status="skipped", score=0, expected=expected,
+                     detail="the product's line was not found on the invoice")
     lines = product_lines(doc, ev.page, ev.bbox)
     stated = conditions_on(lines, knowledge)
     line_box = union_bbox(line.bbox for line in lines if line.bbox)
     if not stated:
         status = "pass" if "new" in accepted else "fail"
-        return Check("product_condition", index, status, 100 if status == "pass" else 0, expected, "new",
-                     Evidence(ev.document, ev.page, line_box, ev.source), None if status == "pass" else
-                     "PRODUCT_CONDITION_EXCLUDED", "the invoice line states no condition: a new product")
+        return Check(name="product_condition", product=index, status=status, score=100 if status == "pass" else 0,
+                     expected=expected, found="new", evidence=Evidence(ev.document, ev.page, line_box, ev.source),
+                     reason=None if status == "pass" else
+                     "PRODUCT_CONDITION_EXCLUDED", detail="the invoice line states no condition: a new product")
     excluded = [c for c in stated if c.condition not in accepted]
     if not excluded:
         c = stated[0]
-        return Check("product_condition", index, "pass", 100, expected, c.condition,
-                     Evidence(ev.document, ev.page, c.bbox or line_box, ev.source), None,
-                     f"the invoice line says {c.text!r}")
+        return Check(name="product_condition", product=index, status="pass", score=100, expected=expected,
+                     found=c.condition, evidence=Evidence(ev.document, ev.page, c.bbox or line_box, ev.source),
+                     detail=f"the invoice line says {c.text!r}")
     sure = [c for c in excluded if c.conf >= min_conf]
     c = (sure or excluded)[0]
     names = ", ".join(f"{x.condition} ({x.text!r})" for x in excluded)
     if sure:
-        return Check("product_condition", index, "fail", 0, expected, c.condition,
-                     Evidence(ev.document, ev.page, c.bbox or line_box, ev.source), "PRODUCT_CONDITION_EXCLUDED",
-                     f"the invoice line says the product is {names}; the terms accept {expected}")
-    return Check("product_condition", index, "uncertain", 40, expected, c.condition,
-                 Evidence(ev.document, ev.page, c.bbox or line_box, ev.source), "PRODUCT_CONDITION_UNCLEAR",
-                 f"the invoice line may say the product is {names} (read with confidence {c.conf:.0f})")
+        return Check(name="product_condition", product=index, status="fail", score=0, expected=expected,
+                     found=c.condition, evidence=Evidence(ev.document, ev.page, c.bbox or line_box, ev.source),
+                     reason="PRODUCT_CONDITION_EXCLUDED",
+                     detail=f"the invoice line says the product is {names}; the terms accept {expected}")
+    return Check(name="product_condition", product=index, status="uncertain", score=40, expected=expected,
+                 found=c.condition, evidence=Evidence(ev.document, ev.page, c.bbox or line_box, ev.source),
+                 reason="PRODUCT_CONDITION_UNCLEAR",
+                 detail=f"the invoice line may say the product is {names} (read with confidence {c.conf:.0f})")

@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 
 from ..checks import _read_confidence
 from ..extract.dates import day_first_for, find_dates
+from ..extract.invoice_numbers import InvoiceNumber, invoice_number_key
 from ..records import BBox, DocumentRead
-from .invoice_numbers import InvoiceNumber, invoice_number_key
 
 __all__ = ["DocumentIdentity", "Comparison", "compare", "invoice_identity", "photo_identity", "word_hash",
            "ROLES", "RELATIONS"]

@@ -33,17 +33,17 @@ from ..claim import Claim
 from ..config import Config, default_config
 from ..decision import Check, Evidence
 from ..errors import ClaimcheckError
+from ..extract.invoice_numbers import InvoiceNumber, find_invoice_numbers
+from ..extract.labels import Knowledge, canonical_category, default_knowledge
+from ..extract.normalise import model_tokens, normalise_text
+from ..extract.sellers import find_names, find_sellers, names_in
 from ..matching.models import match_model, models_equivalent
-from ..matching.normalise import model_tokens, normalise_text
 from ..matching.retailer import resolve_retailer, strip_legal_form
 from ..matching.serials import serial_key  # the one serial identity (re-exported: other callers import it here)
 from ..records import DocumentRead, Line, Page, Word
 from .condition import check_product_condition
 from .duplicates import DocumentIdentity, compare, invoice_identity, photo_identity
-from .invoice_numbers import InvoiceNumber, find_invoice_numbers
-from .knowledge import Knowledge, canonical_category, default_knowledge
 from .rewards import reward_for
-from .sellers import find_names, find_sellers, names_in
 from .store import ClaimIdConflict, ClaimStore, NearDocument, PriorUse
 from .terms import ProductGroup, Terms, Territory
 
@@ -127,42 +127,45 @@ def check_promotion_period(terms: Terms, dates: Sequence[InvoiceDate], confirmed
     zone = territory.timezone if territory else terms.timezone
     expected = f"{_fmt(p.start)} .. {_fmt(p.end)} ({zone})"
     if not dates:
-        return Check("promotion_period", None, "uncertain", 0, expected, None, None, "DATE_NOT_FOUND",
-                     "no date could be read on the invoice")
+        return Check(name="promotion_period", product=None, status="uncertain", score=0, expected=expected,
+                     reason="DATE_NOT_FOUND", detail="no date could be read on the invoice")
     decisive = [d for d in dates if d.decisive]
     if decisive and not confirmed:
         # The invoice's own date decides; its order, delivery or due dates say nothing of the purchase.
         d = decisive[0]
         if p.contains_day(d.date):
-            return Check("promotion_period", None, "pass", 100, expected, d.raw, d.evidence, None,
-                         f"{d.date.isoformat()} is inside the period (the invoice's own date)")
+            return Check(name="promotion_period", product=None, status="pass", score=100, expected=expected,
+                         found=d.raw, evidence=d.evidence,
+                         detail=f"{d.date.isoformat()} is inside the period (the invoice's own date)")
         when = "before" if d.date < p.start.date() else "after"
-        return Check("promotion_period", None, "fail", 0, expected, d.raw, d.evidence, "PURCHASE_OUTSIDE_PERIOD",
-                     f"the invoice is dated {d.date.isoformat()}, {when} the purchase period")
+        return Check(name="promotion_period", product=None, status="fail", score=0, expected=expected, found=d.raw,
+                     evidence=d.evidence, reason="PURCHASE_OUTSIDE_PERIOD",
+                     detail=f"the invoice is dated {d.date.isoformat()}, {when} the purchase period")
     inside = [d for d in dates if p.contains_day(d.date)]
     outside = [d for d in dates if not p.contains_day(d.date)]
     if not outside:
         d = inside[0]
         how = "the claimed date, found on the invoice" if confirmed else "every date read on the invoice"
-        return Check("promotion_period", None, "pass", 100, expected, d.raw, d.evidence, None,
-                     f"{d.date.isoformat()} is inside the period ({how})")
+        return Check(name="promotion_period", product=None, status="pass", score=100, expected=expected, found=d.raw,
+                     evidence=d.evidence, detail=f"{d.date.isoformat()} is inside the period ({how})")
     if not inside and confirmed:
         d = outside[0]
         when = "before" if d.date < p.start.date() else "after"
-        return Check("promotion_period", None, "fail", 0, expected, d.raw, d.evidence, "PURCHASE_OUTSIDE_PERIOD",
-                     f"the invoice is dated {d.date.isoformat()}, {when} the purchase period")
+        return Check(name="promotion_period", product=None, status="fail", score=0, expected=expected, found=d.raw,
+                     evidence=d.evidence, reason="PURCHASE_OUTSIDE_PERIOD",
+                     detail=f"the invoice is dated {d.date.isoformat()}, {when} the purchase period")
     if not inside:
         d = outside[0]
-        return Check("promotion_period", None, "uncertain", 30, expected, d.raw, d.evidence,
-                     "PROMOTION_PERIOD_UNCERTAIN",
-                     "every date read on the invoice is outside the period ("
+        return Check(name="promotion_period", product=None, status="uncertain", score=30, expected=expected,
+                     found=d.raw, evidence=d.evidence, reason="PROMOTION_PERIOD_UNCERTAIN",
+                     detail="every date read on the invoice is outside the period ("
                      + ", ".join(x.date.isoformat() for x in dates)
                      + "), but none is its own date read with confidence (an order or delivery date "
                        "is no purchase date)")
     d = outside[0]
-    return Check("promotion_period", None, "uncertain", 50, expected, d.raw, d.evidence,
-                 "PROMOTION_PERIOD_UNCERTAIN",
-                 "the invoice shows dates inside and outside the period: "
+    return Check(name="promotion_period", product=None, status="uncertain", score=50, expected=expected, found=d.raw,
+                 evidence=d.evidence, reason="PROMOTION_PERIOD_UNCERTAIN",
+                 detail="the invoice shows dates inside and outside the period: "
                  + ", ".join(x.date.isoformat() for x in dates))
 
 
@@ -190,41 +193,47 @@ def check_claim_window(terms: Terms, submitted_at: dt.datetime | None, purchase:
         parts.append(f"until day {w.last_day} after purchase")
     expected = "; ".join(parts) or None
     if w.is_open_ended:
-        return Check("claim_window", None, "skipped", 0, None, None, None, None, "the terms set no claim window")
+        return Check(name="claim_window", product=None, status="skipped", score=0,
+                     detail="the terms set no claim window")
     if submitted_at is None:
-        return Check("claim_window", None, "uncertain", 0, expected, None, None, "CLAIM_WINDOW_UNKNOWN",
-                     "the claim gives no submitted_at")
+        return Check(name="claim_window", product=None, status="uncertain", score=0, expected=expected,
+                     reason="CLAIM_WINDOW_UNKNOWN", detail="the claim gives no submitted_at")
     zone = ZoneInfo(zone_name)
     local = submitted_at.astimezone(zone) if submitted_at.tzinfo else submitted_at.replace(tzinfo=zone)
     wall = local.replace(tzinfo=None)
     found = f"{wall:%Y-%m-%d %H:%M:%S} {zone_name}"
     if w.opens and wall < w.opens:
-        return Check("claim_window", None, "fail", 0, expected, found, None, "CLAIM_TOO_EARLY",
-                     f"submitted before the claim window opens ({_fmt(w.opens)})")
+        return Check(name="claim_window", product=None, status="fail", score=0, expected=expected, found=found,
+                     reason="CLAIM_TOO_EARLY", detail=f"submitted before the claim window opens ({_fmt(w.opens)})")
     if w.closes and wall >= w.closes + dt.timedelta(minutes=1):
-        return Check("claim_window", None, "fail", 0, expected, found, None, "CLAIM_WINDOW_CLOSED",
-                     f"submitted after the claim window closed ({_fmt(w.closes)})")
+        return Check(name="claim_window", product=None, status="fail", score=0, expected=expected, found=found,
+                     reason="CLAIM_WINDOW_CLOSED", detail=f"submitted after the claim window closed ({_fmt(w.closes)})")
     if w.first_day or w.last_day:
         if purchase is None:
-            return Check("claim_window", None, "uncertain", 0, expected, found, None, "DATE_NOT_FOUND",
-                         "the days since purchase cannot be counted: no date read on the invoice")
+            return Check(name="claim_window", product=None, status="uncertain", score=0, expected=expected, found=found,
+                         reason="DATE_NOT_FOUND",
+                         detail="the days since purchase cannot be counted: no date read on the invoice")
         day = (wall.date() - purchase).days + 1
         found += f", day {day} after purchase"
         early = w.first_day and day < w.first_day
         late = w.last_day and day > w.last_day
         if (early or late) and not decisive:
-            return Check("claim_window", None, "uncertain", 30, expected, found, None, "DATE_NOT_FOUND",
-                         f"day {day} counted from {purchase.isoformat()}, a date read on the invoice that is "
+            return Check(name="claim_window", product=None, status="uncertain", score=30, expected=expected,
+                         found=found, reason="DATE_NOT_FOUND",
+                         detail=f"day {day} counted from {purchase.isoformat()}, a date read on the invoice that is "
                          "not its own date read with confidence")
         if early:
             earliest = purchase + dt.timedelta(days=w.first_day - 1)
-            return Check("claim_window", None, "fail", 0, expected, found, None, "CLAIM_TOO_EARLY",
-                         f"submitted on day {day} after the purchase of {purchase.isoformat()}; claims are "
+            return Check(name="claim_window", product=None, status="fail", score=0, expected=expected, found=found,
+                         reason="CLAIM_TOO_EARLY",
+                         detail=f"submitted on day {day} after the purchase of {purchase.isoformat()}; claims are "
                          f"accepted from day {w.first_day} ({earliest.isoformat()})")
         if late:
-            return Check("claim_window", None, "fail", 0, expected, found, None, "CLAIM_WINDOW_CLOSED",
-                         f"submitted on day {day} after the purchase; claims are accepted until day {w.last_day}")
-    return Check("claim_window", None, "pass", 100, expected, found)
+            return Check(name="claim_window", product=None, status="fail", score=0, expected=expected, found=found,
+                         reason="CLAIM_WINDOW_CLOSED",
+                         detail=f"submitted on day {day} after the purchase; claims are accepted until day "
+                                f"{w.last_day}")
+    return Check(name="claim_window", product=None, status="pass", score=100, expected=expected, found=found)
 
 
 # ------------------------------------------------------------------------------ territory
@@ -250,21 +259,23 @@ def check_territory(claim: Claim, terms: Terms) -> Check:
         f"tier {n}: " + ", ".join(c for c in codes if terms.territories[c].tier == n) for n in tiers)
     code, territory = resolve_territory(claim, terms)
     if code is None:
-        return Check("territory", None, "uncertain", 0, expected, None, None, "TERRITORY_UNKNOWN",
-                     "the claim gives no country")
+        return Check(name="territory", product=None, status="uncertain", score=0, expected=expected,
+                     reason="TERRITORY_UNKNOWN", detail="the claim gives no country")
     if territory is None:
-        return Check("territory", None, "fail", 0, expected, code, None, "TERRITORY_NOT_ELIGIBLE",
-                     f"{code} is not a territory of this promotion")
+        return Check(name="territory", product=None, status="fail", score=0, expected=expected, found=code,
+                     reason="TERRITORY_NOT_ELIGIBLE", detail=f"{code} is not a territory of this promotion")
     found = f"{code} ({territory.name}, tier {territory.tier}, {territory.currency})"
     residence = _country(claim.claimant.country if claim.claimant else None)
     bought = _country(claim.purchase.country)
     if terms.participants.purchase_in_residence and residence and bought and bought != residence:
         if terms.territory(bought) is None:
-            return Check("territory", None, "fail", 0, expected, f"bought in {bought}", None,
-                         "TERRITORY_NOT_ELIGIBLE", f"bought in {bought}, which is not a territory of this promotion")
-        return Check("territory", None, "uncertain", 50, expected, f"{found}, bought in {bought}", None,
-                     "TERRITORY_MISMATCH", f"the claimant lives in {residence} but bought in {bought}")
-    return Check("territory", None, "pass", 100, expected, found)
+            return Check(name="territory", product=None, status="fail", score=0, expected=expected,
+                         found=f"bought in {bought}", reason="TERRITORY_NOT_ELIGIBLE",
+                         detail=f"bought in {bought}, which is not a territory of this promotion")
+        return Check(name="territory", product=None, status="uncertain", score=50, expected=expected,
+                     found=f"{found}, bought in {bought}", reason="TERRITORY_MISMATCH",
+                     detail=f"the claimant lives in {residence} but bought in {bought}")
+    return Check(name="territory", product=None, status="pass", score=100, expected=expected, found=found)
 
 
 # ------------------------------------------------------------------------------ retailer
@@ -293,8 +304,9 @@ def check_retailer_eligible(claim: Claim, invoices: Sequence[Read], terms: Terms
     if claimed:
         hit = names_in(claimed, excluded)
         if hit:
-            return Check("retailer_eligible", None, "fail", 0, expected, claimed, None, "RETAILER_EXCLUDED",
-                         f"the claimed retailer is {hit[0]}, which this promotion excludes")
+            return Check(name="retailer_eligible", product=None, status="fail", score=0, expected=expected,
+                         found=claimed, reason="RETAILER_EXCLUDED",
+                         detail=f"the claimed retailer is {hit[0]}, which this promotion excludes")
     good = _readable(invoices)
     if good and excluded:
         hits = [(n, h) for n, doc in good for h in find_names(doc.pages, excluded)]
@@ -302,19 +314,20 @@ def check_retailer_eligible(claim: Claim, invoices: Sequence[Read], terms: Terms
         if top or hits:
             n, h = (top or hits)[0]
             status, reason = ("fail", "RETAILER_EXCLUDED") if top else ("uncertain", "RETAILER_MAYBE_EXCLUDED")
-            return Check("retailer_eligible", None, status, 0 if top else 40, expected, h.found,
-                         Evidence(n, h.page, h.bbox), reason,
-                         f"the invoice shows {h.name}" + (" at its top" if top else ""))
+            return Check(name="retailer_eligible", product=None, status=status, score=0 if top else 40,
+                         expected=expected, found=h.found, evidence=Evidence(n, h.page, h.bbox), reason=reason,
+                         detail=f"the invoice shows {h.name}" + (" at its top" if top else ""))
     if good and rules.third_party_sellers == "excluded":
         sellers = [(n, s) for n, doc in good for s in find_sellers(doc.pages, claimed, knowledge=knowledge)]
         third = [(n, s) for n, s in sellers if not s.first_party]
         if third:
             n, s = third[0]
             mixed = len(third) < len(sellers)
-            return Check("retailer_eligible", None, "uncertain" if mixed else "fail", 40 if mixed else 0, expected,
-                         s.line, Evidence(n, s.page, s.bbox),
-                         "RETAILER_MAYBE_EXCLUDED" if mixed else "RETAILER_EXCLUDED",
-                         f"{s.marketplace} invoice: sold by {s.seller}, a third-party seller"
+            return Check(name="retailer_eligible", product=None, status="uncertain" if mixed else "fail",
+                         score=40 if mixed else 0, expected=expected, found=s.line,
+                         evidence=Evidence(n, s.page, s.bbox),
+                         reason="RETAILER_MAYBE_EXCLUDED" if mixed else "RETAILER_EXCLUDED",
+                         detail=f"{s.marketplace} invoice: sold by {s.seller}, a third-party seller"
                          + (" (other items are sold by the marketplace itself)" if mixed else ""))
     if rules.partners:
         names = _retailer_names(claimed) if claimed else []
@@ -323,14 +336,16 @@ def check_retailer_eligible(claim: Claim, invoices: Sequence[Read], terms: Terms
             hits = [(n, h) for n, doc in good for h in find_names(doc.pages, rules.partners)]
             partner = hits[0][1].name if hits else None
         if partner is None:
-            return Check("retailer_eligible", None, "uncertain", 50, expected, claimed, None, "RETAILER_NOT_PARTNER",
-                         "the retailer is not on the promotion's partner list")
-        return Check("retailer_eligible", None, "pass", 100, expected, claimed or partner, None, None,
-                     f"partner retailer {partner}")
+            return Check(name="retailer_eligible", product=None, status="uncertain", score=50, expected=expected,
+                         found=claimed, reason="RETAILER_NOT_PARTNER",
+                         detail="the retailer is not on the promotion's partner list")
+        return Check(name="retailer_eligible", product=None, status="pass", score=100, expected=expected,
+                     found=claimed or partner, detail=f"partner retailer {partner}")
     if not good:
-        return Check("retailer_eligible", None, "uncertain", 30, expected, claimed, None, "INVOICE_UNREADABLE",
-                     "no readable invoice to look for marketplace sellers on")
-    return Check("retailer_eligible", None, "pass", 100, expected, claimed)
+        return Check(name="retailer_eligible", product=None, status="uncertain", score=30, expected=expected,
+                     found=claimed, reason="INVOICE_UNREADABLE",
+                     detail="no readable invoice to look for marketplace sellers on")
+    return Check(name="retailer_eligible", product=None, status="pass", score=100, expected=expected, found=claimed)
 
 
 # ------------------------------------------------------------------------------ products
@@ -415,8 +430,8 @@ def check_product_eligible(claim: Claim, index: int, terms: Terms, territory_cod
     if not cands:
         listed = any(not g.any_model for g in terms.products.values())
         if not model and (listed or not category):
-            return (Check("product_eligible", index, "uncertain", 0, None, product.category, None,
-                          "PRODUCT_MODEL_MISSING", "no model claimed"),
+            return (Check(name="product_eligible", product=index, status="uncertain", score=0, found=product.category,
+                          reason="PRODUCT_MODEL_MISSING", detail="no model claimed"),
                     Eligibility(index, "uncertain", None, category, None, 0))
         # Only category-wide groups are left to try, and the claim's category is not one of them.
         open_cats = sorted({g.category for g in terms.products.values() if g.any_model})
@@ -425,7 +440,8 @@ def check_product_eligible(claim: Claim, index: int, terms: Terms, territory_cod
             status, reason, why = "fail", "PRODUCT_NOT_ELIGIBLE", f"category {category!r} is not eligible"
         else:
             status, reason, why = "uncertain", "PRODUCT_ELIGIBILITY_UNCERTAIN", "no category claimed"
-        return (Check("product_eligible", index, status, 0, expected, model or product.category, None, reason, why),
+        return (Check(name="product_eligible", product=index, status=status, score=0, expected=expected,
+                      found=model or product.category, reason=reason, detail=why),
                 Eligibility(index, status, None, category, None, 0))
     key, gid, name, group, match = max(cands, key=lambda c: c[0])
     status = {3: "pass", 2: "uncertain"}.get(key[0], "fail")
@@ -437,29 +453,34 @@ def check_product_eligible(claim: Claim, index: int, terms: Terms, territory_cod
         why = "not on the eligible list"
         if overlap >= 0.3:  # name the closest only when it looks like the claim, never an unrelated model
             why += f"; closest: {name}" + (f" ({match.detail})" if near else "")
-        return (Check("product_eligible", index, "fail", score, None, found, None, "PRODUCT_NOT_ELIGIBLE", why),
+        return (Check(name="product_eligible", product=index, status="fail", score=score, found=found,
+                      reason="PRODUCT_NOT_ELIGIBLE", detail=why),
                 Eligibility(index, "fail", None, category, None, score))
     if status == "uncertain":
         why = match.detail if match is not None else ""
-        return (Check("product_eligible", index, "uncertain", score, name, found, None,
-                      "PRODUCT_ELIGIBILITY_UNCERTAIN", f"close to the eligible {name}: {why}".rstrip(": ")),
+        return (Check(name="product_eligible", product=index, status="uncertain", score=score, expected=name,
+                      found=found, reason="PRODUCT_ELIGIBILITY_UNCERTAIN",
+                      detail=f"close to the eligible {name}: {why}".rstrip(": ")),
                 Eligibility(index, "uncertain", gid, group.category, name, score))
     label = group.label or gid
     territory = terms.territory(territory_code) if territory_code else None
     if group.tiers is not None or group.territories is not None:
         where = ", ".join(c for c, t in sorted(terms.territories.items()) if group.admitted_in(c, t))
         if territory is None:
-            return (Check("product_eligible", index, "uncertain", 50, name, found, None, "TERRITORY_UNKNOWN",
-                          f"{label} is eligible only in {where}; the claimant's territory is not known"),
+            return (Check(name="product_eligible", product=index, status="uncertain", score=50, expected=name,
+                          found=found, reason="TERRITORY_UNKNOWN",
+                          detail=f"{label} is eligible only in {where}; the claimant's territory is not known"),
                     Eligibility(index, "uncertain", gid, group.category, name, 50))
         if not group.admitted_in(territory_code, territory):
-            return (Check("product_eligible", index, "fail", 0, name, found, None, "PRODUCT_NOT_ELIGIBLE",
-                          f"{label} is eligible only in {where}, not in {territory_code}"),
+            return (Check(name="product_eligible", product=index, status="fail", score=0, expected=name, found=found,
+                          reason="PRODUCT_NOT_ELIGIBLE",
+                          detail=f"{label} is eligible only in {where}, not in {territory_code}"),
                     Eligibility(index, "fail", gid, group.category, name, 0))
     detail = f"{label} ({group.category})"
     if category and category != group.category:
         detail += f"; claimed as {category}"
-    return (Check("product_eligible", index, "pass", score, name, found, None, None, detail),
+    return (Check(name="product_eligible", product=index, status="pass", score=score, expected=name, found=found,
+                  detail=detail),
             Eligibility(index, "pass", gid, group.category, name, score))
 
 
@@ -531,7 +552,8 @@ def check_bundle(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence[Ch
     Returns the check, the bundle rewarded (or None) and its products' groups by category.
     """
     if not terms.bundles:
-        return Check("bundle", None, "skipped", 0, None, None, None, None, "the terms define no bundles"), None, {}
+        return Check(name="bundle", product=None, status="skipped", score=0,
+                     detail="the terms define no bundles"), None, {}
     thresholds = thresholds or {}
     candidates = [e for e in eligible if e.status in ("pass", "uncertain") and e.group]
     claimed = _best_bundle(terms, [_Item(e.index, e.group, e.category, e.status == "pass") for e in candidates])
@@ -539,11 +561,14 @@ def check_bundle(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence[Ch
     if claimed is None:
         have = ", ".join(sorted({e.category for e in candidates})) or "no eligible product"
         first = next(iter(terms.bundles.values()))
-        return (Check("bundle", None, "fail", 0, labels, have, None, "BUNDLE_INCOMPLETE",
-                      f"the eligible products claimed do not make a bundle (the smallest: {first.label})"), None, {})
+        return (Check(name="bundle", product=None, status="fail", score=0, expected=labels, found=have,
+                      reason="BUNDLE_INCOMPLETE",
+                      detail=f"the eligible products claimed do not make a bundle (the smallest: {first.label})"),
+                None, {})
     if not _readable(invoices):
-        return (Check("bundle", None, "uncertain", 0, claimed[0], None, None, "INVOICE_UNREADABLE",
-                      "no readable invoice to find the bundle's products on"), None, {})
+        return (Check(name="bundle", product=None, status="uncertain", score=0, expected=claimed[0],
+                      reason="INVOICE_UNREADABLE", detail="no readable invoice to find the bundle's products on"),
+                None, {})
     groups = _invoice_groups(invoices, numbers)
     where = {e.index: _on_invoices(claim, e.index, invoices, doc_checks, thresholds) for e in candidates}
     best = None  # (rank, sure, bundle id, filling, invoice id)
@@ -567,10 +592,12 @@ def check_bundle(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence[Ch
     split_ok = split is not None and order.index(split[0]) >= order.index(claimed_id)
     if best is None:
         if split_ok and len(set(groups.values())) > 1:
-            return (Check("bundle", None, "uncertain", 30, claimed_id, None, None, "BUNDLE_SPLIT_INVOICES",
-                          "the products of the bundle are on different invoices"), None, {})
-        return (Check("bundle", None, "fail", 0, claimed_id, None, None, "BUNDLE_INCOMPLETE",
-                      "no invoice shows the products of a bundle together"), None, {})
+            return (Check(name="bundle", product=None, status="uncertain", score=30, expected=claimed_id,
+                          reason="BUNDLE_SPLIT_INVOICES",
+                          detail="the products of the bundle are on different invoices"), None, {})
+        return (Check(name="bundle", product=None, status="fail", score=0, expected=claimed_id,
+                      reason="BUNDLE_INCOMPLETE", detail="no invoice shows the products of a bundle together"),
+                None, {})
     rank, sure, bid, filling, inv = best
     doc = next(n for n, g in groups.items() if g == inv)
     evidence = Evidence(doc)
@@ -578,19 +605,24 @@ def check_bundle(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence[Ch
     found = f"{bid}: " + ", ".join(f"{it.category} {it.group}" for it in filling)
     if rank < order.index(claimed_id):
         if split_ok and len(set(groups.values())) > 1:
-            return (Check("bundle", None, "uncertain", 40, claimed_id, found, evidence, "BUNDLE_SPLIT_INVOICES",
-                          f"{claimed_id} is claimed but its products are on different invoices; one invoice "
+            return (Check(name="bundle", product=None, status="uncertain", score=40, expected=claimed_id, found=found,
+                          evidence=evidence, reason="BUNDLE_SPLIT_INVOICES",
+                          detail=f"{claimed_id} is claimed but its products are on different invoices; one invoice "
                           f"supports {bid}"), bid, chosen)
-        return (Check("bundle", None, "uncertain", 40, claimed_id, found, evidence, "BUNDLE_REDUCED",
-                      f"{claimed_id} is claimed but the invoice supports only {bid}"), bid, chosen)
+        return (Check(name="bundle", product=None, status="uncertain", score=40, expected=claimed_id, found=found,
+                      evidence=evidence, reason="BUNDLE_REDUCED",
+                      detail=f"{claimed_id} is claimed but the invoice supports only {bid}"), bid, chosen)
     if not sure:
         unsure = [it for it in filling if not it.sure]
         elig = {e.index: e for e in candidates}
         reason = ("PRODUCT_ELIGIBILITY_UNCERTAIN" if any(elig[it.index].status != "pass" for it in unsure)
                   else "PRODUCT_UNCERTAIN")
-        return (Check("bundle", None, "uncertain", 60, claimed_id, found, evidence, reason,
-                      "a product of the bundle is only uncertainly eligible or found on the invoice"), bid, chosen)
-    return Check("bundle", None, "pass", 100, claimed_id, found, evidence, None, terms.bundles[bid].label), bid, chosen
+        return (Check(name="bundle", product=None, status="uncertain", score=60, expected=claimed_id, found=found,
+                      evidence=evidence, reason=reason,
+                      detail="a product of the bundle is only uncertainly eligible or found on the invoice"),
+                bid, chosen)
+    return Check(name="bundle", product=None, status="pass", score=100, expected=claimed_id, found=found,
+                 evidence=evidence, detail=terms.bundles[bid].label), bid, chosen
 
 
 # ------------------------------------------------------------------------------ documents
@@ -603,26 +635,28 @@ def check_required_documents(claim: Claim, terms: Terms, numbers: dict[str, list
         return []
     out = []
     if req.serial_photo and not claim.documents.serial_photos:
-        out.append(Check("required_documents", None, "fail", 0, "serial number photo", None, None,
-                         "SERIAL_PHOTO_MISSING", "the terms require a photo of the serial number"))
+        out.append(Check(name="required_documents", product=None, status="fail", score=0,
+                         expected="serial number photo", reason="SERIAL_PHOTO_MISSING",
+                         detail="the terms require a photo of the serial number"))
     if req.serial_number:
         for i, p in enumerate(claim.product_list):
             if not (p.serial or "").strip():
-                out.append(Check("required_documents", i, "fail", 0, "serial number", None, None, "SERIAL_REQUIRED",
-                                 "the terms require each product's serial number"))
+                out.append(Check(name="required_documents", product=i, status="fail", score=0, expected="serial number",
+                                 reason="SERIAL_REQUIRED", detail="the terms require each product's serial number"))
     if req.chk_code:
         for i, p in enumerate(claim.product_list):
             if not (p.chk or "").strip():
-                out.append(Check("required_documents", i, "fail", 0, "CHK code", None, None, "CHK_REQUIRED",
-                                 "the terms require each product's CHK code"))
+                out.append(Check(name="required_documents", product=i, status="fail", score=0, expected="CHK code",
+                                 reason="CHK_REQUIRED", detail="the terms require each product's CHK code"))
     if req.invoice_number and readable:
         found = [(n, x) for n, xs in numbers.items() for x in xs]
         if not found:
-            out.append(Check("required_documents", None, "uncertain", 30, "invoice number", None, None,
-                             "INVOICE_NUMBER_NOT_FOUND", "the terms require the invoice number on the invoice"))
+            out.append(Check(name="required_documents", product=None, status="uncertain", score=30,
+                             expected="invoice number", reason="INVOICE_NUMBER_NOT_FOUND",
+                             detail="the terms require the invoice number on the invoice"))
     if not out:
-        out.append(Check("required_documents", None, "pass", 100, None, None, None, None,
-                         "every document the terms require is there"))
+        out.append(Check(name="required_documents", product=None, status="pass", score=100,
+                         detail="every document the terms require is there"))
     return out
 
 
@@ -739,11 +773,12 @@ def _duplicate_checks(claim: Claim, terms: Terms, prior: PriorUse | None, finger
         why = store_error or "no claim store given"
         status, reason = ("uncertain", "CLAIM_STORE_UNAVAILABLE") if store_error else ("skipped", None)
         for i in serial_keys:
-            out.append(Check("duplicate_serial", i, status, 0, None, claim.product_list[i].serial, None, reason, why))
-        out.append(Check("duplicate_invoice", None, status, 0, None, None, None, reason, why))
-        out.append(Check("duplicate_serial_photo", None, status if photos else "skipped", 0, None, None, None,
-                         reason if photos else None, why if photos else "no serial photo"))
-        out.append(Check("redeem_limit", None, status, 0, None, None, None, reason, why))
+            out.append(Check(name="duplicate_serial", product=i, status=status, score=0,
+                             found=claim.product_list[i].serial, reason=reason, detail=why))
+        out.append(Check(name="duplicate_invoice", product=None, status=status, score=0, reason=reason, detail=why))
+        out.append(Check(name="duplicate_serial_photo", product=None, status=status if photos else "skipped", score=0,
+                         reason=reason if photos else None, detail=why if photos else "no serial photo"))
+        out.append(Check(name="redeem_limit", product=None, status=status, score=0, reason=reason, detail=why))
         return out
     me = participant_key(claim)
 
@@ -757,18 +792,22 @@ def _duplicate_checks(claim: Claim, terms: Terms, prior: PriorUse | None, finger
         serial = claim.product_list[i].serial
         expected = f"claimed at most {limits.per_serial} time(s)"
         if key in seen:
-            out.append(Check("duplicate_serial", i, "fail", 0, expected, serial, None, "SERIAL_ALREADY_CLAIMED",
-                             f"the same serial is given for product {seen[key]} of this claim"))
+            out.append(Check(name="duplicate_serial", product=i, status="fail", score=0, expected=expected,
+                             found=serial, reason="SERIAL_ALREADY_CLAIMED",
+                             detail=f"the same serial is given for product {seen[key]} of this claim"))
             continue
         seen[key] = i
         earlier = prior.serials.get(key, ())
         if len(earlier) >= limits.per_serial:
-            out.append(Check("duplicate_serial", i, "fail", 0, expected, serial, None, "SERIAL_ALREADY_CLAIMED",
-                             "already claimed in " + ", ".join(earlier)))
+            out.append(Check(name="duplicate_serial", product=i, status="fail", score=0, expected=expected,
+                             found=serial, reason="SERIAL_ALREADY_CLAIMED",
+                             detail="already claimed in " + ", ".join(earlier)))
         else:
-            out.append(Check("duplicate_serial", i, "pass", 100, expected, serial))
+            out.append(Check(name="duplicate_serial", product=i, status="pass", score=100, expected=expected,
+                             found=serial))
     if not fingerprints:
-        out.append(Check("duplicate_invoice", None, "skipped", 0, None, None, None, None, "no readable invoice"))
+        out.append(Check(name="duplicate_invoice", product=None, status="skipped", score=0,
+                         detail="no readable invoice"))
     else:
         clashes, allowed = [], []
         for fp, ids in prior.invoices.items():
@@ -782,19 +821,22 @@ def _duplicate_checks(claim: Claim, terms: Terms, prior: PriorUse | None, finger
         if clashes:
             fp, cid = clashes[0]
             how, evidence = fingerprints.get(fp, (fp, None))
-            out.append(Check("duplicate_invoice", None, "fail", 0, expected, cid, evidence, "INVOICE_ALREADY_USED",
-                             f"{how} was used in " + ", ".join(sorted({c for _, c in clashes}))))
+            out.append(Check(name="duplicate_invoice", product=None, status="fail", score=0, expected=expected,
+                             found=cid, evidence=evidence, reason="INVOICE_ALREADY_USED",
+                             detail=f"{how} was used in " + ", ".join(sorted({c for _, c in clashes}))))
         elif same:
             x = same[0]
-            out.append(Check("duplicate_invoice", None, "fail", 0, expected, x.near.claim_id, _match_evidence(x),
-                             "INVOICE_ALREADY_USED", x.detail + ": the same invoice number"))
+            out.append(Check(name="duplicate_invoice", product=None, status="fail", score=0, expected=expected,
+                             found=x.near.claim_id, evidence=_match_evidence(x), reason="INVOICE_ALREADY_USED",
+                             detail=x.detail + ": the same invoice number"))
         elif doubt:
             x = doubt[0]
             reason = "INVOICE_POSSIBLY_EDITED" if x.relation == "edited" else "INVOICE_POSSIBLY_REUSED"
             why = ("only the number differs: an edited copy?" if x.relation == "edited"
                    else "the invoice numbers could not both be read with confidence")
-            out.append(Check("duplicate_invoice", None, "uncertain", 40, expected, x.near.claim_id,
-                             _match_evidence(x), reason, f"{x.detail}: {why}"))
+            out.append(Check(name="duplicate_invoice", product=None, status="uncertain", score=40, expected=expected,
+                             found=x.near.claim_id, evidence=_match_evidence(x), reason=reason,
+                             detail=f"{x.detail}: {why}"))
         else:
             notes = []
             if allowed:
@@ -804,10 +846,10 @@ def _duplicate_checks(claim: Claim, terms: Terms, prior: PriorUse | None, finger
             if others:
                 notes.append("looks like the invoice(s) of " + ", ".join(others) + ", which say otherwise: "
                              "other invoices of the same shop")
-            out.append(Check("duplicate_invoice", None, "pass", 100, expected, None, None, None,
-                             "; ".join(notes) or None))
+            out.append(Check(name="duplicate_invoice", product=None, status="pass", score=100, expected=expected,
+                             detail="; ".join(notes) or None))
     out.append(_photo_check(matches, reuse_allowed) if photos else
-               Check("duplicate_serial_photo", None, "skipped", 0, None, None, None, None, "no serial photo"))
+               Check(name="duplicate_serial_photo", product=None, status="skipped", score=0, detail="no serial photo"))
     out.append(_limit_check(claim, limits, prior))
     return out
 
@@ -829,9 +871,10 @@ def _photo_check(matches: Sequence[_Match], reuse_allowed) -> Check:
         x = doubt[0]
         why = ("the same serial is decoded from both" if x.relation == "same"
                else "no serial could be decoded to tell them apart")
-        return Check("duplicate_serial_photo", None, "uncertain", 40, expected, x.near.claim_id,
-                     Evidence(x.near.document), "SERIAL_PHOTO_REUSED", f"{x.detail}: {why}")
-    return Check("duplicate_serial_photo", None, "pass", 100, expected)
+        return Check(name="duplicate_serial_photo", product=None, status="uncertain", score=40, expected=expected,
+                     found=x.near.claim_id, evidence=Evidence(x.near.document), reason="SERIAL_PHOTO_REUSED",
+                     detail=f"{x.detail}: {why}")
+    return Check(name="duplicate_serial_photo", product=None, status="pass", score=100, expected=expected)
 
 
 def _takes_documents(store: ClaimStore) -> bool:
@@ -865,34 +908,37 @@ def _limit_check(claim: Claim, limits, prior: PriorUse) -> Check:
     if limits.per_email:
         rules.append(("email", limits.per_email, prior.email_claims, _email(claim)))
     if not rules:
-        return Check("redeem_limit", None, "skipped", 0, None, None, None, None, "the terms set no claim limit")
+        return Check(name="redeem_limit", product=None, status="skipped", score=0,
+                     detail="the terms set no claim limit")
     expected = "; ".join(f"at most {n} per {what}" for what, n, _, _ in rules)
     if all(who is None for *_, who in rules):
-        return Check("redeem_limit", None, "uncertain", 0, expected, None, None, "CLAIMANT_EMAIL_MISSING",
-                     "the claim gives no email to count claims by")
+        return Check(name="redeem_limit", product=None, status="uncertain", score=0, expected=expected,
+                     reason="CLAIMANT_EMAIL_MISSING", detail="the claim gives no email to count claims by")
     for what, n, earlier, who in rules:
         if who is not None and len(earlier) >= n:
-            return Check("redeem_limit", None, "fail", 0, expected, f"{len(earlier)} earlier claim(s)", None,
-                         "CLAIM_LIMIT_REACHED", f"this {what} already claimed in " + ", ".join(earlier))
+            return Check(name="redeem_limit", product=None, status="fail", score=0, expected=expected,
+                         found=f"{len(earlier)} earlier claim(s)", reason="CLAIM_LIMIT_REACHED",
+                         detail=f"this {what} already claimed in " + ", ".join(earlier))
     count = max(len(e) for _, _, e, _ in rules)
-    return Check("redeem_limit", None, "pass", 100, expected, f"{count} earlier claim(s)")
+    return Check(name="redeem_limit", product=None, status="pass", score=100, expected=expected,
+                 found=f"{count} earlier claim(s)")
 
 
 # ------------------------------------------------------------------------------ orchestration
 
 def _unknown(claim: Claim) -> PromotionOutcome:
     why = f"unknown promotion {claim.promotion_id!r}"
-    checks = [Check("promotion_terms", None, "fail", 0, claim.promotion_id, None, None, "PROMOTION_UNKNOWN",
-                    f"no terms file for promotion {claim.promotion_id!r}")]
+    checks = [Check(name="promotion_terms", product=None, status="fail", score=0, expected=claim.promotion_id,
+                    reason="PROMOTION_UNKNOWN", detail=f"no terms file for promotion {claim.promotion_id!r}")]
     for name in PROMOTION_CHECKS:
         if name in ("product_eligible", "product_condition"):
-            checks += [Check(name, i, "skipped", 0, None, None, None, None, why)
+            checks += [Check(name=name, product=i, status="skipped", score=0, detail=why)
                        for i in range(len(claim.product_list))]
         elif name == "duplicate_serial":
-            checks += [Check(name, i, "skipped", 0, None, None, None, None, why)
+            checks += [Check(name=name, product=i, status="skipped", score=0, detail=why)
                        for i, p in enumerate(claim.product_list) if (p.serial or "").strip()]
         else:
-            checks.append(Check(name, None, "skipped", 0, None, None, None, None, why))
+            checks.append(Check(name=name, product=None, status="skipped", score=0, detail=why))
     return PromotionOutcome(tuple(checks), None, {"promotion": claim.promotion_id})
 
 
@@ -939,13 +985,14 @@ def apply_promotion(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence
         # A product the bundle does not need does not sink it: it earns nothing, and a person is told.
         used = {e.index for e in eligible if e.group and groups.get(e.category) == e.group}
         product_checks = [
-            Check(c.name, c.product, "uncertain", c.score, c.expected, c.found, c.evidence, "PRODUCT_NOT_IN_BUNDLE",
-                  (c.detail or "") + "; not part of the rewarded bundle")
+            Check(name=c.name, product=c.product, status="uncertain", score=c.score, expected=c.expected, found=c.found,
+                  evidence=c.evidence, reason="PRODUCT_NOT_IN_BUNDLE",
+                  detail=(c.detail or "") + "; not part of the rewarded bundle")
             if c.status == "fail" and c.reason == "PRODUCT_NOT_ELIGIBLE" and c.product not in used else c
             for c in product_checks]
     if not claim.product_list:
-        product_checks = [Check("product_eligible", None, "uncertain", 0, None, None, None, "PRODUCT_MODEL_MISSING",
-                                "no product claimed")]
+        product_checks = [Check(name="product_eligible", product=None, status="uncertain", score=0,
+                                reason="PRODUCT_MODEL_MISSING", detail="no product claimed")]
     checks += product_checks
     min_conf = config.duplicates.read_min_conf if config is not None else 80.0
     checks += [check_product_condition(claim, i, invoices, doc_checks, terms, min_conf=min_conf, knowledge=kb)

@@ -1,5 +1,5 @@
 """The claims already seen, for the duplicate and limit rules: the small ``ClaimStore``
-interface, what it answers (``PriorUse``), and ``open_store``.
+interface and what it answers (``PriorUse``); ``pipeline.db.open_store`` opens one.
 
 The one implementation is ``pipeline.db.SqlClaimStore`` (SQLAlchemy 2, schema migrated with
 Alembic): an SQLite file by default, PostgreSQL by URL. ``record_claim`` checks and records
@@ -18,6 +18,7 @@ versions matches only exactly). Uploads that may only *look* like earlier ones a
 earlier ones whose image hash is near (an index, not a scan) and returns them in
 ``PriorUse.documents``; the duplicate rules decide from what both say.
 
+>>> from pipeline.db import open_store
 >>> store = open_store("sqlite://")
 >>> store.record_claim("C-1", "p", "a@x.no", "a@x.no", ["S1"], ["sha256:ab"], "2020-03-20T10:00:00+00:00").is_new
 True
@@ -36,11 +37,12 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from ..errors import ClaimcheckError, ConfigError
 
 if TYPE_CHECKING:
-    from ..db.store import SqlClaimStore
     from .duplicates import DocumentIdentity
 
-__all__ = ["ClaimStore", "PriorUse", "PriorClaim", "NearDocument", "ClaimIdConflict", "Holder", "open_store",
-           "store_url", "default_store_path", "ENV_STORE"]
+# Opening a store (``open_store``, ``store_url``) is ``pipeline.db``'s: the SQL store implements this
+# interface, so it comes after it in the stage order (tests/test_import_graph.py).
+__all__ = ["ClaimStore", "PriorUse", "PriorClaim", "NearDocument", "ClaimIdConflict", "Holder",
+           "default_store_path", "ENV_STORE"]
 
 ENV_STORE = "CLAIMCHECK_STORE"
 
@@ -157,29 +159,3 @@ def _sqlite_path(url: str) -> str:
         scheme = url.split("://", 1)[0]
         raise ConfigError(message=f"claim store {url!r}: {scheme} is not supported yet; use sqlite:///PATH or a path")
     return url
-
-
-def store_url(url: str | Path | None = None) -> str:
-    """What ``open_store(url)`` opens, as a SQLAlchemy URL: ``url``; else ``$CLAIMCHECK_STORE``
-    (a path, an SQLite or a PostgreSQL URL); else the default SQLite file."""
-    from ..db.engine import sql_url
-
-    text = str(url or "").strip()
-    if not text:
-        env = os.environ.get(ENV_STORE, "").strip()
-        if "://" in env and not env.lower().startswith("sqlite"):
-            text = env  # $CLAIMCHECK_STORE may name a server too
-        else:
-            path = default_store_path()
-            text = "sqlite://" if str(path) == ":memory:" else str(path)
-    return sql_url(text)
-
-
-def open_store(url: str | Path | None = None, **options) -> SqlClaimStore:
-    """The claim store at ``url``: 'sqlite:///path', a plain path, 'sqlite://' (memory) or
-    'postgresql://...'; else ``$CLAIMCHECK_STORE`` or the default SQLite file (``store_url``).
-    Always the SQLAlchemy store, its schema brought up to date (Alembic; a store already at head
-    costs one query). ``options`` go to ``SqlClaimStore`` (``timeout_s``, ``phash_max_distance``, ``near``)."""
-    from ..db import open_sql_store  # not at import time: pipeline.db imports this module
-
-    return open_sql_store(store_url(url), **options)

@@ -1,7 +1,7 @@
 """Promotion terms: one TOML file per promotion, validated when loaded.
 
 A terms file says who may claim what, when, where and for how much (see
-``promotions/README.md`` for the field-by-field guide). Loading checks every field
+``pipeline/data/promotions/README.md`` for the field-by-field guide). Loading checks every field
 and every cross-reference (a bundle naming an unknown product group, a reward table
 missing a cell some territory needs, a time zone that does not exist) and raises
 ``ConfigError`` whose message names the file, the field and what is wrong.
@@ -325,7 +325,7 @@ class Terms(_Strict):
     def _conditions_known(cls, v: list[str] | None) -> list[str] | None:
         if v is None:
             return v
-        from .knowledge import default_knowledge
+        from ..extract.labels import default_knowledge
 
         known = ["new", *default_knowledge().conditions]
         unknown = [c for c in v if c not in known]
@@ -487,11 +487,12 @@ def load_terms(path: str | Path) -> Terms:
 
 
 def default_promotions_dir() -> Path:
-    """``$CLAIMCHECK_PROMOTIONS_DIR``, else ``promotions/`` at the repository root."""
+    """``$CLAIMCHECK_PROMOTIONS_DIR``, else the terms shipped in the package (``pipeline/data/promotions``,
+    package data: the same folder in a checkout and in an installed wheel)."""
     env = os.environ.get(ENV_PROMOTIONS_DIR)
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "promotions"
+    return Path(__file__).resolve().parents[1] / "data" / "promotions"
 
 
 _CACHE: dict[tuple, Mapping[str, Terms]] = {}

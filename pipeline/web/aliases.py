@@ -29,7 +29,7 @@ from rapidfuzz import fuzz
 from sqlalchemy import func, select
 
 from ..db import models as m
-from ..matching.normalise import fold_confusables, normalise_text
+from ..extract.normalise import fold_confusables, normalise_text
 from ..matching.retailer import (
     RetailerData,
     is_shop_name,
