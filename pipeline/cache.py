@@ -4,9 +4,11 @@ next to it, what is derived from reads that a re-run with new thresholds would c
 
 Read key: the document's content hash + the engines' versions + a hash of the reader's own code
 + the reading sections of the config (ingest, ocr, preprocess, pdf, barcodes) + languages and
-what was asked (text, barcodes). A re-run with new thresholds, policy or terms reads nothing
-again; a change of OCR settings or of Tesseract does. A read that failed for a reason in the
-document (``DocumentError``: corrupt, too large, wrong type) or timed out (``OCR_TIMEOUT``:
+what was asked (text, barcodes); a PP-OCR read (``[ocr].engine = "ppocr"``, the cascade's second
+reading) also its ``[ppocr]`` settings and its models' version and hash. A re-run with new
+thresholds, policy or terms reads nothing again; a change of OCR settings or of Tesseract does.
+A read that failed for a reason in the document (``DocumentError``: corrupt, too large, wrong
+type) or timed out (``OCR_TIMEOUT``:
 ``[ocr].timeout_s`` is in the key) is remembered as that error, so a re-run does not spend the
 timeout again; other engine failures (a missing or crashed engine) are never cached.
 
@@ -108,10 +110,17 @@ def _per_config(what: str, config: Config, make) -> str:
 
 
 def _reading_json(config: Config) -> str:
-    return _per_config("reading", config, lambda c: json.dumps(
-        {"engines": engine_versions(),
-         "reading": c.model_dump(include={"ingest", "ocr", "preprocess", "pdf", "barcodes"},
-                                 exclude={"ingest": set(_CLAIM_LIMITS)})}, sort_keys=True))
+    def make(c: Config) -> str:
+        reading = {"engines": engine_versions(),
+                   "reading": c.model_dump(include={"ingest", "ocr", "preprocess", "pdf", "barcodes"},
+                                           exclude={"ingest": set(_CLAIM_LIMITS)})}
+        if c.ocr.engine == "ppocr":  # its settings and models key its reads only
+            from .ocr import ppocr
+
+            reading["ppocr"] = {"settings": c.ppocr.model_dump(exclude={"intra_op_threads", "inter_op_threads"}),
+                                "models": ppocr.model_version()}
+        return json.dumps(reading, sort_keys=True)
+    return _per_config("reading", config, make)
 
 
 _CLAIM_LIMITS = ("claim_max_bytes", "claim_max_depth", "claim_max_products", "claim_max_documents",

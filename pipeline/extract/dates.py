@@ -366,6 +366,8 @@ class _Patterns:
 _SEP = r"[ \t]?(?P<sep>[./-])[ \t]?"
 _SEP_AGAIN = r"[ \t]?(?P=sep)[ \t]?"
 _TIME_AHEAD = r"(?=[0-9]{1,2}[:.][0-9]{2})"
+_HOUR_AHEAD = r"(?=[0-9]{2}:[0-9]{2})"
+"""A recognizer that drops spaces glues the time to the date: "18/03/1815:17", "2025-02-0514:03"."""
 _YEAR4 = rf"(?:[0-9]{{4}}{_TIME_AHEAD}|[0-9]{{4}}(?![0-9]))"
 _YEAR = rf"(?P<y>{_YEAR4}|[0-9]{{2}}(?![0-9]))"
 _LETTER_AHEAD = r"(?![^\W\d_])"
@@ -387,10 +389,12 @@ def _patterns(kb: DateKnowledge) -> _Patterns:
             rf"(?P<y>{_DL}{{4}}{_TIME_AHEAD}|{_DL}{{4}}(?![0-9]))"
         ),
         numeric2=re.compile(
-            rf"(?<![0-9])(?P<a>{_DL}{{1,2}}){_SEP}(?P<b>{_DL}{{1,2}}){_SEP_AGAIN}(?P<y>{_DL}{{2}})(?![0-9])"
+            rf"(?<![0-9])(?P<a>{_DL}{{1,2}}){_SEP}(?P<b>{_DL}{{1,2}}){_SEP_AGAIN}"
+            rf"(?P<y>{_DL}{{2}}(?![0-9])|[0-9]{{2}}{_HOUR_AHEAD})"
         ),
         iso=re.compile(
-            rf"(?<![0-9])(?P<y>{_DL}{{4}}){_SEP}(?P<b>{_DL}{{1,2}}){_SEP_AGAIN}(?P<a>{_DL}{{1,2}})(?![0-9])"
+            rf"(?<![0-9])(?P<y>{_DL}{{4}}){_SEP}(?P<b>{_DL}{{1,2}}){_SEP_AGAIN}"
+            rf"(?P<a>{_DL}{{1,2}}(?![0-9])|[0-9]{{2}}{_HOUR_AHEAD})"
         ),
         compact=re.compile(r"(?<![0-9])(?P<c>[0-9]{8})(?![0-9])"),
         short_daymonth=re.compile(rf"(?<![0-9])(?P<dm>[0-9]{{3,4}}){_SEP}(?P<y>[0-9]{{4}})(?![0-9])"),
