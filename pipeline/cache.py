@@ -71,7 +71,7 @@ def _reader_code_hash() -> str:
 def _checks_code_hash() -> str:
     """Hash of the code and data the document checks run on (a fix there must invalidate cached checks)."""
     return _code_hash(Path(__file__).resolve().parent,
-                      ("checks.py", "claim.py", "config.py", "decision.py", "records.py", "cache.py",
+                      ("checks.py", "cascade.py", "claim.py", "config.py", "decision.py", "records.py", "cache.py",
                        "matching/*.py", "extract/*.py", "data/*.toml", "data/**/*.toml",
                        # the invoice numbers and sellers read off the invoice for ``extracted``, and the
                        # "sold by" lines the retailer check takes for sellers
@@ -141,14 +141,21 @@ def _matching_json(config: Config) -> str:
             from .matching.retailer import load_retailers
 
             extra = {"retailer_aliases": load_retailers(extra=c.matching.retailer_aliases).digest}
+        if len(c.cascade.engines) > 1:  # the checks combine the second engine's readings: its models key them
+            from .ocr import ppocr
+
+            extra["ppocr"] = {"settings": c.ppocr.model_dump(exclude={"intra_op_threads", "inter_op_threads"}),
+                              "models": ppocr.model_version()}
         return json.dumps({"matching": c.matching.model_dump(), "integrity": c.integrity.model_dump(),
-                           "read_min_conf": c.duplicates.read_min_conf, **extra}, sort_keys=True)
+                           "cascade": c.cascade.model_dump(), "read_min_conf": c.duplicates.read_min_conf, **extra},
+                          sort_keys=True)
     return _per_config("matching", config, make)
 
 
 def checks_key(claim_json: str, read_keys: list[str], config: Config) -> str:
     """Key of a claim's document checks (and integrity signals): the claim as loaded, each document's
-    read key (or error), the ``[matching]`` thresholds, ``[integrity]`` and the confidence a figure must
+    read key (or error), the ``[matching]`` thresholds, ``[integrity]``, ``[cascade]`` (and, with a
+    second engine, its settings and models), and the confidence a figure must
     be read with, the checks' code and data, and today's date (a claim without a submission time
     judges future dates against today)."""
     payload = json.dumps({"format": _FORMAT, "claim": claim_json, "reads": read_keys,

@@ -668,11 +668,13 @@ def test_a_role_in_two_lists_is_refused(tmp_path):
     ("2025-02-0514:03", "2025-02-05"),
     ("18/03/1815:17", "2018-03-18"),        # a two-digit year glued to the time
     ("18/03/1815:170605102", "2018-03-18"),  # ... and the time to a receipt number
+    ("Dato:07.12.2024Kl.14:03", "2024-12-07"),  # a short word between date and time
+    ("12fevrier2025", "2025-02-12"),         # no spaces, no accent
 ])
 def test_a_date_glued_to_its_time(text, iso):
     assert [m.date.isoformat() for m in find_dates_in_text(text)] == [iso]
 
 
-@pytest.mark.parametrize("text", ["12/11/171234", "1.12.1812.50"])
+@pytest.mark.parametrize("text", ["12/11/171234", "1.12.1812.50", "12.12.2024ABCDEFG"])
 def test_digits_glued_to_a_short_year_without_a_time_are_no_date(text):
     assert find_dates_in_text(text) == []

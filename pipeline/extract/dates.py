@@ -371,6 +371,7 @@ _HOUR_AHEAD = r"(?=[0-9]{2}:[0-9]{2})"
 _YEAR4 = rf"(?:[0-9]{{4}}{_TIME_AHEAD}|[0-9]{{4}}(?![0-9]))"
 _YEAR = rf"(?P<y>{_YEAR4}|[0-9]{{2}}(?![0-9]))"
 _LETTER_AHEAD = r"(?![^\W\d_])"
+_WORD_THEN_TIME = re.compile(r"[^\W\d_]{1,4}\.?[ \t]*[0-9]{1,2}:[0-9]{2}")
 _YEAR_FOLLOWS = re.compile(r"[ \t]*,?[ \t]*[0-9]{4}(?![0-9])")
 
 
@@ -509,7 +510,9 @@ class _Text:
             if _is_letter(after):
                 iso_time = after in "Tt" and nxt.isdigit()
                 polish_rok = after == "r" and nxt in ("", ".", " ")
-                if not (iso_time or polish_rok):
+                # PP-OCR drops spaces: "07.12.2024Kl.14:03", "2024um14:03" (a short word, then a time)
+                glued_time = _WORD_THEN_TIME.match(f, end) is not None
+                if not (iso_time or polish_rok or glued_time):
                     return False
             if after in "./-," and nxt.isalnum() and not (after == "-" != sep and nxt.isdigit()):
                 return False
