@@ -366,7 +366,8 @@ class _Patterns:
 _SEP = r"[ \t]?(?P<sep>[./-])[ \t]?"
 _SEP_AGAIN = r"[ \t]?(?P=sep)[ \t]?"
 _TIME_AHEAD = r"(?=[0-9]{1,2}[:.][0-9]{2})"
-_HOUR_AHEAD = r"(?=[0-9]{2}:[0-9]{2})"
+_HHMM = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]"
+_HOUR_AHEAD = rf"(?={_HHMM})"
 """A recognizer that drops spaces glues the time to the date: "18/03/1815:17", "2025-02-0514:03"."""
 _YEAR4 = rf"(?:[0-9]{{4}}{_TIME_AHEAD}|[0-9]{{4}}(?![0-9]))"
 _YEAR = rf"(?P<y>{_YEAR4}|[0-9]{{2}}(?![0-9]))"
@@ -387,7 +388,8 @@ def _patterns(kb: DateKnowledge) -> _Patterns:
     return _Patterns(
         numeric4=re.compile(
             rf"(?<![0-9])(?P<a>{_DL}{{1,2}}){_SEP}(?P<b>{_DL}{{1,2}}){_SEP_AGAIN}"
-            rf"(?P<y>{_DL}{{4}}{_TIME_AHEAD}|{_DL}{{4}}(?![0-9]))"
+            # "01/01/2020:15" is 01/01/20 at 20:15 (a space dropped), not 2020 and ":15"
+            rf"(?P<y>{_DL}{{4}}{_TIME_AHEAD}|{_DL}{{2}}(?!{_HHMM}){_DL}{{2}}(?![0-9]))"
         ),
         numeric2=re.compile(
             rf"(?<![0-9])(?P<a>{_DL}{{1,2}}){_SEP}(?P<b>{_DL}{{1,2}}){_SEP_AGAIN}"
