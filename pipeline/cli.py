@@ -105,7 +105,7 @@ def ocr(
     engines = list(cfg.cascade.engines) if engine == "cascade" else [engine]
     failed = 0
     for f in files:
-        for k, name in enumerate(engines):
+        for name in engines:
             one = cfg.model_copy(update={"ocr": cfg.ocr.model_copy(update={"engine": name})})
             try:
                 doc = read_document(f, str(f), languages=languages, config=one)
@@ -115,14 +115,14 @@ def ocr(
                     _emit({"file": str(f), "engine": name, "error": exc.to_dict()})
                 typer.echo(f"error: {f}: {name}: {exc.message}", err=True)
                 continue
-            if k and all(p.source != "ocr" for p in doc.pages):
-                break  # a text layer: the next engine would read the same layer
             if as_json:
                 _emit({"file": str(f), "engine": name, **doc.to_dict()})
             else:
                 if len(files) > 1 or len(engines) > 1:
                     sys.stdout.write(f"==> {f} ({name}) <==\n")
                 sys.stdout.write(doc.text + "\n")
+            if all(p.source != "ocr" for p in doc.pages):
+                break  # a text layer: the next engine would read the same layer
     if failed:
         raise typer.Exit(1)
 

@@ -143,3 +143,16 @@ def test_one_opencv_build_provides_cv2():
             pass
     assert [name for name, _ in builds] == ["opencv-python-headless"]
     assert cv2.__version__.split(".")[0] == builds[0][1].split(".")[0]
+
+
+def test_cli_cascade_reads_a_text_layer_once(tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    from .conftest import digital_pdf
+
+    pdf = digital_pdf(tmp_path / "inv.pdf", [["INVOICE 2024-05-01", "Total 12.50 EUR", "Thank you for your order"]])
+    result = CliRunner().invoke(app, ["ocr", "--engine", "cascade", str(pdf)])
+    assert result.exit_code == 0, result.output
+    assert "(tesseract) <==" in result.output and "(ppocr)" not in result.output
