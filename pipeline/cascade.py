@@ -91,17 +91,20 @@ def _unconfirmed(fail: Check, other: Check, engines: tuple[str, str], failed_by:
     return replace(fail, status="uncertain", score=min(fail.score, 49), reason=reason, detail=detail)
 
 
-def combine_checks(first: Sequence[Check], second: Sequence[Check], engines: tuple[str, str]) -> list[Check]:
+def combine_checks(first: Sequence[Check], second: Sequence[Check], engines: tuple[str, str],
+                   read_again: set[str] | None = None) -> list[Check]:
     """Two engines' document checks of one claim, check by check (see the module docstring).
 
     Both lists come from ``document_checks`` on one claim, so they pair up in order; evidence from
-    an OCR reading is stamped with its engine."""
+    an OCR reading is stamped with its engine. ``read_again``: the documents the second engine read
+    (default: all); the second list's evidence on another document is the first engine's reading."""
     a_name, b_name = engines
     out = []
     for a, b in zip(first, second, strict=True):
         if (a.name, a.product) != (b.name, b.product):
             raise ValueError(f"checks out of step: {a.name} / {b.name}")
-        a, b = _stamp(a, a_name), _stamp(b, b_name)
+        second_read = read_again is None or (b.evidence is not None and b.evidence.document in read_again)
+        a, b = _stamp(a, a_name), _stamp(b, b_name if second_read else a_name)
         if a.status == "pass" or b.status == "pass":
             out.append(a if a.status == "pass" else b)
         elif a.status == "fail" and b.status == "fail":
@@ -115,9 +118,11 @@ def combine_checks(first: Sequence[Check], second: Sequence[Check], engines: tup
     return out
 
 
-def _second_reads(reads: Sequence[Read], config: Config, read_again: ReadAgain, barcodes: bool) -> list[Read]:
-    """Each document read by ``config``'s engine where it has a page OCR read; the first reading
-    where it has none (a text layer) or where the second engine failed on it (the first stands)."""
+def _second_reads(reads: Sequence[Read], config: Config, read_again: ReadAgain, barcodes: bool,
+                  done: set[str]) -> list[Read]:
+    """Each document read by ``config``'s engine where it has a page OCR read (its name added to
+    ``done``); the first reading where it has none (a text layer) or where the second engine failed
+    on it (the first reading stands)."""
     out: list[Read] = []
     for name, doc in reads:
         if not _has_ocr_page(doc):
@@ -125,6 +130,7 @@ def _second_reads(reads: Sequence[Read], config: Config, read_again: ReadAgain, 
             continue
         try:
             out.append((name, read_again(name, config, barcodes)))
+            done.add(name)
         except ClaimcheckError:
             out.append((name, doc))
     return out
@@ -145,14 +151,15 @@ def cascade_checks(claim: Claim, invoices: Sequence[Read], photos: Sequence[Read
         again_invoices, again_photos = needs_second_reading(checks, invoices, photos, config)
         if not (again_invoices or again_photos):
             break
-        second_invoices = (_second_reads(invoices, engine_config(config, engine), read_again, False)
+        done: set[str] = set()
+        second_invoices = (_second_reads(invoices, engine_config(config, engine), read_again, False, done)
                            if again_invoices else list(invoices))
-        second_photos = (_second_reads(photos, engine_config(photo_config or config, engine), read_again, True)
+        second_photos = (_second_reads(photos, engine_config(photo_config or config, engine), read_again, True, done)
                          if again_photos else list(photos))
         second = document_checks(claim, second_invoices, second_photos, config)
         names = INVOICE_CHECKS * again_invoices + PHOTO_CHECKS * again_photos
         second = [s if s.name in names else f for s, f in zip(second, checks, strict=True)]
-        checks = combine_checks(checks, second, (engines[0], engine))
+        checks = combine_checks(checks, second, (engines[0], engine), done)
         escalated["invoices"] += [engine] * again_invoices
         escalated["photos"] += [engine] * again_photos
     return checks, escalated

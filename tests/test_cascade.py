@@ -156,3 +156,10 @@ def test_engine_config_keys_reads_apart():
     assert engine_config(CFG, "tesseract") is CFG and ppocr.ocr.engine == "ppocr"
     args = {"languages": ["eng"], "barcodes": False, "ocr": True}
     assert read_key("0" * 64, CFG, **args) != read_key("0" * 64, ppocr, **args)
+
+
+def test_evidence_on_a_document_the_second_engine_did_not_read_is_the_first_engines():
+    first = [Check("retailer", None, "uncertain", 40, "Shell", None, _ev(), "RETAILER_NOT_FOUND")]
+    second = [Check("retailer", None, "uncertain", 45, "Shell", None, _ev(), "RETAILER_NOT_FOUND")]
+    assert combine_checks(first, second, ENGINES, set())[0].evidence.engine == "tesseract"
+    assert combine_checks(first, second, ENGINES, {"invoice.jpg"})[0].evidence.engine == "ppocr"
