@@ -40,6 +40,7 @@ from pipeline.verify import verify_claim
 
 FIELDS = ("purchase_date", "retailer", "product_on_invoice", "serial_number", "chk_code")
 ENGINES = ("tesseract", "ppocr", "cascade")
+_WORST = {"fail": 0, "uncertain": 1, "skipped": 2, "pass": 3}
 
 
 class TimedRead:
@@ -106,7 +107,11 @@ def run_set(folders: list[Path], config: Config, engine: str, keys: Path | None,
         one = time.perf_counter()
         decision = verify_claim(folder, cfg, reader=reader, store=None)
         one = time.perf_counter() - one
-        statuses = {c.name: c.status for c in decision.checks if c.product in (None, 0)}
+        # a per-product check's label is the claim's: any product failing fails it, all passing pass it
+        statuses: dict = {}
+        for c in decision.checks:
+            if statuses.get(c.name) is None or _WORST[c.status] < _WORST[statuses[c.name]]:
+                statuses[c.name] = c.status
         for field, label in expected.get("checks", {}).items():
             if field not in FIELDS or field not in statuses:
                 continue
@@ -120,6 +125,8 @@ def run_set(folders: list[Path], config: Config, engine: str, keys: Path | None,
             genuine_seconds += one
             counts["claims"]["genuine"] += 1
             counts["claims"]["genuine_rejected"] += decision.decision == "reject"
+            if decision.decision == "reject":
+                counts["genuine_rejected_for"].update(r.code for r in decision.reasons)
             counts["claims"]["genuine_approved"] += decision.decision == "approve"
         else:
             counts["claims"]["other"] += 1
@@ -161,6 +168,9 @@ def report(name: str, results: dict) -> list[str]:
         _rate(claims[e].get("genuine_approved", 0), claims[e].get("genuine", 0)) for e in ENGINES) + " |")
     lines.append("| genuine rejected | " + " | ".join(
         _rate(claims[e].get("genuine_rejected", 0), claims[e].get("genuine", 0)) for e in ENGINES) + " |")
+    lines.append("| genuine rejected for | " + " | ".join(
+        ", ".join(f"{code} {n}" for code, n in sorted(results[e]["counts"].get("genuine_rejected_for", {}).items()))
+        or "-" for e in ENGINES) + " |")
     lines.append("| other claims approved | " + " | ".join(
         _rate(claims[e].get("other_approved", 0), claims[e].get("other", 0)) for e in ENGINES) + " |")
     per_page = []
