@@ -5,8 +5,8 @@ Input: folders of labelled claim folders (each with an ``expected.json`` naming 
 the real SROIE receipts turned into claims by ``make_claims.py`` (genuine, wrong date, wrong retailer)
 and a generated lab set (``claimcheck samples generate ... --kinds documents --hard-share 0.5``).
 
-For each engine the claims are verified with a fresh read cache and claim store (cold), timed, in the
-same run. Printed per set and engine:
+Each engine setup verifies the claims with its own fresh read cache (cold), the setups taking turns
+claim by claim in one run (a shared machine's load changes within minutes). Printed per set and engine:
 
 - found rate per field: of the claims labelled ``pass`` for the check (purchase_date, retailer,
   product_on_invoice, serial_number, chk_code), the share the pipeline passed;
@@ -92,55 +92,61 @@ def _genuine(expected: dict) -> bool:
     return all(v == "pass" for v in expected.get("checks", {}).values())
 
 
-def run_set(folders: list[Path], config: Config, engine: str, keys: Path | None, workdir: Path) -> dict:
-    """Verify every claim cold with one engine setup; the counts and times."""
-    cache = workdir / f"cache-{engine}"
-    os.environ["CLAIMCHECK_STORE"] = str(workdir / f"store-{engine}.sqlite3")
-    timed = TimedRead()
-    reader = CachedReader(ReadCache(cache), timed)
-    cfg = engine_setup(config, engine)
-    counts: dict = defaultdict(Counter)
-    genuine_seconds = 0.0
-    started = time.perf_counter()
+def _tally(counts: dict, expected: dict, decision, folder: Path, keys: Path | None) -> None:
+    # a per-product check's label is the claim's: any product failing fails it, all passing pass it
+    statuses: dict = {}
+    for c in decision.checks:
+        if statuses.get(c.name) is None or _WORST[c.status] < _WORST[statuses[c.name]]:
+            statuses[c.name] = c.status
+    for field, label in expected.get("checks", {}).items():
+        if field not in FIELDS or field not in statuses:
+            continue
+        if label == "pass":
+            counts[field]["genuine"] += 1
+            counts[field]["found"] += statuses[field] == "pass"
+        elif label == "fail":
+            counts[field]["wrong"] += 1
+            counts[field]["wrong_passed"] += statuses[field] == "pass"
+    if _genuine(expected):
+        counts["claims"]["genuine"] += 1
+        counts["claims"]["genuine_rejected"] += decision.decision == "reject"
+        if decision.decision == "reject":
+            counts["genuine_rejected_for"].update(r.code for r in decision.reasons)
+        counts["claims"]["genuine_approved"] += decision.decision == "approve"
+    else:
+        counts["claims"]["other"] += 1
+        counts["claims"]["other_approved"] += decision.decision == "approve"
+    total = _labelled_total(folder, keys)
+    if total is not None and folder.name.endswith("-genuine"):
+        extracted = (decision.to_dict().get("extracted") or {}).values()
+        read = {_money(e.get("total")) for e in extracted if isinstance(e, dict) and e.get("total") is not None}
+        counts["total"]["genuine"] += 1
+        counts["total"]["found"] += total in read
+
+
+def run_set(folders: list[Path], config: Config, engines: list[str], keys: Path | None, workdir: Path) -> dict:
+    """Verify every claim cold with each engine setup (its own fresh read cache), the setups taking
+    turns claim by claim, so that a change in the machine's load falls on all of them alike."""
+    state = {}
+    for engine in engines:
+        timed = TimedRead()
+        state[engine] = {"timed": timed, "reader": CachedReader(ReadCache(workdir / f"cache-{engine}"), timed),
+                         "config": engine_setup(config, engine), "counts": defaultdict(Counter),
+                         "seconds": 0.0, "genuine_seconds": 0.0}
     for folder in folders:
         expected = json.loads((folder / "expected.json").read_text())
-        one = time.perf_counter()
-        decision = verify_claim(folder, cfg, reader=reader, store=None)
-        one = time.perf_counter() - one
-        # a per-product check's label is the claim's: any product failing fails it, all passing pass it
-        statuses: dict = {}
-        for c in decision.checks:
-            if statuses.get(c.name) is None or _WORST[c.status] < _WORST[statuses[c.name]]:
-                statuses[c.name] = c.status
-        for field, label in expected.get("checks", {}).items():
-            if field not in FIELDS or field not in statuses:
-                continue
-            if label == "pass":
-                counts[field]["genuine"] += 1
-                counts[field]["found"] += statuses[field] == "pass"
-            elif label == "fail":
-                counts[field]["wrong"] += 1
-                counts[field]["wrong_passed"] += statuses[field] == "pass"
-        if _genuine(expected):
-            genuine_seconds += one
-            counts["claims"]["genuine"] += 1
-            counts["claims"]["genuine_rejected"] += decision.decision == "reject"
-            if decision.decision == "reject":
-                counts["genuine_rejected_for"].update(r.code for r in decision.reasons)
-            counts["claims"]["genuine_approved"] += decision.decision == "approve"
-        else:
-            counts["claims"]["other"] += 1
-            counts["claims"]["other_approved"] += decision.decision == "approve"
-        total = _labelled_total(folder, keys)
-        if total is not None and folder.name.endswith("-genuine"):
-            extracted = (decision.to_dict().get("extracted") or {}).values()
-            read = {_money(e.get("total")) for e in extracted if isinstance(e, dict) and e.get("total") is not None}
-            counts["total"]["genuine"] += 1
-            counts["total"]["found"] += total in read
-    elapsed = time.perf_counter() - started
-    return {"counts": {k: dict(v) for k, v in counts.items()}, "seconds": elapsed, "claims": len(folders),
-            "genuine_seconds": genuine_seconds,
-            "read_seconds": dict(timed.seconds), "pages": dict(timed.pages)}
+        for engine in engines:
+            st = state[engine]
+            started = time.perf_counter()
+            decision = verify_claim(folder, st["config"], reader=st["reader"], store=None)
+            took = time.perf_counter() - started
+            st["seconds"] += took
+            st["genuine_seconds"] += took if _genuine(expected) else 0.0
+            _tally(st["counts"], expected, decision, folder, keys)
+    return {engine: {"counts": {k: dict(v) for k, v in st["counts"].items()}, "seconds": st["seconds"],
+                     "claims": len(folders), "genuine_seconds": st["genuine_seconds"],
+                     "read_seconds": dict(st["timed"].seconds), "pages": dict(st["timed"].pages)}
+            for engine, st in state.items()}
 
 
 def _rate(a: int, b: int) -> str:
@@ -211,11 +217,10 @@ def main(argv=None) -> int:
         for spec in args.set:
             name, _, path = spec.partition("=")
             folders = claim_folders(Path(path), args.limit)
-            results = {}
+            work = Path(tmp) / name
+            work.mkdir()
+            results = run_set(folders, config, engines, args.keys, work)
             for engine in engines:
-                work = Path(tmp) / name
-                work.mkdir(exist_ok=True)
-                results[engine] = run_set(folders, config, engine, args.keys, work)
                 print(f"{name} {engine}: {results[engine]['seconds']:.0f} s for {len(folders)} claims",
                       file=sys.stderr, flush=True)
             out[name] = results
