@@ -4,9 +4,11 @@ next to it, what is derived from reads that a re-run with new thresholds would c
 
 Read key: the document's content hash + the engines' versions + a hash of the reader's own code
 + the reading sections of the config (ingest, ocr, preprocess, pdf, barcodes) + languages and
-what was asked (text, barcodes). A re-run with new thresholds, policy or terms reads nothing
-again; a change of OCR settings or of Tesseract does. A read that failed for a reason in the
-document (``DocumentError``: corrupt, too large, wrong type) or timed out (``OCR_TIMEOUT``:
+what was asked (text, barcodes); a PP-OCR read (``[ocr].engine = "ppocr"``, the cascade's second
+reading) also its ``[ppocr]`` settings and its models' version and hash. A re-run with new
+thresholds, policy or terms reads nothing again; a change of OCR settings or of Tesseract does.
+A read that failed for a reason in the document (``DocumentError``: corrupt, too large, wrong
+type) or timed out (``OCR_TIMEOUT``:
 ``[ocr].timeout_s`` is in the key) is remembered as that error, so a re-run does not spend the
 timeout again; other engine failures (a missing or crashed engine) are never cached.
 
@@ -67,7 +69,7 @@ def _reader_code_hash() -> str:
     return _code_hash(Path(__file__).resolve().parent, ("ingest.py", "read.py", "ocr/*.py"))
 
 
-_CHECKS_ROOTS = ("checks.py", "integrity/checks.py", "extract/invoice.py", "decision.py", "claim.py", "cache.py")
+_CHECKS_ROOTS = ("checks.py", "cascade.py", "integrity/checks.py", "extract/invoice.py", "decision.py", "claim.py", "cache.py")
 """The modules the cached document checks run from (``verify._document_results``: the checks, the
 integrity signals, what the invoices state, the records and the claim as keyed): their code and the
 code of every ``pipeline`` module they import, found from the imports themselves (no list to keep)."""
@@ -113,10 +115,17 @@ def _per_config(what: str, config: Config, make) -> str:
 
 
 def _reading_json(config: Config) -> str:
-    return _per_config("reading", config, lambda c: json.dumps(
-        {"engines": engine_versions(),
-         "reading": c.model_dump(include={"ingest", "ocr", "preprocess", "pdf", "barcodes"},
-                                 exclude={"ingest": set(_CLAIM_LIMITS)})}, sort_keys=True))
+    def make(c: Config) -> str:
+        reading = {"engines": engine_versions(),
+                   "reading": c.model_dump(include={"ingest", "ocr", "preprocess", "pdf", "barcodes"},
+                                           exclude={"ingest": set(_CLAIM_LIMITS)})}
+        if c.ocr.engine == "ppocr":  # its settings and models key its reads only
+            from .ocr import ppocr
+
+            reading["ppocr"] = {"settings": c.ppocr.model_dump(exclude={"intra_op_threads", "inter_op_threads"}),
+                                "models": ppocr.model_version()}
+        return json.dumps(reading, sort_keys=True)
+    return _per_config("reading", config, make)
 
 
 _CLAIM_LIMITS = ("claim_max_bytes", "claim_max_depth", "claim_max_products", "claim_max_documents",
@@ -137,16 +146,22 @@ def _matching_json(config: Config) -> str:
             from .matching.retailer import load_retailers
 
             extra = {"retailer_aliases": load_retailers(extra=c.matching.retailer_aliases).digest}
+        if len(c.cascade.engines) > 1:  # the checks combine the second engine's readings: its models key them
+            from .ocr import ppocr
+
+            extra["ppocr"] = {"settings": c.ppocr.model_dump(exclude={"intra_op_threads", "inter_op_threads"}),
+                              "models": ppocr.model_version()}
         return json.dumps({"matching": c.matching.model_dump(), "integrity": c.integrity.model_dump(),
-                           "read_min_conf": c.duplicates.read_min_conf, **extra}, sort_keys=True)
+                           "cascade": c.cascade.model_dump(), "read_min_conf": c.duplicates.read_min_conf, **extra},
+                          sort_keys=True)
     return _per_config("matching", config, make)
 
 
 def checks_key(claim_json: str, read_keys: list[str], config: Config) -> str:
     """Key of a claim's document checks (and integrity signals): the claim as loaded, each document's
-    read key (or error), the ``[matching]`` thresholds, ``[integrity]`` and the confidence a figure must
-    be read with, the checks' code (``import_closure``) and knowledge (``knowledge_hash("checks")``), and
-    today's date (a claim without a submission time
+    read key (or error), the ``[matching]`` thresholds, ``[integrity]``, ``[cascade]`` (and, with a
+    second engine, its settings and models), and the confidence a figure must
+    be read with, the checks' code and data, and today's date (a claim without a submission time
     judges future dates against today)."""
     payload = json.dumps({"format": _FORMAT, "claim": claim_json, "reads": read_keys,
                           "today": dt.date.today().isoformat(), "code": _checks_code_hash(),

@@ -89,30 +89,40 @@ def ocr(
     as_json: Annotated[bool, typer.Option("--json", help="Words, lines, boxes and confidences per page.")] = False,
     no_preprocess: Annotated[bool, typer.Option("--no-preprocess", help="OCR the page as uploaded.")] = False,
     config: Annotated[Optional[Path], typer.Option(help="TOML config merged over the defaults.")] = None,
+    engine: Annotated[str, typer.Option(help="tesseract, ppocr, or cascade (each engine of [cascade] in turn; "
+                                             "a PDF text layer is read once).")] = "tesseract",
 ) -> None:
     """Read the text of documents (PDF text layer where usable, otherwise OCR)."""
     from .read import read_document
 
+    if engine not in ("tesseract", "ppocr", "cascade"):
+        typer.echo(f"error: --engine must be tesseract, ppocr or cascade, not {engine!r}", err=True)
+        raise typer.Exit(2)
     cfg = _config(config)
     if no_preprocess:
         cfg = cfg.model_copy(update={"preprocess": cfg.preprocess.model_copy(update={"enabled": False})})
     languages = lang.split("+") if lang else cfg.languages_for(country)
+    engines = list(cfg.cascade.engines) if engine == "cascade" else [engine]
     failed = 0
     for f in files:
-        try:
-            doc = read_document(f, str(f), languages=languages, config=cfg)
-        except ClaimcheckError as exc:
-            failed += 1
+        for name in engines:
+            one = cfg.model_copy(update={"ocr": cfg.ocr.model_copy(update={"engine": name})})
+            try:
+                doc = read_document(f, str(f), languages=languages, config=one)
+            except ClaimcheckError as exc:
+                failed += 1
+                if as_json:
+                    _emit({"file": str(f), "engine": name, "error": exc.to_dict()})
+                typer.echo(f"error: {f}: {name}: {exc.message}", err=True)
+                continue
             if as_json:
-                _emit({"file": str(f), "error": exc.to_dict()})
-            typer.echo(f"error: {f}: {exc.message}", err=True)
-            continue
-        if as_json:
-            _emit({"file": str(f), **doc.to_dict()})
-        else:
-            if len(files) > 1:
-                sys.stdout.write(f"==> {f} <==\n")
-            sys.stdout.write(doc.text + "\n")
+                _emit({"file": str(f), "engine": name, **doc.to_dict()})
+            else:
+                if len(files) > 1 or len(engines) > 1:
+                    sys.stdout.write(f"==> {f} ({name}) <==\n")
+                sys.stdout.write(doc.text + "\n")
+            if all(p.source != "ocr" for p in doc.pages):
+                break  # a text layer: the next engine would read the same layer
     if failed:
         raise typer.Exit(1)
 
@@ -204,12 +214,14 @@ def batch(
 
 @app.command()
 def probe() -> None:
-    """What engines are installed (Tesseract and its languages, barcode and PDF libraries)."""
+    """What engines are installed (Tesseract and its languages, PP-OCR and its model files, barcode and
+    PDF libraries)."""
     from .ocr import barcodes as barcode_engine
     from .ocr import pdf as pdf_engine
-    from .ocr import tesseract
+    from .ocr import ppocr, tesseract
 
-    _emit({"tesseract": tesseract.probe(), "barcodes": barcode_engine.probe(), "pdf": pdf_engine.probe()})
+    _emit({"tesseract": tesseract.probe(), "ppocr": ppocr.probe(), "barcodes": barcode_engine.probe(),
+           "pdf": pdf_engine.probe()})
 
 
 @promotions_app.command("list")

@@ -71,8 +71,39 @@ class OcrConfig(_Section):
     sticker_mask_barcodes: bool
     sticker_labels: list[str]
     oem: int = Field(ge=0, le=3)
+    engine: Literal["tesseract", "ppocr"] = "tesseract"
+    """The engine that reads a page image; the cascade ([cascade]) reads again with the next one."""
     always_languages: list[str]
     country_languages: dict[str, list[str]]
+
+
+class PpocrConfig(_Section):
+    """PP-OCRv4 on ONNX Runtime (pipeline/ocr/ppocr.py)."""
+    timeout_s: float = Field(gt=0)
+    intra_op_threads: int = Field(ge=1, le=64)
+    inter_op_threads: int = Field(ge=1, le=64)
+    max_side_px: int = Field(ge=320)
+    text_score: float = Field(ge=0, le=1)
+    use_direction_classifier: bool
+
+
+_CASCADE_CHECKS = Literal["purchase_date", "retailer", "product_on_invoice", "serial_number", "chk_code"]
+
+
+class CascadeConfig(_Section):
+    """Which engines read, in order, and when a document is read again by the next one."""
+    engines: list[Literal["tesseract", "ppocr"]] = Field(min_length=1)
+    escalate_checks: list[_CASCADE_CHECKS]
+    escalate_below_chars: int = Field(ge=0)
+
+    @field_validator("engines")
+    @classmethod
+    def _tesseract_first(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("an engine is named twice")
+        if value[0] != "tesseract":
+            raise ValueError("the first engine must be tesseract (languages, orientation, clean PDFs)")
+        return value
 
 
 class PreprocessConfig(_Section):
@@ -241,6 +272,8 @@ class Config(_Section):
     batch: BatchConfig
     web: WebConfig
     ocr: OcrConfig
+    ppocr: PpocrConfig
+    cascade: CascadeConfig
     preprocess: PreprocessConfig
     pdf: PdfConfig
     barcodes: BarcodeConfig

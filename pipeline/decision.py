@@ -37,11 +37,16 @@ class Evidence:
     bbox: BBox | None = None
     source: str | None = None
     """'ocr', 'pdf_text' or 'barcode'."""
+    engine: str | None = None
+    """The OCR engine whose reading proved (or contradicted) the value: 'tesseract' or 'ppocr'; the
+    box is in that reading. None where no OCR reading was the evidence (a text layer, a barcode)."""
 
     def to_dict(self) -> dict:
         d = {"document": self.document, "page": self.page, "bbox": list(self.bbox) if self.bbox else None}
         if self.source:
             d["source"] = self.source
+        if self.engine:
+            d["engine"] = self.engine
         return d
 
 

@@ -23,7 +23,14 @@ __all__ = ["read_document", "ocr_page_image"]
 
 
 def ocr_page_image(image: np.ndarray, languages: list[str], config: Config, *, page: int = 1) -> Page:
-    """Clean up one page image and OCR it; boxes land in the page's own pixels."""
+    """Clean up one page image and OCR it; boxes land in the page's own pixels.
+
+    ``[ocr].engine`` = "ppocr": PP-OCR reads the page as uploaded (its own detector and direction
+    classifier take the place of the clean-up; it reads Latin script whatever the languages)."""
+    if config.ocr.engine == "ppocr":
+        from .ocr import ppocr  # onnxruntime loads only where PP-OCR reads
+
+        return ppocr.ocr_image(image, config.ppocr, page=page)
     orient = None
     if "orient" in config.preprocess.steps:
         def orient(gray):
@@ -81,7 +88,7 @@ def _read_sticker(image: np.ndarray, languages: list[str], config: Config, numbe
     else:
         image_for_ocr = image
     page = ocr_page_image(image_for_ocr, languages, config, page=number)
-    for steps in config.ocr.sticker_reads[1:]:
+    for steps in config.ocr.sticker_reads[1:] if config.ocr.engine == "tesseract" else ():
         if has_label(page, config.ocr.sticker_labels):
             break
         if list(steps) == list(config.preprocess.steps):

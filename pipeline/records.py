@@ -118,7 +118,7 @@ class Page:
     rotation: int = 0
     """Degrees clockwise the reader turned the upload before reading (0, 90, 180, 270)."""
     languages: str = ""
-    """Tesseract languages used, e.g. 'nor+eng'; empty for a text layer."""
+    """Tesseract languages used, e.g. 'nor+eng'; 'ppocr' for a page PP-OCR read; empty for a text layer."""
 
     @property
     def words(self) -> list[Word]:

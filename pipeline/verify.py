@@ -15,7 +15,8 @@ import weakref
 from collections.abc import Callable
 from pathlib import Path
 
-from .checks import Read, document_checks, recheck_retailer
+from .cascade import cascade_checks
+from .checks import Read, recheck_retailer
 from .claim import ID_MAX_CHARS, Claim, escape_unsafe, load_claim
 from .config import Config, default_config
 from .db import open_store
@@ -163,22 +164,24 @@ def _extracted(claim: Claim, invoices: list[Read]) -> dict:
 def _check_to_json(c: Check) -> list:
     ev = c.evidence
     return [c.name, c.product, c.status, c.score, c.expected, c.found,
-            [ev.document, ev.page, list(ev.bbox) if ev.bbox else None, ev.source] if ev else None, c.reason, c.detail]
+            [ev.document, ev.page, list(ev.bbox) if ev.bbox else None, ev.source, ev.engine] if ev else None,
+            c.reason, c.detail]
 
 
 def _check_from_json(d: list) -> Check:
     name, product, status, score, expected, found, ev, reason, detail = d
-    evidence = Evidence(ev[0], ev[1], tuple(ev[2]) if ev[2] else None, ev[3]) if ev else None
+    evidence = Evidence(ev[0], ev[1], tuple(ev[2]) if ev[2] else None, ev[3], *ev[4:5]) if ev else None
     return Check(name=name, product=product, status=status, score=score, expected=expected, found=found,
                  evidence=evidence, reason=reason, detail=detail)
 
 
 def _document_results(claim: Claim, invoices: list[Read], photos: list[Read], config: Config,
-                      reader, folder: Path | None = None) -> tuple[list[Check], dict]:
-    """The document checks, the integrity signals and what the invoices state. Behind a read cache
-    they are kept too, keyed by the claim, each read's key, ``[matching]`` and ``[integrity]``
-    (``pipeline.cache.checks_key``): a re-run under new decision cut-offs, terms or policy recomputes
-    only the promotion checks and the decision."""
+                      reader, folder: Path | None = None, read_again=None) -> tuple[list[Check], dict]:
+    """The document checks (over the reading cascade's readings), the integrity signals and what the
+    invoices state. Behind a read cache they are kept too, keyed by the claim, each first read's key,
+    ``[matching]``, ``[integrity]`` and ``[cascade]`` (``pipeline.cache.checks_key``): a re-run under
+    new decision cut-offs, terms or policy recomputes only the promotion checks and the decision, and
+    reads nothing, not even with the cascade's second engine."""
     cache = key = None
     keys = list(reader.last_keys) if reader is not None else []
     if keys and getattr(reader.cache, "folder", None) is not None and all(len(k) == 64 for k in keys):
@@ -191,12 +194,25 @@ def _document_results(claim: Claim, invoices: list[Read], photos: list[Read], co
                 return [_check_from_json(c) for c in hit["checks"]], hit["extracted"]
             except (KeyError, TypeError, ValueError):
                 pass  # recomputed and overwritten below
-    checks = document_checks(claim, invoices, photos, config)
+    checks, _ = cascade_checks(claim, invoices, photos, config, read_again, _sticker_config(config))
     checks += integrity_checks(claim, folder, invoices, photos, checks, config)
     extracted = _extracted(claim, invoices)
     if key is not None:
         cache.put_value("checks", key, {"checks": [_check_to_json(c) for c in checks], "extracted": extracted})
     return checks, extracted
+
+
+def _read_again(folder: Path, reader: Reader, languages):
+    """The cascade's second reading of a document of the claim, through the same (cached) reader."""
+    def read_again(name: str, config: Config, barcodes: bool) -> DocumentRead:
+        keys = getattr(reader, "last_keys", None)
+        kept = list(keys) if isinstance(keys, list) else None
+        try:
+            return reader(_document_path(folder, name), name, languages=languages, config=config, barcodes=barcodes)
+        finally:
+            if kept is not None:
+                reader.last_keys = kept  # the checks are keyed by the first readings (and [cascade])
+    return read_again
 
 
 _KNOWN_SHOPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -342,7 +358,8 @@ def _verify(source, config: Config, base_dir, reader: Reader, promotions: dict[s
                          barcodes=False)
     photos = _read_all(claim.documents.serial_photos or [], folder, reader, languages=languages,
                        config=_sticker_config(config), barcodes=True)
-    checks, extracted = _document_results(claim, invoices, photos, config, tracked, folder)
+    checks, extracted = _document_results(claim, invoices, photos, config, tracked, folder,
+                                          _read_again(folder, reader, languages))
     if claim_store is not None and any(c.name == "retailer" and c.reason == "RETAILER_NOT_FOUND" for c in checks):
         checks = recheck_retailer(checks, claim, invoices, config, known_shops(claim_store))
     own_dir = None if isinstance(source, dict | Claim) and base_dir is None else str(folder.resolve())

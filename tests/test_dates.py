@@ -660,3 +660,34 @@ def test_a_role_in_two_lists_is_refused(tmp_path):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match="two roles"):
         load_date_knowledge(path)
+
+
+@pytest.mark.parametrize("text, iso", [
+    ("05.02.202520:21", "2025-02-05"),      # PP-OCR drops the space between date and time
+    ("2025-02-0514:03", "2025-02-05"),
+    ("18/03/1815:17", "2018-03-18"),        # a two-digit year glued to the time
+    ("18/03/1815:170605102", "2018-03-18"),  # ... and the time to a receipt number
+    ("Dato:07.12.2024Kl.14:03", "2024-12-07"),  # a short word between date and time
+    ("12fevrier2025", "2025-02-12"),         # no spaces, no accent
+])
+def test_a_date_glued_to_its_time(text, iso):
+    assert [m.date.isoformat() for m in find_dates_in_text(text)] == [iso]
+
+
+@pytest.mark.parametrize("text", ["12/11/171234", "1.12.1812.50", "12.12.2024ABCDEFG"])
+def test_digits_glued_to_a_short_year_without_a_time_are_no_date(text):
+    assert find_dates_in_text(text) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(day=st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2099, 12, 31)),
+       hour=st.integers(0, 23), minute=st.integers(0, 59), four=st.booleans(), sep=st.sampled_from("/.-"))
+def test_any_date_glued_to_its_time_reads_as_that_date(day, hour, minute, four, sep):
+    from pipeline.extract.dates import _TWO_DIGIT_PIVOT
+
+    four = four or day.year % 100 >= _TWO_DIGIT_PIVOT  # two digits read as 19xx from the pivot on
+    year = f"{day.year}" if four else f"{day.year % 100:02d}"
+    text = f"{day.day:02d}{sep}{day.month:02d}{sep}{year}{hour:02d}:{minute:02d}"
+    assert [m.date for m in find_dates_in_text(text, day_first=True)] == [day]
+    iso = f"{day.year}-{day.month:02d}-{day.day:02d}{hour:02d}:{minute:02d}"
+    assert [m.date for m in find_dates_in_text(iso)] == [day]

@@ -20,7 +20,7 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("extract",),                # text -> facts: dates, totals, items, invoice numbers, sellers, labels
     ("matching",),               # facts vs the claim: models, serials, retailers
     ("cache", "stored_reads"),   # reads and document checks kept (keyed by what they depend on)
-    ("checks",),                 # the contract's document checks
+    ("checks", "cascade"),       # the contract's document checks; the reading cascade combines two readings' checks
     ("promotions",),             # terms and promotion rules; the claim store interface
     ("integrity",),              # integrity signals (sums use the products' condition words)
     ("db",),                     # the SQL claim store (implements promotions.store.ClaimStore)

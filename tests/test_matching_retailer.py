@@ -339,3 +339,13 @@ def test_a_header_line_that_is_a_known_legal_name_identifies_the_retailer():
     # the logo band lost by the OCR; the seller's block heading "Fnac Darty" has no company form
     m = match_retailer("Materiel.net", [page_of("FACTURE", "Fnac Darty", "N° de facture 246292054")])
     assert (m.status, m.seller.retailer_id) == ("fail", "fnac"), m
+
+
+@pytest.mark.parametrize("claimed, header, other", [
+    ("Elkjøp", "ElkjopNorgeAS", "PowerNorgeAS"),      # PP-OCR drops the ø and the spaces
+    ("Åhléns", "AHLENS CITY", "CLAS OHLSON"),
+    ("Fnac Darty", "FNACDARTY", "BOULANGER"),
+])
+def test_a_name_read_without_accents_or_spaces_matches_and_another_does_not(claimed, header, other):
+    assert match_retailer(claimed, [page_of(header, "Kvittering 1234")]).status == "pass"
+    assert match_retailer(claimed, [page_of(other, "Kvittering 1234")]).status != "pass"

@@ -366,9 +366,13 @@ class _Patterns:
 _SEP = r"[ \t]?(?P<sep>[./-])[ \t]?"
 _SEP_AGAIN = r"[ \t]?(?P=sep)[ \t]?"
 _TIME_AHEAD = r"(?=[0-9]{1,2}[:.][0-9]{2})"
+_HHMM = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]"
+_HOUR_AHEAD = rf"(?={_HHMM})"
+"""A recognizer that drops spaces glues the time to the date: "18/03/1815:17", "2025-02-0514:03"."""
 _YEAR4 = rf"(?:[0-9]{{4}}{_TIME_AHEAD}|[0-9]{{4}}(?![0-9]))"
 _YEAR = rf"(?P<y>{_YEAR4}|[0-9]{{2}}(?![0-9]))"
 _LETTER_AHEAD = r"(?![^\W\d_])"
+_WORD_THEN_TIME = re.compile(r"[^\W\d_]{1,4}\.?[ \t]*[0-9]{1,2}:[0-9]{2}")
 _YEAR_FOLLOWS = re.compile(r"[ \t]*,?[ \t]*[0-9]{4}(?![0-9])")
 
 
@@ -384,13 +388,16 @@ def _patterns(kb: DateKnowledge) -> _Patterns:
     return _Patterns(
         numeric4=re.compile(
             rf"(?<![0-9])(?P<a>{_DL}{{1,2}}){_SEP}(?P<b>{_DL}{{1,2}}){_SEP_AGAIN}"
-            rf"(?P<y>{_DL}{{4}}{_TIME_AHEAD}|{_DL}{{4}}(?![0-9]))"
+            # "01/01/2020:15" is 01/01/20 at 20:15 (a space dropped), not 2020 and ":15"
+            rf"(?P<y>{_DL}{{4}}{_TIME_AHEAD}|{_DL}{{2}}(?!{_HHMM}){_DL}{{2}}(?![0-9]))"
         ),
         numeric2=re.compile(
-            rf"(?<![0-9])(?P<a>{_DL}{{1,2}}){_SEP}(?P<b>{_DL}{{1,2}}){_SEP_AGAIN}(?P<y>{_DL}{{2}})(?![0-9])"
+            rf"(?<![0-9])(?P<a>{_DL}{{1,2}}){_SEP}(?P<b>{_DL}{{1,2}}){_SEP_AGAIN}"
+            rf"(?P<y>{_DL}{{2}}(?![0-9])|[0-9]{{2}}{_HOUR_AHEAD})"
         ),
         iso=re.compile(
-            rf"(?<![0-9])(?P<y>{_DL}{{4}}){_SEP}(?P<b>{_DL}{{1,2}}){_SEP_AGAIN}(?P<a>{_DL}{{1,2}})(?![0-9])"
+            rf"(?<![0-9])(?P<y>{_DL}{{4}}){_SEP}(?P<b>{_DL}{{1,2}}){_SEP_AGAIN}"
+            rf"(?P<a>{_DL}{{1,2}}(?![0-9])|[0-9]{{2}}{_HOUR_AHEAD})"
         ),
         compact=re.compile(r"(?<![0-9])(?P<c>[0-9]{8})(?![0-9])"),
         short_daymonth=re.compile(rf"(?<![0-9])(?P<dm>[0-9]{{3,4}}){_SEP}(?P<y>[0-9]{{4}})(?![0-9])"),
@@ -505,7 +512,9 @@ class _Text:
             if _is_letter(after):
                 iso_time = after in "Tt" and nxt.isdigit()
                 polish_rok = after == "r" and nxt in ("", ".", " ")
-                if not (iso_time or polish_rok):
+                # PP-OCR drops spaces: "07.12.2024Kl.14:03", "2024um14:03" (a short word, then a time)
+                glued_time = _WORD_THEN_TIME.match(f, end) is not None
+                if not (iso_time or polish_rok or glued_time):
                     return False
             if after in "./-," and nxt.isalnum() and not (after == "-" != sep and nxt.isdigit()):
                 return False

@@ -268,7 +268,7 @@ def create_app(settings: WebSettings | None = None, *, store: SqlClaimStore | No
                     label = c["name"] + (f" #{product + 1}" if isinstance(product, int) else "")
                     boxes.append({"id": f"box-{box_id}", "status": c["status"], "cls": STATUS_CLASS[c["status"]],
                                   "bbox": ",".join(str(int(v)) for v in bbox), "label": label,
-                                  "found": c.get("found")})
+                                  "found": c.get("found"), "engine": ev.get("engine")})
                 pages.append({"number": page, "boxes": boxes,
                               "src": f"{claims.claim_href(claim_id)}/documents/{quote(name)}?page={page}"})
             kind = "invoice" if name in ((claim or {}).get("documents") or {}).get("invoices", []) else "serial photo"

@@ -1,0 +1,182 @@
+"""The reading cascade: Tesseract reads every document; the next engine of ``[cascade].engines``
+reads again only the documents whose first reading left a claimed field unproven.
+
+Policy (``[cascade]`` in default.toml):
+
+- escalate: the invoices are read again when one of ``escalate_checks`` read from an invoice
+  (purchase_date, retailer, product_on_invoice) is neither ``pass`` nor ``skipped``, when the
+  invoice was not readable, or when an invoice read fewer than ``escalate_below_chars`` characters;
+  the serial photos when serial_number or chk_code is neither. A document whose pages all have a
+  PDF text layer is never read again (there is nothing for OCR to do better), so clean PDFs and
+  invoices Tesseract proves pay nothing for the second engine.
+- combine, check by check: a field passes when either reading proves it and the other does not
+  contradict it (one engine's pass against the other's confident ``fail`` is ``uncertain``: the
+  readings disagree, a person looks). A ``fail`` stands only
+  when every engine that read the document fails it (each check's own rules already ask for the
+  contradicting text to be read with confidence); a fail on one reading that the other does not
+  confirm is ``uncertain`` (review): a misreading never rejects. Otherwise the better of the two.
+- evidence: ``Evidence.engine`` names the reading a check's value came from; its box is in that
+  reading (both engines give boxes in the pixels of the page as uploaded).
+
+>>> combine_checks([Check(name="retailer", product=None, status="uncertain", score=40)],
+...                [Check(name="retailer", product=None, status="pass", score=97)], ("tesseract", "ppocr"))[0].status
+'pass'
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from .checks import Read, document_checks
+from .claim import Claim
+from .config import Config
+from .decision import Check
+from .errors import ClaimcheckError
+from .records import DocumentRead
+
+__all__ = ["cascade_checks", "combine_checks", "engine_config", "needs_second_reading", "INVOICE_CHECKS",
+           "PHOTO_CHECKS"]
+
+INVOICE_CHECKS = ("invoice_readable", "purchase_date", "retailer", "product_on_invoice")
+PHOTO_CHECKS = ("serial_number", "chk_code")
+_RANK = {"pass": 3, "uncertain": 2, "skipped": 1, "fail": 0}
+_UNCONFIRMED = {
+    "invoice_readable": "INVOICE_UNREADABLE", "purchase_date": "DATE_UNCLEAR", "retailer": "RETAILER_NOT_FOUND",
+    "product_on_invoice": "PRODUCT_UNCERTAIN", "serial_number": "SERIAL_UNCERTAIN", "chk_code": "CHK_UNREADABLE",
+}
+"""The review reason of a check whose fail only one engine read."""
+
+ReadAgain = Callable[[str, Config, bool], DocumentRead]
+"""(document name, config with the engine to read with, barcodes) -> the document read by that engine."""
+
+
+def engine_config(config: Config, engine: str) -> Config:
+    """``config`` with ``[ocr].engine`` set to ``engine`` (the reader and the read cache key on it)."""
+    if config.ocr.engine == engine:
+        return config
+    return config.model_copy(update={"ocr": config.ocr.model_copy(update={"engine": engine})})
+
+
+def _unproven(checks: Sequence[Check], names: Sequence[str], config: Config) -> bool:
+    wanted = [n for n in names if n in config.cascade.escalate_checks or n == "invoice_readable"]
+    return any(c.name in wanted and c.status not in ("pass", "skipped") for c in checks)
+
+
+def _has_ocr_page(doc) -> bool:
+    return isinstance(doc, DocumentRead) and any(p.source == "ocr" for p in doc.pages)
+
+
+def needs_second_reading(checks: Sequence[Check], invoices: Sequence[Read], photos: Sequence[Read],
+                         config: Config) -> tuple[bool, bool]:
+    """(read the invoices again, read the serial photos again) under ``[cascade]``'s policy."""
+    least = config.cascade.escalate_below_chars
+    too_little = any(isinstance(doc, DocumentRead) and len("".join(doc.text.split())) < least for _, doc in invoices)
+    again_invoices = (_unproven(checks, INVOICE_CHECKS, config) or too_little) and any(
+        _has_ocr_page(doc) for _, doc in invoices)
+    again_photos = _unproven(checks, PHOTO_CHECKS, config) and any(_has_ocr_page(doc) for _, doc in photos)
+    return again_invoices, again_photos
+
+
+def _stamp(check: Check, engine: str) -> Check:
+    ev = check.evidence
+    if ev is None or ev.source != "ocr" or ev.engine:
+        return check
+    return replace(check, evidence=replace(ev, engine=engine))
+
+
+def _unconfirmed(fail: Check, other: Check, engines: tuple[str, str], failed_by: str) -> Check:
+    """A fail read by one engine only: uncertain, with what the failing reading found."""
+    why = f"{failed_by} read a mismatch ({fail.reason}) that {engines[1] if failed_by == engines[0] else engines[0]} " \
+          f"did not confirm"
+    detail = f"{fail.detail}; {why}" if fail.detail else why
+    reason = other.reason if other.status == "uncertain" and other.reason else _UNCONFIRMED.get(fail.name, fail.reason)
+    return replace(fail, status="uncertain", score=min(fail.score, 49), reason=reason, detail=detail)
+
+
+def _disagreeing(passed: Check, failed: Check, engines: tuple[str, str]) -> Check:
+    """One engine proves the claimed value, the other read a contradiction with confidence: the two
+    readings disagree about what the page says, so neither decides (review). A pass here would let
+    a wrong date, shop or model through on one engine's misreading of the other's tier word."""
+    failed_by = failed.evidence.engine if failed.evidence and failed.evidence.engine else (
+        engines[0] if passed.evidence and passed.evidence.engine == engines[1] else engines[1])
+    found = f" ({failed.found})" if failed.found else ""
+    why = f"the readings disagree: {failed_by} read a mismatch{found} ({failed.reason}) where the other proved the claim"
+    detail = f"{passed.detail}; {why}" if passed.detail else why
+    return replace(passed, status="uncertain", score=min(passed.score, 49),
+                   reason=_UNCONFIRMED.get(passed.name, failed.reason), detail=detail)
+
+
+def combine_checks(first: Sequence[Check], second: Sequence[Check], engines: tuple[str, str],
+                   read_again: set[str] | None = None) -> list[Check]:
+    """Two engines' document checks of one claim, check by check (see the module docstring).
+
+    Both lists come from ``document_checks`` on one claim, so they pair up in order; evidence from
+    an OCR reading is stamped with its engine. ``read_again``: the documents the second engine read
+    (default: all); the second list's evidence on another document is the first engine's reading."""
+    a_name, b_name = engines
+    out = []
+    for a, b in zip(first, second, strict=True):
+        if (a.name, a.product) != (b.name, b.product):
+            raise ValueError(f"checks out of step: {a.name} / {b.name}")
+        second_read = read_again is None or (b.evidence is not None and b.evidence.document in read_again)
+        a, b = _stamp(a, a_name), _stamp(b, b_name if second_read else a_name)
+        if {a.status, b.status} == {"pass", "fail"}:
+            out.append(_disagreeing(a if a.status == "pass" else b, b if a.status == "pass" else a, engines))
+        elif a.status == "pass" or b.status == "pass":
+            out.append(a if a.status == "pass" else b)
+        elif a.status == "fail" and b.status == "fail":
+            out.append(a)
+        elif a.status == "fail":
+            out.append(_unconfirmed(a, b, engines, a_name))
+        elif b.status == "fail":
+            out.append(_unconfirmed(b, a, engines, b_name))
+        else:
+            out.append(max((a, b), key=lambda c: (_RANK.get(c.status, 0), c.score, c is a)))
+    return out
+
+
+def _second_reads(reads: Sequence[Read], config: Config, read_again: ReadAgain, barcodes: bool,
+                  done: set[str]) -> list[Read]:
+    """Each document read by ``config``'s engine where it has a page OCR read (its name added to
+    ``done``); the first reading where it has none (a text layer) or where the second engine failed
+    on it (the first reading stands)."""
+    out: list[Read] = []
+    for name, doc in reads:
+        if not _has_ocr_page(doc):
+            out.append((name, doc))
+            continue
+        try:
+            out.append((name, read_again(name, config, barcodes)))
+            done.add(name)
+        except ClaimcheckError:
+            out.append((name, doc))
+    return out
+
+
+def cascade_checks(claim: Claim, invoices: Sequence[Read], photos: Sequence[Read], config: Config,
+                   read_again: ReadAgain | None, photo_config: Config | None = None) -> tuple[list[Check], dict]:
+    """The document checks over the cascade's readings, and what was read again
+    (``{"invoices": [engine...], "photos": [engine...]}``).
+
+    ``photo_config``: the config the serial photos are read with (the sticker settings)."""
+    engines = list(config.cascade.engines)
+    checks = [_stamp(c, engines[0]) for c in document_checks(claim, invoices, photos, config)]
+    escalated: dict = {"invoices": [], "photos": []}
+    if read_again is None:
+        return checks, escalated
+    for engine in engines[1:]:
+        again_invoices, again_photos = needs_second_reading(checks, invoices, photos, config)
+        if not (again_invoices or again_photos):
+            break
+        done: set[str] = set()
+        second_invoices = (_second_reads(invoices, engine_config(config, engine), read_again, False, done)
+                           if again_invoices else list(invoices))
+        second_photos = (_second_reads(photos, engine_config(photo_config or config, engine), read_again, True, done)
+                         if again_photos else list(photos))
+        second = document_checks(claim, second_invoices, second_photos, config)
+        names = INVOICE_CHECKS * again_invoices + PHOTO_CHECKS * again_photos
+        second = [s if s.name in names else f for s, f in zip(second, checks, strict=True)]
+        checks = combine_checks(checks, second, (engines[0], engine), done)
+        escalated["invoices"] += [engine] * again_invoices
+        escalated["photos"] += [engine] * again_photos
+    return checks, escalated

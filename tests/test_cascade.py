@@ -1,0 +1,186 @@
+"""The reading cascade (pipeline/cascade.py): policy, combination, cache, on real documents and engines."""
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from pipeline.cache import CachedReader, ReadCache
+from pipeline.cascade import combine_checks, engine_config
+from pipeline.config import load_config
+from pipeline.decision import Check, Evidence
+from pipeline.read import read_document
+from pipeline.verify import verify_claim
+
+DATA = Path(__file__).parent / "data" / "sroie"
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_invoices"
+CFG = load_config()
+TESSERACT_ONLY = CFG.model_copy(update={"cascade": CFG.cascade.model_copy(update={"engines": ["tesseract"]})})
+ENGINES = ("tesseract", "ppocr")
+
+
+class EngineCountingReader:
+    """The real read_document, its calls counted per engine."""
+
+    def __init__(self):
+        self.calls: Counter = Counter()
+
+    def __call__(self, *args, config, **kwargs):
+        self.calls[config.ocr.engine] += 1
+        return read_document(*args, config=config, **kwargs)
+
+
+def _ev(source="ocr"):
+    return Evidence("invoice.jpg", 1, (1, 2, 3, 4), source)
+
+
+# ------------------------------------------------------------------ combining two readings (pure)
+
+def test_a_field_passes_when_either_reading_proves_it():
+    first = [Check(name="retailer", product=None, status="uncertain", score=40, expected="Shell", evidence=_ev(),
+                   reason="RETAILER_NOT_FOUND")]
+    second = [Check(name="retailer", product=None, status="pass", score=97, expected="Shell", found="SHELL",
+                    evidence=_ev())]
+    combined = combine_checks(first, second, ENGINES)[0]
+    assert combined.status == "pass" and combined.evidence.engine == "ppocr"
+    combined = combine_checks(second, first, ENGINES)[0]
+    assert combined.status == "pass" and combined.evidence.engine == "tesseract"
+
+
+def test_a_fail_one_engine_does_not_confirm_is_uncertain():
+    fail = Check(name="purchase_date", product=None, status="fail", score=0, expected="2018-03-18", found="18/03/19",
+                 evidence=_ev(), reason="DATE_MISMATCH")
+    unsure = Check(name="purchase_date", product=None, status="uncertain", score=0, expected="2018-03-18",
+                   evidence=_ev(), reason="DATE_NOT_FOUND")
+    for first, second in ((fail, unsure), (unsure, fail)):
+        combined = combine_checks([first], [second], ENGINES)[0]
+        assert combined.status == "uncertain" and combined.reason == "DATE_NOT_FOUND"
+        assert "did not confirm" in combined.detail
+    skipped = Check(name="purchase_date", product=None, status="skipped", score=0)
+    combined = combine_checks([fail], [skipped], ENGINES)[0]
+    assert combined.status == "uncertain" and combined.reason == "DATE_UNCLEAR"
+
+
+def test_a_pass_against_a_confident_fail_is_uncertain_never_a_pass():
+    """A near-miss model: one reading proves the claimed RTX 5060, the other read the Ti that makes
+    it another card. The readings disagree: review, whichever engine read which."""
+    passed = Check(name="product_on_invoice", product="RTX 5060", status="pass", score=96, expected="RTX 5060",
+                   found="GeForce RTX 5060 8G", evidence=_ev())
+    failed = Check(name="product_on_invoice", product="RTX 5060", status="fail", score=20, expected="RTX 5060",
+                   found="GeForce RTX 5060 Ti 8G", evidence=_ev(), reason="PRODUCT_MISMATCH")
+    for first, second in ((passed, failed), (failed, passed)):
+        combined = combine_checks([first], [second], ENGINES)[0]
+        assert combined.status == "uncertain" and combined.reason == "PRODUCT_UNCERTAIN"
+        assert "disagree" in combined.detail and "5060 Ti" in combined.detail and combined.score < 50
+
+
+def test_a_fail_both_engines_read_stands_and_text_layers_name_no_engine():
+    fail = Check(name="retailer", product=None, status="fail", score=0, expected="Shell", found="Petronas",
+                 evidence=_ev("pdf_text"), reason="RETAILER_MISMATCH")
+    combined = combine_checks([fail], [fail], ENGINES)[0]
+    assert combined.status == "fail" and combined.evidence.engine is None
+    assert "engine" not in combined.to_dict()["evidence"]
+
+
+def test_checks_out_of_step_are_an_error():
+    with pytest.raises(ValueError):
+        combine_checks([Check(name="retailer", product=None, status="pass", score=90)], [Check(name="purchase_date", product=None, status="pass",
+                                                                     score=90)], ENGINES)
+
+
+# ------------------------------------------------------------------ the cascade on real documents
+
+def _receipt_claim(tmp_path: Path, number: str, *, date: str | None = None, retailer: str | None = None) -> Path:
+    key = json.loads((DATA / f"{number}.json").read_text())
+    day, month, year = key["date"].split("/")
+    folder = tmp_path / f"sroie-{number}"
+    folder.mkdir()
+    shutil.copy(DATA / f"{number}.jpg", folder / "invoice.jpg")
+    claim = {"claim_id": f"sroie-{number}", "promotion_id": None,
+             "claimant": {"email": None, "country": "MY"},
+             "purchase": {"date": date or f"{int(year) + 2000 if len(year) == 2 else year}-{month}-{day}",
+                          "retailer": retailer or key["company"], "channel": None, "country": "MY"},
+             "products": [], "documents": {"invoices": ["invoice.jpg"], "serial_photos": []}}
+    (folder / "claim.json").write_text(json.dumps(claim))
+    return folder
+
+
+def _checks(decision) -> dict:
+    return {c.name: c for c in decision.checks}
+
+
+def test_a_receipt_tesseract_proves_is_not_read_again(tmp_path):
+    counting = EngineCountingReader()
+    reader = CachedReader(ReadCache(tmp_path / "cache"), counting)
+    decision = verify_claim(_receipt_claim(tmp_path, "019"), CFG, reader=reader, store=None)
+    checks = _checks(decision)
+    assert checks["purchase_date"].status == checks["retailer"].status == "pass"
+    assert checks["purchase_date"].evidence.engine == "tesseract"
+    assert counting.calls == {"tesseract": 1}
+
+
+def test_an_unproven_field_is_read_again_and_a_warm_rerun_reads_nothing(tmp_path):
+    # Tesseract reads the shop of receipt 047 as "RESTAURANT SIH TiS": the retailer is unproven
+    claim = _receipt_claim(tmp_path, "047")
+    counting = EngineCountingReader()
+    reader = CachedReader(ReadCache(tmp_path / "cache"), counting)
+    first = verify_claim(claim, CFG, reader=reader, store=None)
+    assert counting.calls == {"tesseract": 1, "ppocr": 1}
+    assert _checks(first)["purchase_date"].status == "pass"
+    assert _checks(first)["retailer"].status != "fail"
+    again = verify_claim(claim, CFG, reader=CachedReader(ReadCache(tmp_path / "cache"), counting), store=None)
+    assert counting.calls == {"tesseract": 1, "ppocr": 1}  # nothing read the second time
+    assert [c.to_dict() for c in again.checks] == [c.to_dict() for c in first.checks]
+    # new matching thresholds: the checks are computed again, from both cached readings
+    looser = CFG.model_copy(update={"matching": CFG.matching.model_copy(update={"date_repaired_score": 89})})
+    verify_claim(claim, looser, reader=CachedReader(ReadCache(tmp_path / "cache"), counting), store=None)
+    assert counting.calls == {"tesseract": 1, "ppocr": 1}
+
+
+def test_a_wrong_date_never_passes_and_a_fail_needs_both_engines(tmp_path):
+    counting = EngineCountingReader()
+    reader = CachedReader(ReadCache(tmp_path / "cache"), counting)
+    decision = verify_claim(_receipt_claim(tmp_path, "047", date="2018-03-19"), CFG, reader=reader, store=None)
+    date = _checks(decision)["purchase_date"]
+    assert counting.calls["ppocr"] == 1
+    assert date.status in ("fail", "uncertain")
+    if date.status == "fail":  # both engines read 09/03/2018 with confidence
+        assert date.reason == "DATE_MISMATCH"
+
+
+def test_tesseract_only_policy_reads_once(tmp_path):
+    counting = EngineCountingReader()
+    reader = CachedReader(ReadCache(tmp_path / "cache"), counting)
+    verify_claim(_receipt_claim(tmp_path, "047"), TESSERACT_ONLY, reader=reader, store=None)
+    assert counting.calls == {"tesseract": 1}
+
+
+def test_a_pdf_with_a_text_layer_pays_nothing_extra(tmp_path):
+    # the product is not on this invoice (a field unproven), but its PDF text layer is what OCR would read
+    folder = tmp_path / "claim"
+    shutil.copytree(SAMPLES / "0002-id-product-not-on-invoice", folder)
+    counting = EngineCountingReader()
+    decision = verify_claim(folder, CFG, reader=CachedReader(ReadCache(tmp_path / "cache"), counting), store=None)
+    assert _checks(decision)["product_on_invoice"].status != "pass"
+    assert counting.calls["ppocr"] == 0
+
+
+def test_engine_config_keys_reads_apart():
+    from pipeline.cache import read_key
+
+    ppocr = engine_config(CFG, "ppocr")
+    assert engine_config(CFG, "tesseract") is CFG and ppocr.ocr.engine == "ppocr"
+    args = {"languages": ["eng"], "barcodes": False, "ocr": True}
+    assert read_key("0" * 64, CFG, **args) != read_key("0" * 64, ppocr, **args)
+
+
+def test_evidence_on_a_document_the_second_engine_did_not_read_is_the_first_engines():
+    first = [Check(name="retailer", product=None, status="uncertain", score=40, expected="Shell", evidence=_ev(),
+                   reason="RETAILER_NOT_FOUND")]
+    second = [Check(name="retailer", product=None, status="uncertain", score=45, expected="Shell", evidence=_ev(),
+                    reason="RETAILER_NOT_FOUND")]
+    assert combine_checks(first, second, ENGINES, set())[0].evidence.engine == "tesseract"
+    assert combine_checks(first, second, ENGINES, {"invoice.jpg"})[0].evidence.engine == "ppocr"
