@@ -9,9 +9,12 @@ Policy (``[cascade]`` in default.toml):
   the serial photos when serial_number or chk_code is neither. A document whose pages all have a
   PDF text layer is never read again (there is nothing for OCR to do better), so clean PDFs and
   invoices Tesseract proves pay nothing for the second engine.
-- combine, check by check: a field passes when either reading proves it and the other does not
-  contradict it (one engine's pass against the other's confident ``fail`` is ``uncertain``: the
-  readings disagree, a person looks). A ``fail`` stands only
+- combine, check by check: a field the first engine proved stays proved (the second engine was
+  called for the fields left unproven, and its misreading of a proved field must not send a claim
+  to review); a field the first left unproven passes when the second proves it, unless the first
+  read a confident contradiction (its ``fail`` against the second's pass is ``uncertain``: the
+  readings disagree, a person looks; a pass there would let a near-miss model through on an engine
+  dropping the tier word the other read). A ``fail`` stands only
   when every engine that read the document fails it (each check's own rules already ask for the
   contradicting text to be read with confidence); a fail on one reading that the other does not
   confirm is ``uncertain`` (review): a misreading never rejects. Otherwise the better of the two.
@@ -94,13 +97,10 @@ def _unconfirmed(fail: Check, other: Check, engines: tuple[str, str], failed_by:
 
 
 def _disagreeing(passed: Check, failed: Check, engines: tuple[str, str]) -> Check:
-    """One engine proves the claimed value, the other read a contradiction with confidence: the two
-    readings disagree about what the page says, so neither decides (review). A pass here would let
-    a wrong date, shop or model through on one engine's misreading of the other's tier word."""
-    failed_by = failed.evidence.engine if failed.evidence and failed.evidence.engine else (
-        engines[0] if passed.evidence and passed.evidence.engine == engines[1] else engines[1])
+    """The second engine proves the claimed value where the first read a contradiction with
+    confidence: the readings disagree about what the page says, so neither decides (review)."""
     found = f" ({failed.found})" if failed.found else ""
-    why = f"the readings disagree: {failed_by} read a mismatch{found} ({failed.reason}) where the other proved the claim"
+    why = f"the readings disagree: {engines[0]} read a mismatch{found} ({failed.reason}) where {engines[1]} proved the claim"
     detail = f"{passed.detail}; {why}" if passed.detail else why
     return replace(passed, status="uncertain", score=min(passed.score, 49),
                    reason=_UNCONFIRMED.get(passed.name, failed.reason), detail=detail)
@@ -120,9 +120,11 @@ def combine_checks(first: Sequence[Check], second: Sequence[Check], engines: tup
             raise ValueError(f"checks out of step: {a.name} / {b.name}")
         second_read = read_again is None or (b.evidence is not None and b.evidence.document in read_again)
         a, b = _stamp(a, a_name), _stamp(b, b_name if second_read else a_name)
-        if {a.status, b.status} == {"pass", "fail"}:
-            out.append(_disagreeing(a if a.status == "pass" else b, b if a.status == "pass" else a, engines))
-        elif a.status == "pass" or b.status == "pass":
+        if a.status == "pass":  # the first engine proved it: the second was not asked about this field
+            out.append(a)
+        elif a.status == "fail" and b.status == "pass":
+            out.append(_disagreeing(b, a, engines))
+        elif b.status == "pass":
             out.append(a if a.status == "pass" else b)
         elif a.status == "fail" and b.status == "fail":
             out.append(a)
