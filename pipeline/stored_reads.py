@@ -21,11 +21,13 @@ from .records import DocumentRead
 
 __all__ = ["RecordingReader", "StoredReader", "FORMAT"]
 
-FORMAT = 1
+FORMAT = 2
+"""2: a call names the OCR engine it read with (the cascade reads a document again with another
+engine); format 1's calls, without it, were Tesseract's."""
 
 
-def _call_key(name: str, languages, barcodes: bool, ocr: bool) -> str:
-    return json.dumps([name, list(languages or []), bool(barcodes), bool(ocr)])
+def _call_key(name: str, languages, barcodes: bool, ocr: bool, engine: str = "tesseract") -> str:
+    return json.dumps([name, list(languages or []), bool(barcodes), bool(ocr), engine])
 
 
 class RecordingReader:
@@ -36,7 +38,7 @@ class RecordingReader:
         self.reads: dict[str, dict] = {}
 
     def __call__(self, path, name=None, *, languages, config: Config, barcodes=False, ocr=True) -> DocumentRead:
-        key = _call_key(name or Path(path).name, languages, barcodes, ocr)
+        key = _call_key(name or Path(path).name, languages, barcodes, ocr, config.ocr.engine)
         try:
             doc = self._read(path, name, languages=languages, config=config, barcodes=barcodes, ocr=ocr)
         except ClaimcheckError as exc:
@@ -57,7 +59,7 @@ class StoredReader:
 
     @classmethod
     def from_json(cls, data: dict) -> StoredReader:
-        if data.get("format") != FORMAT:
+        if data.get("format") not in (1, FORMAT):
             raise ValueError(f"stored reads: format {data.get('format')!r}, expected {FORMAT}")
         return cls({_call_key(*r["call"]): r["read"] for r in data["reads"]})
 
@@ -67,7 +69,7 @@ class StoredReader:
 
     def __call__(self, path, name=None, *, languages, config: Config, barcodes=False, ocr=True) -> DocumentRead:
         shown = name or Path(path).name
-        key = _call_key(shown, languages, barcodes, ocr)
+        key = _call_key(shown, languages, barcodes, ocr, config.ocr.engine)
         if key not in self.reads:
             raise LookupError(f"no stored reading for {key} (stored: {sorted(self.reads)})")
         body = self.reads[key]
