@@ -276,9 +276,10 @@ def catalogue_grow(
     """Add the models the terms files list as eligible and the catalogue lacks ([[grown]] tables
     appended to the file, each model in the family it looks most like, else a new one)."""
     from .matching.catalogue import grow_file
+    from .promotions import load_promotions
 
     try:
-        grown, text = grow_file(file, promotions, write=not dry_run)
+        grown, text = grow_file(file, load_promotions(promotions).values(), write=not dry_run)
     except ClaimcheckError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from exc

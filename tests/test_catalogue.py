@@ -154,19 +154,19 @@ def test_grow_adds_the_terms_models_the_catalogue_lacks_and_the_file_loads_back(
     (promotions / "new-cards.toml").write_text(TERMS)
     path = tmp_path / "catalogue.toml"
     path.write_text(CATALOGUE)
-    grown, text = grow_file(path, promotions, write=False)
+    grown, text = grow_file(path, load_promotions(promotions).values(), write=False)
     assert path.read_text() == CATALOGUE  # a dry run writes nothing
     by_name = {g.names[0]: g for g in grown}
     assert set(by_name) == {"GeForce RTX 5070 Ti", "MSI Cyclone X1"}  # RTX 5060 is known
     assert (by_name["GeForce RTX 5070 Ti"].family, by_name["GeForce RTX 5070 Ti"].new_family) == ("cards", False)
     assert by_name["MSI Cyclone X1"].new_family and by_name["MSI Cyclone X1"].family == "new-cards-cards"
-    grow_file(path, promotions)
+    grow_file(path, load_promotions(promotions).values())
     cat = load_catalogue(path)
     assert cat.find("RTX 5070 Ti").family == "cards"
     assert cat.find("Cyclone X1").name == "MSI Cyclone X1"  # aliases kept
     assert cat.find("RTX 5060") in cat.siblings(cat.find("RTX 5070 Ti"))
     assert "[[grown]]" in path.read_text() and "new-cards.toml#products.cards" in path.read_text()
-    assert grow_file(path, promotions)[0] == []  # grown once
+    assert grow_file(path, load_promotions(promotions).values())[0] == []  # grown once
 
 
 def test_grow_refuses_a_model_ocr_cannot_tell_from_its_family(tmp_path):
@@ -176,7 +176,7 @@ def test_grow_refuses_a_model_ocr_cannot_tell_from_its_family(tmp_path):
     path = tmp_path / "catalogue.toml"
     path.write_text(CATALOGUE)
     with pytest.raises(ConfigError, match="OCR confuses"):
-        grow_file(path, promotions)
+        grow_file(path, load_promotions(promotions).values())
     assert path.read_text() == CATALOGUE
 
 

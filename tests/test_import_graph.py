@@ -34,9 +34,6 @@ STAGES: tuple[tuple[str, ...], ...] = (
 imports only from units listed before it, except through KNOWN_BACKWARD."""
 
 KNOWN_BACKWARD: dict[tuple[str, str], str] = {
-    ("matching/catalogue.py", "promotions/terms.py"):
-        "the catalogue grows with the terms files' eligible models; terms are data, to move into the "
-        "knowledge base (issue #12, not done yet)",
     ("pool.py", "batch.py"):
         "a pool worker runs the batch's per-claim function; one executor for batch and the flows is "
         "issue #12's executor item (not done yet)",

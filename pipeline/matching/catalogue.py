@@ -354,17 +354,15 @@ def grown_toml(grown: list[GrownModel], catalogue: Catalogue) -> str:
     return "\n".join(out) + ("\n" if out else "")
 
 
-def grow_file(path: str | Path | None = None, promotions: str | Path | None = None, *,
-              write: bool = True) -> tuple[list[GrownModel], str]:
-    """Grow the catalogue file at ``path`` (default: the packaged one) with the eligible models of the
-    terms files in ``promotions`` that it lacks: returns them and the TOML appended (written when
-    ``write``). The grown file is loaded back before it is kept: a grown entry that breaks the
-    catalogue's rules (two names OCR cannot tell apart) is an error and nothing is written."""
-    from ..promotions.terms import load_promotions
-
+def grow_file(path: str | Path | None, terms: Iterable, *, write: bool = True) -> tuple[list[GrownModel], str]:
+    """Grow the catalogue file at ``path`` (None: the packaged one) with the eligible models of
+    ``terms`` (loaded terms files: ``promotions.load_promotions(dir).values()``) that it lacks: returns
+    them and the TOML appended (written when ``write``). The grown file is loaded back before it is
+    kept: a grown entry that breaks the catalogue's rules (two names OCR cannot tell apart) is an
+    error and nothing is written."""
     target = Path(path) if path is not None else packaged_catalogue_path()
     catalogue = _parse(*read_toml(target, packaged="catalogue.toml"), load_model_vocabulary())
-    grown = grow_catalogue(load_promotions(promotions).values(), catalogue)
+    grown = grow_catalogue(terms, catalogue)
     text = grown_toml(grown, catalogue)
     if grown:
         current = target.read_text(encoding="utf-8")
