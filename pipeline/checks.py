@@ -16,9 +16,7 @@ from .claim import Claim
 from .config import Config
 from .decision import Check, Evidence
 from .errors import ClaimcheckError
-from .extract.dates import day_first_for, find_dates, unread_date_labels
-from .extract.invoice import find_line_items, find_total
-from .extract.sellers import find_sellers
+from .extract.facts import invoice_facts
 from .matching.models import match_model
 from .matching.retailer import load_retailers, match_retailer
 from .matching.serials import match_chk, match_serial
@@ -123,7 +121,7 @@ def check_purchase_date(claim: Claim, reads: Sequence[Read], config: Config) -> 
                      detail=f"the invoice's date reads {d.date.isoformat()}, one digit from the claimed date, "
                      f"read with low confidence")
     unread = [(name, page, text) for name, doc in good
-              for page, text in unread_date_labels(doc.pages, day_first=day_first_for(claim.country))]
+              for page, text in invoice_facts(doc, country=claim.country).unread_date_labels]
     if found and unread:
         # An invoice also prints order and delivery dates; when its date label's value was not
         # readable, the dates that were read prove no mismatch.
@@ -161,10 +159,9 @@ def dates_read(claim: Claim, good: Sequence[tuple[str, DocumentRead]], config: C
     """Every date read on the readable invoices, as ``(name, doc, FoundDate)``, in reading order.
     A date after the claim was submitted (or today) plus ``date_max_future_days`` is a misread
     ("13 Mar 2048"), not a purchase date, and is left out."""
-    day_first = day_first_for(claim.country)
     reference = claim.submitted_at.date() if claim.submitted_at else dt.date.today()
     latest = reference + dt.timedelta(days=config.matching.date_max_future_days)
-    return [(name, doc, d) for name, doc in good for d in find_dates(doc.pages, day_first=day_first)
+    return [(name, doc, d) for name, doc in good for d in invoice_facts(doc, country=claim.country).dates
             if d.date <= latest]
 
 
@@ -261,7 +258,7 @@ def check_retailer(claim: Claim, reads: Sequence[Read], config: Config, *, known
     aliases = load_retailers(extra=config.matching.retailer_aliases or None)
     results = []
     for name, doc in good:
-        sold_by = [(s.seller, s.page, s.bbox) for s in find_sellers(doc.pages, expected)]
+        sold_by = [(s.seller, s.page, s.bbox) for s in invoice_facts(doc, country=claim.country).sellers(expected)]
         results.append((name, match_retailer(expected, doc.pages, aliases, known_shops=known_shops,
                                              sold_by=sold_by, **th), doc))
     return _match_check("retailer", None, expected, results, {
@@ -288,7 +285,7 @@ def check_product_on_invoice(claim: Claim, index: int, reads: Sequence[Read], co
         check = replace(check, reason="PRODUCT_NOT_ON_INVOICE")
     if check.reason == "PRODUCT_NOT_ON_INVOICE":
         # Reject rule: the invoice's item lines were all read, with confidence, and none is the product.
-        listed = _items_read(good, config)
+        listed = _items_read(good, config, claim.country)
         if listed is None:
             return replace(check, status="uncertain", score=min(check.score, 30), reason="PRODUCT_UNCERTAIN",
                            detail="the claimed model is not on the invoice, but its item lines could not all "
@@ -298,7 +295,7 @@ def check_product_on_invoice(claim: Claim, index: int, reads: Sequence[Read], co
     return replace(check, detail=best.detail) if best.detail and check.status != "pass" else check
 
 
-def _items_read(good: Sequence[tuple[str, DocumentRead]], config: Config) -> str | None:
+def _items_read(good: Sequence[tuple[str, DocumentRead]], config: Config, country: str | None) -> str | None:
     """The item lines of an invoice whose items were all read with confidence, or None.
 
     Item lines: a name and a price ("1 Mainboard 159,90"; a till receipt's item may stand on the
@@ -309,8 +306,8 @@ def _items_read(good: Sequence[tuple[str, DocumentRead]], config: Config) -> str
     """
     m = config.matching
     for _, doc in good:
-        items = find_line_items(doc.pages, min_words=1)
-        total = find_total(doc.pages)
+        facts = invoice_facts(doc, country=country)
+        items, total = facts.items, facts.total
         if not items or total is None or total.value <= 0:
             continue
         if any(_box_confidence(doc, item.page, item.bbox) < m.items_min_conf for item in items):

@@ -23,7 +23,7 @@ from .db import open_store
 from .decide import decide
 from .decision import Check, Decision, Evidence
 from .errors import ClaimcheckError, ClaimError, DocumentError
-from .extract.invoice import extract_invoice
+from .extract.facts import invoice_facts
 from .integrity.checks import integrity_checks
 from .matching.retailer import is_shop_name
 from .promotions import PROMOTION_CHECKS, ClaimStore, Terms, apply_promotion, load_promotions
@@ -157,7 +157,7 @@ def _image_hashes(folder: Path, reads: list[Read], config: Config) -> dict[str, 
 
 def _extracted(claim: Claim, invoices: list[Read]) -> dict:
     """What each readable invoice states (number, total, currency, items), for the reviewer."""
-    return {name: extract_invoice(doc.pages, claim.country).to_dict()
+    return {name: invoice_facts(doc, country=claim.country).summary().to_dict()
             for name, doc in invoices if isinstance(doc, DocumentRead) and doc.pages}
 
 

@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.extract.invoice import extract_invoice, find_currency, find_line_items, find_total, parse_amount
-from pipeline.records import Line, Page, Word
+from pipeline.extract.facts import invoice_facts
+from pipeline.extract.invoice import find_currency, find_line_items, find_total, parse_amount
+from pipeline.records import DocumentRead, Line, Page, Word
 
 
 def page(*lines: str) -> list[Page]:
@@ -67,10 +68,21 @@ def test_currency_from_signs_and_country():
     assert find_currency(page("Total 12.00"), "MY") == "MYR"
 
 
-def test_extract_invoice_gives_number_total_currency_and_items():
-    facts = extract_invoice(INVOICE, "NO").to_dict()
+def test_invoice_summary_gives_number_total_currency_and_items():
+    facts = invoice_facts(DocumentRead("i.png", "png", "0", tuple(INVOICE)), country="NO").summary().to_dict()
     assert facts["invoice_number"] == "204417811" and facts["total"] == "9480.00" and facts["currency"] == "NOK"
     assert len(facts["items"]) == 2
+
+
+def test_facts_are_parsed_once_per_reading_and_country():
+    doc = DocumentRead("i.png", "png", "0", tuple(INVOICE))
+    facts = invoice_facts(doc, country="NO")
+    assert invoice_facts(doc, country="NO") is facts
+    assert facts.dates is facts.dates and facts.items is facts.items  # parsed on first use, then kept
+    assert invoice_facts(doc, country="US") is not facts  # another day/month convention, another parse
+    same_words = DocumentRead("i.png", "png", "0", tuple(INVOICE))
+    assert invoice_facts(same_words, country="NO") is not facts  # another reading (the cascade's second)
+    assert [i.description for i in facts.summary().items] == [i.description for i in facts.items if i.words >= 2]
 
 
 def test_whole_numbers_count_as_money_only_beside_a_currency_sign():

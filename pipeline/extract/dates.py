@@ -41,18 +41,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from ..datafiles import read_toml
 from ..errors import ConfigError
 from ..records import BBox, Page, union_bbox
+from .folding import fold
 
 __all__ = [
     "unread_date_labels",
@@ -72,19 +72,7 @@ _PACKAGED = "dates.toml"
 # Year-2-digit pivot as in POSIX strptime %y: 00-68 -> 2000s, 69-99 -> 1900s.
 _TWO_DIGIT_PIVOT = 69
 
-# OCR misreads of digits, as Tesseract makes them on till receipts.
-_CONFUSABLE = {
-    "O": "0", "o": "0", "Q": "0",
-    "l": "1", "I": "1", "|": "1", "i": "1",
-    "S": "5", "s": "5",
-    "B": "8",
-    "Z": "2",
-    "G": "6",
-}
-_DL = "[0-9" + re.escape("".join(_CONFUSABLE)) + "]"
 
-# Letters NFKD does not decompose but which carry an accent-like stroke.
-_EXTRA_FOLD = {"ı": "i", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ħ": "h"}
 
 
 # ----------------------------------------------------------------------------- records
@@ -154,26 +142,13 @@ class FoundDate:
 # ----------------------------------------------------------------------------- knowledge
 
 
-def _fold_char(c: str) -> str:
-    if c < "\x80":
-        return c
-    if c in _EXTRA_FOLD:
-        return _EXTRA_FOLD[c]
-    base = "".join(ch for ch in unicodedata.normalize("NFKD", c) if not unicodedata.combining(ch))
-    return base if len(base) == 1 else c
-
-
 def _fold(text: str) -> str:
-    """Accents stripped, one character out per character in (offsets survive)."""
-    return "".join(_fold_char(c) for c in text)
+    """Accents stripped, case kept, one character out per character in (offsets survive)."""
+    return fold(text, lower=False)
 
 
 def _fold_lower(text: str) -> str:
-    out = []
-    for c in _fold(text):
-        low = c.lower()
-        out.append(low if len(low) == 1 else c)
-    return "".join(out)
+    return fold(text)
 
 
 _Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, pattern=r"^[^\W\d_]+$")]
@@ -217,9 +192,24 @@ class _Language(_Strict):
     months: list[Annotated[list[_Name], Field(min_length=1)]] = Field(min_length=12, max_length=12)
 
 
+def _ocr_digits_ok(table: dict[str, str]) -> dict[str, str]:
+    seen: dict[str, str] = {}
+    for digit, letters in table.items():
+        if len(digit) != 1 or not digit.isdigit() or not digit.isascii():
+            raise ValueError(f"ocr_digits: {digit!r} is not a digit")
+        for c in letters:
+            if c.isdigit() or c.isspace():
+                raise ValueError(f"ocr_digits.{digit}: {c!r} is a digit or a space, not a misread")
+            if c in seen:
+                raise ValueError(f"ocr_digits: {c!r} is read for both {seen[c]} and {digit}")
+            seen[c] = digit
+    return table
+
+
 class _DatesFile(_Strict):
     numeric: _NumericSection
     labels: _LabelsSection
+    ocr_digits: Annotated[dict[str, str], AfterValidator(_ocr_digits_ok)] = Field(default_factory=dict)
     roles: _RolesSection = Field(default_factory=_RolesSection)
     months: _MonthsSection = Field(default_factory=_MonthsSection)
     languages: dict[str, _Language] = Field(min_length=1)
@@ -262,6 +252,8 @@ class DateKnowledge:
     source: str
     label_roles: tuple[tuple[str, str], ...] = ()
     """(folded label, role), longest first: [roles], and the [labels] words as 'invoice'."""
+    ocr_digits: tuple[tuple[str, str], ...] = ()
+    """(character OCR prints, the digit it stands for) inside a numeric date: [ocr_digits]."""
 
     def month_of(self, name: str) -> int | None:
         """The month a name means, in any language of the file, or None."""
@@ -299,6 +291,7 @@ def load_date_knowledge(path: str | Path | None = None) -> DateKnowledge:
         four_digit_year_only=frozenset(_fold_lower(n) for n in parsed.months.four_digit_year_only),
         source=source,
         label_roles=_label_roles(parsed),
+        ocr_digits=tuple(sorted((c, digit) for digit, letters in parsed.ocr_digits.items() for c in letters)),
     )
 
 
@@ -361,6 +354,8 @@ class _Patterns:
     label_end: re.Pattern
     months: dict
     four_digit_year_only: frozenset
+    ocr_digits: dict
+    """Character -> the digit it was misread for (``[ocr_digits]``)."""
 
 
 _SEP = r"[ \t]?(?P<sep>[./-])[ \t]?"
@@ -385,19 +380,20 @@ def _patterns(kb: DateKnowledge) -> _Patterns:
     gap_dm = r"(?:[ \t]*[-/.,][ \t]*|[ \t]*)(?:(?:de|del|di|du|of)[ \t]+)?"
     gap_my = r"(?:[ \t]*[-/.,'][ \t]*|[ \t]*)(?:(?:de|del|di)[ \t]+)?"
     labels = "|".join(re.escape(w) for w in kb.label_words)
+    dl = "[0-9" + re.escape("".join(c for c, _ in kb.ocr_digits)) + "]"  # a digit, or a letter read for one
     return _Patterns(
         numeric4=re.compile(
-            rf"(?<![0-9])(?P<a>{_DL}{{1,2}}){_SEP}(?P<b>{_DL}{{1,2}}){_SEP_AGAIN}"
+            rf"(?<![0-9])(?P<a>{dl}{{1,2}}){_SEP}(?P<b>{dl}{{1,2}}){_SEP_AGAIN}"
             # "01/01/2020:15" is 01/01/20 at 20:15 (a space dropped), not 2020 and ":15"
-            rf"(?P<y>{_DL}{{4}}{_TIME_AHEAD}|{_DL}{{2}}(?!{_HHMM}){_DL}{{2}}(?![0-9]))"
+            rf"(?P<y>{dl}{{4}}{_TIME_AHEAD}|{dl}{{2}}(?!{_HHMM}){dl}{{2}}(?![0-9]))"
         ),
         numeric2=re.compile(
-            rf"(?<![0-9])(?P<a>{_DL}{{1,2}}){_SEP}(?P<b>{_DL}{{1,2}}){_SEP_AGAIN}"
-            rf"(?P<y>{_DL}{{2}}(?![0-9])|[0-9]{{2}}{_HOUR_AHEAD})"
+            rf"(?<![0-9])(?P<a>{dl}{{1,2}}){_SEP}(?P<b>{dl}{{1,2}}){_SEP_AGAIN}"
+            rf"(?P<y>{dl}{{2}}(?![0-9])|[0-9]{{2}}{_HOUR_AHEAD})"
         ),
         iso=re.compile(
-            rf"(?<![0-9])(?P<y>{_DL}{{4}}){_SEP}(?P<b>{_DL}{{1,2}}){_SEP_AGAIN}"
-            rf"(?P<a>{_DL}{{1,2}}(?![0-9])|[0-9]{{2}}{_HOUR_AHEAD})"
+            rf"(?<![0-9])(?P<y>{dl}{{4}}){_SEP}(?P<b>{dl}{{1,2}}){_SEP_AGAIN}"
+            rf"(?P<a>{dl}{{1,2}}(?![0-9])|[0-9]{{2}}{_HOUR_AHEAD})"
         ),
         compact=re.compile(r"(?<![0-9])(?P<c>[0-9]{8})(?![0-9])"),
         short_daymonth=re.compile(rf"(?<![0-9])(?P<dm>[0-9]{{3,4}}){_SEP}(?P<y>[0-9]{{4}})(?![0-9])"),
@@ -415,6 +411,7 @@ def _patterns(kb: DateKnowledge) -> _Patterns:
         label_end=re.compile(rf"(?:{labels})[ \t]*[:.#-]?[ \t]*\Z"),
         months=dict(kb.month_names),
         four_digit_year_only=kb.four_digit_year_only,
+        ocr_digits=dict(kb.ocr_digits),
     )
 
 
@@ -435,9 +432,9 @@ def _full_year(digits: str) -> int:
     return 2000 + yy if yy < _TWO_DIGIT_PIVOT else 1900 + yy
 
 
-def _unconfuse(raw: str) -> tuple[str, int]:
+def _unconfuse(raw: str, table: dict) -> tuple[str, int]:
     """Digits for a part read with OCR letters, and how many real digits it had."""
-    return "".join(_CONFUSABLE.get(c, c) for c in raw), sum(c.isdigit() for c in raw)
+    return "".join(table.get(c, c) for c in raw), sum(c.isdigit() for c in raw)
 
 
 def _read_day_month(
@@ -553,10 +550,10 @@ def _scan(pattern: re.Pattern, text: str):
         pos = m.start() + 1
 
 
-def _numeric_parts(m: re.Match) -> tuple[str, str, str, bool] | None:
+def _numeric_parts(m: re.Match, table: dict) -> tuple[str, str, str, bool] | None:
     """Digits of a, b, y after OCR repair, and whether any was repaired; None if too little is digit."""
     parts = [m.group("a"), m.group("b"), m.group("y")]
-    fixed = [_unconfuse(p) for p in parts]
+    fixed = [_unconfuse(p, table) for p in parts]
     repaired = any(f != p for (f, _), p in zip(fixed, parts))
     if repaired:
         real = [r for _, r in fixed]
@@ -568,7 +565,7 @@ def _numeric_parts(m: re.Match) -> tuple[str, str, str, bool] | None:
 def _numeric(t: _Text, day_first: bool, min_year: int, max_year: int):
     for pattern in (t.pats.numeric4, t.pats.numeric2):
         for m in _scan(pattern, t.folded):
-            parts = _numeric_parts(m)
+            parts = _numeric_parts(m, t.pats.ocr_digits)
             if parts is None:
                 continue
             a, b, y, repaired = parts
@@ -579,7 +576,7 @@ def _numeric(t: _Text, day_first: bool, min_year: int, max_year: int):
 
 def _iso(t: _Text, min_year: int, max_year: int):
     for m in _scan(t.pats.iso, t.folded):
-        parts = _numeric_parts(m)
+        parts = _numeric_parts(m, t.pats.ocr_digits)
         if parts is None:
             continue
         d, mo, y, repaired = parts

@@ -8,7 +8,6 @@ the invoice number. Pure functions over read pages; labels and currency signs ar
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -17,19 +16,17 @@ from functools import lru_cache
 from ..datafiles import read_toml
 from ..errors import ConfigError
 from ..records import BBox, Page, union_bbox
-from .invoice_numbers import find_invoice_numbers
+from .folding import fold
 
 __all__ = ["invoice_knowledge",
-           "parse_amount", "find_amounts", "find_currency", "find_total", "find_line_items", "extract_invoice",
-           "line_amounts", "has_label", "Amount", "LineItem", "InvoiceFacts"]
+           "parse_amount", "find_amounts", "find_currency", "find_total", "find_line_items",
+           "line_amounts", "has_label", "Amount", "LineItem", "InvoiceSummary"]
 
 # An amount: digits with optional thousands groups (".", ",", space, apostrophe) and 1-2 decimals.
 _AMOUNT = re.compile(
     r"(?<![\w.,])-?(?:\d{1,3}(?:[.,' \u00a0]\d{3})+|\d+)(?:[.,]\d{1,2})?(?![\w]|[.,]\d)")
 
 
-def _fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=1)
@@ -39,10 +36,10 @@ def invoice_knowledge() -> dict:
     try:
         labels = data["labels"]
         out = {
-            "total": tuple(_fold(x) for x in labels["total"]),
-            "not_total": tuple(_fold(x) for x in labels["not_total"]),
-            "not_item": tuple(_fold(x) for x in labels["not_item"]),
-            "currencies": {_fold(k): v for k, v in data["currencies"].items()},
+            "total": tuple(fold(x) for x in labels["total"]),
+            "not_total": tuple(fold(x) for x in labels["not_total"]),
+            "not_item": tuple(fold(x) for x in labels["not_item"]),
+            "currencies": {fold(k): v for k, v in data["currencies"].items()},
             "country_currency": dict(data["country_currency"]),
         }
     except (KeyError, TypeError) as exc:
@@ -89,8 +86,8 @@ class Amount:
 def _next_to_currency(text: str, start: int, end: int) -> bool:
     """A currency sign right before or after the number ("Rs 1939", "1939 €", "NOK 9 480")."""
     signs = invoice_knowledge()["currencies"]
-    before = _fold(text[max(0, start - 5):start]).rstrip().split()
-    after = _fold(text[end:end + 5]).lstrip().split()
+    before = fold(text[max(0, start - 5):start]).rstrip().split()
+    after = fold(text[end:end + 5]).lstrip().split()
     return bool((before and before[-1].lstrip("(") in signs) or (after and after[0].rstrip(")*.,") in signs)
                 or (before and before[-1][-1:] in signs) or text[end:end + 1] in signs)
 
@@ -131,7 +128,7 @@ def line_amounts(line) -> list[tuple[Decimal, str, BBox | None]]:
 
 def has_label(text: str, labels: Sequence[str]) -> bool:
     """Whether ``text`` holds one of ``labels`` as whole words (case and accents folded)."""
-    return _has_label(_fold(text), tuple(_fold(x) for x in labels))
+    return _has_label(fold(text), tuple(fold(x) for x in labels))
 
 
 def find_amounts(pages: Sequence[Page]) -> list[Amount]:
@@ -146,7 +143,7 @@ def find_currency(pages: Sequence[Page], country: str | None = None) -> str | No
     for p in pages:
         for line in p.lines:
             for w in line.words:
-                token = _fold(w.text).strip(":;()[]")
+                token = fold(w.text).strip(":;()[]")
                 for sign, code in k["currencies"].items():
                     if token == sign or (len(sign) == 1 and not sign.isalnum() and sign in token):
                         code = fallback if code == "?" else code
@@ -167,7 +164,7 @@ def find_total(pages: Sequence[Page]) -> Amount | None:
     best: Amount | None = None
     for p in pages:
         for line in p.lines:
-            folded = _fold(line.text)
+            folded = fold(line.text)
             if not _has_label(folded, k["total"]) or _has_label(folded, k["not_total"]):
                 continue
             for value, raw, bbox in _line_amounts(line):
@@ -182,6 +179,8 @@ class LineItem:
     amount: Decimal
     page: int
     bbox: BBox | None
+    words: int = 1
+    """How many words with letters the description has."""
 
     def to_dict(self) -> dict:
         return {"description": self.description, "amount": str(self.amount), "page": self.page,
@@ -205,7 +204,7 @@ def find_line_items(pages: Sequence[Page], *, min_words: int = 2) -> list[LineIt
         previous = None
         for line in p.lines:
             amounts = _line_amounts(line)
-            folded = _fold(line.text)
+            folded = fold(line.text)
             if not amounts or _has_label(folded, k["total"]) or _has_label(folded, k["not_item"]):
                 previous = None if amounts else line
                 continue
@@ -214,19 +213,20 @@ def find_line_items(pages: Sequence[Page], *, min_words: int = 2) -> list[LineIt
             bbox = line.bbox
             words = sum(1 for t in description.split() if re.search(r"[^\W\d_]{2,}", t))
             if not words and previous is not None and _QUANTITY_LINE.match(line.text) and not any(
-                    _has_label(_fold(previous.text), k[kind]) for kind in ("total", "not_item")):
+                    _has_label(fold(previous.text), k[kind]) for kind in ("total", "not_item")):
                 description = previous.text.strip(" :-\t")
                 words = sum(1 for t in description.split() if re.search(r"[^\W\d_]{2,}", t))
                 bbox = union_bbox([previous.bbox, line.bbox])
             previous = None
             if words < min_words:
                 continue
-            items.append(LineItem(description, amounts[-1][0], p.number, bbox))
+            items.append(LineItem(description, amounts[-1][0], p.number, bbox, words))
     return items
 
 
 @dataclass(frozen=True)
-class InvoiceFacts:
+class InvoiceSummary:
+    """What the decision's ``invoice`` facts show of one invoice (``extract.facts.InvoiceFacts.summary``)."""
     total: Amount | None
     currency: str | None
     invoice_number: str | None
@@ -241,9 +241,3 @@ class InvoiceFacts:
             if self.total else None,
             "items": [i.to_dict() for i in self.items],
         }
-
-
-def extract_invoice(pages: Sequence[Page], country: str | None = None) -> InvoiceFacts:
-    numbers = find_invoice_numbers(pages)
-    return InvoiceFacts(find_total(pages), find_currency(pages, country),
-                        numbers[0].number if numbers else None, tuple(find_line_items(pages)))

@@ -12,38 +12,19 @@ from __future__ import annotations
 
 import re
 import tomllib
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from ..errors import ConfigError
 from ..records import BBox, Line, union_bbox
+from .folding import fold  # re-exported: the label patterns are folded with it
 from .normalise import normalise_text
 
 __all__ = ["Knowledge", "Marketplace", "load_knowledge", "default_knowledge", "canonical_category", "fold",
            "label_pattern", "LineText"]
 
 _PACKAGED = Path(__file__).resolve().parents[1] / "data" / "labels.toml"
-
-
-def _fold_char(c: str) -> str:
-    if c < "\x80":
-        return c.lower()
-    base = "".join(ch for ch in unicodedata.normalize("NFKD", c) if not unicodedata.combining(ch))
-    if len(base) != 1:
-        return c
-    low = base.lower()
-    return low if len(low) == 1 else base
-
-
-def fold(text: str) -> str:
-    """Lower case, accents stripped, one character out per character in.
-
-    >>> fold("Numéro de Facture N°")
-    'numero de facture n°'
-    """
-    return "".join(_fold_char(c) for c in text)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ are optional words for the same reason.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,6 +29,7 @@ from pathlib import Path
 
 from ..datafiles import read_toml
 from ..errors import ConfigError
+from .folding import fold_words
 
 __all__ = [
     "CONFUSABLE_CLASSES",
@@ -115,21 +115,10 @@ one digit, so two different digits are never confusable."""
 
 _FOLD = _default_confusions().fold_table
 
-# Letters with no Unicode decomposition that still carry an accent-like mark; and the yen
-# sign, which OCR engines print for a Y ("MR D.I.¥.").
-_SPECIAL = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ł": "l", "þ": "th", "ð": "d",
-                          "ı": "i", "ħ": "h", "¥": "y"})
 # A run of single letters each followed by a dot: "d.i.y.", "s.a.r.l", "b.v."
 _ABBREVIATION = re.compile(r"(?<![^\W_])(?:[^\W\d_]\.)+[^\W\d_](?![^\W_])")
 _NON_WORD = re.compile(r"[\W_]+")
 _ALNUM_RUN = re.compile(r"\d+|[^\W\d_]+")
-
-
-def _fold_text(s: str) -> str:
-    s = unicodedata.normalize("NFKC", s).casefold()
-    s = unicodedata.normalize("NFKD", s)
-    s = "".join(c for c in s if not unicodedata.combining(c))
-    return unicodedata.normalize("NFKC", s.translate(_SPECIAL)).casefold()
 
 
 def normalise_text(s: str) -> str:
@@ -142,20 +131,9 @@ def normalise_text(s: str) -> str:
     if s.isascii():  # the common case: NFKC and accent stripping change nothing
         s = s.lower()
     else:
-        s = _settle(s)
+        s = fold_words(s)
     s = _ABBREVIATION.sub(lambda m: m.group(0).replace(".", ""), s)
     return " ".join(_NON_WORD.sub(" ", s).split())
-
-
-def _settle(s: str) -> str:
-    s = _fold_text(s)
-    # Casefolding can expose new combining marks or compatibility forms: settle to a fixed point.
-    for _ in range(3):
-        again = _fold_text(s)
-        if again == s:
-            break
-        s = again
-    return s
 
 
 def split_alnum(chunk: str) -> list[str]:

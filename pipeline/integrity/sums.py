@@ -39,7 +39,8 @@ from decimal import Decimal
 from ..checks import Read
 from ..claim import Claim
 from ..decision import Check, Evidence
-from ..extract.invoice import find_total, has_label, line_amounts, parse_amount
+from ..extract.facts import invoice_facts
+from ..extract.invoice import Amount, find_total, has_label, line_amounts, parse_amount
 from ..records import BBox, DocumentRead, Line, Page, union_bbox
 from .knowledge import IntegrityKnowledge, default_integrity
 
@@ -128,8 +129,9 @@ def _sure(line: Line, amounts, min_conf: float) -> bool:
 
 
 def sum_findings(pages: Sequence[Page], country: str | None, *, min_conf: float = 80.0,
-                 knowledge: IntegrityKnowledge | None = None) -> list[Finding]:
-    """What does not add up on the pages (empty: everything read adds up, or too little was read)."""
+                 knowledge: IntegrityKnowledge | None = None, total: Amount | None | bool = False) -> list[Finding]:
+    """What does not add up on the pages (empty: everything read adds up, or too little was read).
+    total: the invoice's total as extraction found it (``extract.facts``); parsed here when not given."""
     kb = knowledge or default_integrity()
     tol = kb.tolerance
     out: list[Finding] = []
@@ -138,7 +140,7 @@ def sum_findings(pages: Sequence[Page], country: str | None, *, min_conf: float 
     vat_rate: Decimal | None = None
     others: list[_Figure] = []
     complete = True  # every line with money on it read with confidence and understood
-    total = find_total(pages)
+    total = find_total(pages) if total is False else total
     index = 0
     for page in pages:
         for line in page.lines:
@@ -244,7 +246,8 @@ def check_invoice_sums(claim: Claim, invoices: Sequence[Read], doc_checks: Seque
         if not isinstance(doc, DocumentRead) or not doc.pages:
             continue
         checked = True
-        found = sum_findings(doc.pages, claim.country, min_conf=min_conf, knowledge=knowledge)
+        found = sum_findings(doc.pages, claim.country, min_conf=min_conf, knowledge=knowledge,
+                             total=invoice_facts(doc, country=claim.country).total)
         found += _quantity_findings(claim, doc, name, doc_checks)
         if found:
             f = found[0]

@@ -34,12 +34,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..checks import _read_confidence
-from ..extract.dates import day_first_for, find_dates
+from ..extract.facts import invoice_facts
+from ..extract.folding import fold
 from ..extract.invoice_numbers import InvoiceNumber, invoice_number_key
 from ..records import BBox, DocumentRead
 
@@ -59,8 +59,7 @@ def word_hash(word: str) -> str:
 def _token(text: str) -> str:
     """A word as compared: accents dropped, then as an invoice number key (so a number found on one
     side compares with the same number among the other side's words)."""
-    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return invoice_number_key(folded)
+    return invoice_number_key(fold(text, lower=False))
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,7 @@ def invoice_identity(name: str, doc: DocumentRead, numbers: Sequence[InvoiceNumb
         if _read_confidence(doc, n) >= min_conf and n.key not in sure_numbers:
             sure_numbers.append(n.key)
     dates = []
-    for d in find_dates(doc.pages, day_first=day_first_for(country)):
+    for d in invoice_facts(doc, country=country).dates:
         taken.append((d.page, d.bbox))
         if _read_confidence(doc, d) >= min_conf and d.date.isoformat() not in dates:
             dates.append(d.date.isoformat())

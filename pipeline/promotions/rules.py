@@ -33,10 +33,11 @@ from ..claim import Claim
 from ..config import Config, default_config
 from ..decision import Check, Evidence
 from ..errors import ClaimcheckError
-from ..extract.invoice_numbers import InvoiceNumber, find_invoice_numbers
+from ..extract.facts import invoice_facts
+from ..extract.invoice_numbers import InvoiceNumber
 from ..extract.labels import Knowledge, canonical_category, default_knowledge
 from ..extract.normalise import model_tokens, normalise_text
-from ..extract.sellers import find_names, find_sellers, names_in
+from ..extract.sellers import find_names, names_in
 from ..matching.models import match_model, models_equivalent
 from ..matching.retailer import resolve_retailer, strip_legal_form
 from ..matching.serials import serial_key  # the one serial identity (re-exported: other callers import it here)
@@ -318,7 +319,8 @@ def check_retailer_eligible(claim: Claim, invoices: Sequence[Read], terms: Terms
                          expected=expected, found=h.found, evidence=Evidence(n, h.page, h.bbox), reason=reason,
                          detail=f"the invoice shows {h.name}" + (" at its top" if top else ""))
     if good and rules.third_party_sellers == "excluded":
-        sellers = [(n, s) for n, doc in good for s in find_sellers(doc.pages, claimed, knowledge=knowledge)]
+        sellers = [(n, s) for n, doc in good
+                   for s in invoice_facts(doc, country=claim.country, knowledge=knowledge).sellers(claimed)]
         third = [(n, s) for n, s in sellers if not s.first_party]
         if third:
             n, s = third[0]
@@ -964,7 +966,7 @@ def apply_promotion(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence
     code, territory = resolve_territory(claim, terms)
     dates, confirmed = invoice_dates(claim, invoices, doc_checks, config)
     good = _readable(invoices)
-    numbers = {n: find_invoice_numbers(doc.pages, knowledge=kb) for n, doc in good}
+    numbers = {n: list(invoice_facts(doc, country=claim.country, knowledge=kb).invoice_numbers) for n, doc in good}
 
     checks = [
         check_promotion_period(terms, dates, confirmed, territory),
