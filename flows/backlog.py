@@ -1,4 +1,4 @@
-"""The verify_claim and process_backlog flows: one Prefect task per claim, over ``pipeline.batch.verify_one``.
+"""The verify_claim and process_backlog flows: one Prefect task per claim, over ``pipeline.work.verify_one``.
 
 One task per claim because a claim costs ~0.5 s per page of OCR while a Prefect task run costs
 ~5 ms (bench/bench_flows.py measures both): finer tasks (per document, per page) would multiply

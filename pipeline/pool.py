@@ -2,7 +2,7 @@
 
 ``ClaimPool(workers, config)`` starts up to ``workers`` processes (``python -m pipeline.pool``,
 each with ``OMP_THREAD_LIMIT`` set and the config it was given) and hands each one claim at a
-time (``pipeline.batch.verify_one``, the batch's unit of work). A thread of the parent watches
+time (``pipeline.work.verify_one``, every executor's unit of work). A thread of the parent watches
 them every ``[batch].watch_interval_s``:
 
 - a claim running longer than ``[batch].claim_timeout_s`` ends its worker (the process group:
@@ -395,8 +395,8 @@ class ClaimPool:
     def _decide(self, job: _Job, error: ClaimcheckError) -> None:
         """The decision the parent makes for a claim its worker could not finish; also saved in the
         claim store, as verify_one would have."""
-        from .batch import _shared_store
         from .verify import _claim_dir, _save_decision, claim_id_guess, unprocessable
+        from .work import _shared_store
 
         decision = unprocessable(claim_id_guess(job.claim_file, self.config), error, self.config)
         try:
@@ -421,7 +421,7 @@ def _orphan_watch(parent: int) -> None:
 
 
 def _worker_main() -> None:
-    from . import batch
+    from . import work
     from .config import Config
 
     out = os.fdopen(os.dup(1), "w", encoding="ascii", buffering=1)
@@ -430,13 +430,13 @@ def _worker_main() -> None:
     threading.Thread(target=_orphan_watch, args=(os.getppid(),), daemon=True).start()
     stdin = sys.stdin.buffer
     init = json.loads(stdin.readline() or b"{}")
-    batch.set_config(Config(**init["config"]))
+    work.set_config(Config(**init["config"]))
     from . import checks, read, verify  # noqa: F401 - loaded before the first claim's clock starts
 
     out.write('{"ready": 1}\n')
     for line in stdin:
         job = json.loads(line)
-        result = batch.verify_one(job["claim_file"], job["rel"])
+        result = work.verify_one(job["claim_file"], job["rel"])
         out.write(json.dumps(result, ensure_ascii=True) + "\n")
 
 

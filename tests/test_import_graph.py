@@ -26,18 +26,14 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("db",),                     # the SQL claim store (implements promotions.store.ClaimStore)
     ("decide",),                 # checks -> approve / review / reject
     ("verify",),                 # the one orchestrator
-    ("pool", "batch"),           # many claims: watched worker processes, the batch
+    ("work", "pool", "batch"),   # many claims: one claim's unit of work, watched worker processes, the batch
     ("lab", "samples", "hostile"),  # sample generators, evaluation
     ("prefect_server", "web", "api", "cli"),  # the Prefect server, reviewer workspace, intake API, command line
 )
 """Units in stage order (grouped by stage for reading; the order inside a group counts too): a unit
 imports only from units listed before it, except through KNOWN_BACKWARD."""
 
-KNOWN_BACKWARD: dict[tuple[str, str], str] = {
-    ("pool.py", "batch.py"):
-        "a pool worker runs the batch's per-claim function; one executor for batch and the flows is "
-        "issue #12's executor item (not done yet)",
-}
+KNOWN_BACKWARD: dict[tuple[str, str], str] = {}
 
 RANK = {unit: i for i, unit in enumerate(u for units in STAGES for u in units)}
 

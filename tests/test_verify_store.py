@@ -149,22 +149,22 @@ def test_batch_keeps_every_run_with_claim_path_and_claim_dir(tmp_path):
 
 
 def test_a_batch_worker_keeps_one_store_open_and_notices_a_new_file(tmp_path, monkeypatch):
-    from pipeline import batch
+    from pipeline import work
 
-    monkeypatch.setattr(batch, "_STORE", None)
+    monkeypatch.setattr(work, "_STORE", None)
     path = tmp_path / "claims.sqlite3"
     config = _store_cfg(str(path))
-    first = batch._shared_store(config)
-    assert isinstance(first, SqlClaimStore) and batch._shared_store(config) is first
+    first = work._shared_store(config)
+    assert isinstance(first, SqlClaimStore) and work._shared_store(config) is first
     first.close()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)  # emptied, as the lab does before each run
-    second = batch._shared_store(config)
+    second = work._shared_store(config)
     assert second is not first and second.record_claim("C-1", "p", None, None, ["S"], [], "2020-01-01").is_new
-    other = batch._shared_store(_store_cfg(str(tmp_path / "other.sqlite3")))
+    other = work._shared_store(_store_cfg(str(tmp_path / "other.sqlite3")))
     assert other is not second
-    batch._close_store()
-    assert batch._shared_store(CFG.model_copy(update={"store": CFG.store.model_copy(update={"enabled": False})})) \
+    work._close_store()
+    assert work._shared_store(CFG.model_copy(update={"store": CFG.store.model_copy(update={"enabled": False})})) \
         is None
 
 

@@ -6,7 +6,7 @@ on its work pool, with an idempotency key of the upload (store, claim, content, 
 after a crash gets the flow run already made, not a second one. The run saves the decision in
 the claim store; the worker watches the run's state and marks the claim decided from the store.
 
-Without one, the embedded worker runs ``pipeline.batch.verify_one`` (``pipeline.verify.verify_claim``
+Without one, the embedded worker runs ``pipeline.work.verify_one`` (``pipeline.verify.verify_claim``
 under the batch's watched worker processes, ``pipeline.pool.ClaimPool``): the unit of work of
 ``claimcheck batch`` and of the flows' tasks. Either way the one orchestrator ``verify_claim``
 decides and saves the decision in the claim store; then the claim's queue row is marked decided.
