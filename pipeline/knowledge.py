@@ -68,6 +68,7 @@ KNOWLEDGE: MappingProxyType[str, KnowledgeFile] = MappingProxyType({f.name: f fo
     _file("models", "data/models.toml", "pipeline.extract.normalise:load_model_vocabulary", CHECKS, RULES),
     _file("catalogue", "data/catalogue.toml", "pipeline.matching.catalogue:load_catalogue", CHECKS, RULES),
     _file("retailers", "data/retailers.toml", "pipeline.matching.retailer:load_retailers", CHECKS, RULES),
+    _file("stickers", "data/stickers.toml", "pipeline.matching.serials:default_sticker_labels", CHECKS),
     _file("integrity", "data/integrity.toml", "pipeline.integrity.knowledge:default_integrity", CHECKS),
     _file("labels", "data/labels.toml", "pipeline.extract.labels:default_knowledge", CHECKS, RULES),
     _file("reasons", "data/reasons.toml", "pipeline.config:default_reasons", DECIDE),

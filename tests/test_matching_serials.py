@@ -292,3 +292,18 @@ def test_look_alikes_alone_never_reject_however_many():
     assert (m.status, m.reason) == ("uncertain", "near")
     m = match_serial("601-7C02-050B2001000777", barcodes=[_bar("6O1-7CO2-O5OB2OO1000777", "CODE128")])
     assert (m.status, m.source) == ("uncertain", "barcode"), m  # six look-alikes: typed oddly, not another serial
+
+
+def test_sticker_labels_are_data_and_a_broken_file_is_refused(tmp_path):
+    from pipeline.errors import ConfigError
+    from pipeline.matching.serials import load_sticker_labels
+
+    labels = load_sticker_labels()
+    assert labels.serial.match("Serial No.: 602-7C35").end() == len("Serial No.: ")
+    assert labels.chk.match("CHX- 4JH").end() == len("CHX- ")
+    extra = tmp_path / "stickers.toml"
+    extra.write_text("serial_labels = ['s\\\\s*/?\\\\s*n', 'seriennummer']\nchk_labels = ['chk']\n", encoding="utf-8")
+    assert load_sticker_labels(extra).serial.match("Seriennummer: X1")
+    extra.write_text("serial_labels = ['s(n']\nchk_labels = ['chk']\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not a regular expression"):
+        load_sticker_labels(extra)

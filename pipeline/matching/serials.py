@@ -35,7 +35,11 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
+from ..datafiles import read_toml
+from ..errors import ConfigError
 from ..extract.normalise import ConfusionEdits as _Edits
 from ..extract.normalise import confusion_edits as _align
 from ..extract.normalise import fold_confusables
@@ -47,9 +51,45 @@ __all__ = ["SerialMatch", "match_chk", "match_serial", "normalise_serial", "same
 _SEPARATORS = re.compile(r"[\s\-/._\u2010-\u2015\u2212\u2043\ufe58\ufe63\u00ad\u200b\u2060\ufeff]+")
 """Spaces, hyphens and the dashes a keyboard or a word processor puts for one (U+2010-2015, the
 minus sign, the soft hyphen), slashes, dots, underscores, and invisible zero-width characters."""
-_LABEL = re.compile(r"^(?:s\s*/?\s*n|serial(?:\s*(?:no|nr|number|num))?|ser\s*no)\s*[.:#=]*\s*", re.I)
-_CHK_LABEL = re.compile(r"^(?:chk|chx|chik|cjk|ck)\s*[.:#=\-]*\s*", re.I)
 _FIELD_SPLIT = re.compile(r"[;,|\r\n\t\x1d\x1e\x04:=]+|\(\d{2,4}\)")
+
+
+@dataclass(frozen=True)
+class StickerLabels:
+    """``data/stickers.toml``: the label patterns of a sticker's serial and CHK code, compiled."""
+    serial: re.Pattern
+    chk: re.Pattern
+    source: str
+
+
+def _label_pattern(patterns, key: str, source: str, separators: str) -> re.Pattern:
+    if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) and p for p in patterns):
+        raise ConfigError(message=f"{source}: '{key}' must be a non-empty list of regular expressions")
+    for p in patterns:
+        try:
+            re.compile(p)
+        except re.error as exc:
+            raise ConfigError(message=f"{source}: {key}: {p!r} is not a regular expression: {exc}") from exc
+    return re.compile(r"^(?:" + "|".join(patterns) + r")\s*[" + separators + r"]*\s*", re.I)
+
+
+def load_sticker_labels(path: str | Path | None = None) -> StickerLabels:
+    """The sticker label patterns from ``path``, or the packaged ``stickers.toml``; validated."""
+    data, source = read_toml(path, packaged="stickers.toml")
+    unknown = set(data) - {"serial_labels", "chk_labels"}
+    if unknown:
+        raise ConfigError(message=f"{source}: unknown key(s) {', '.join(sorted(unknown))}")
+    return StickerLabels(_label_pattern(data.get("serial_labels"), "serial_labels", source, ".:#="),
+                         _label_pattern(data.get("chk_labels"), "chk_labels", source, ".:#=\\-"), source)
+
+
+@lru_cache(maxsize=1)
+def default_sticker_labels() -> StickerLabels:
+    return load_sticker_labels()
+
+
+_LABEL = default_sticker_labels().serial
+_CHK_LABEL = default_sticker_labels().chk
 
 
 @dataclass(frozen=True)
