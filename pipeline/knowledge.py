@@ -66,6 +66,7 @@ KNOWLEDGE: MappingProxyType[str, KnowledgeFile] = MappingProxyType({f.name: f fo
     _file("confusions", "data/confusions.toml", "pipeline.extract.normalise:load_confusions", CHECKS, RULES),
     _file("folding", "data/folding.toml", "pipeline.extract.folding:folding_table", CHECKS, RULES),
     _file("models", "data/models.toml", "pipeline.extract.normalise:load_model_vocabulary", CHECKS, RULES),
+    _file("model_scoring", "data/model_scoring.toml", "pipeline.matching.models:model_scoring", CHECKS, RULES),
     _file("catalogue", "data/catalogue.toml", "pipeline.matching.catalogue:load_catalogue", CHECKS, RULES),
     _file("retailers", "data/retailers.toml", "pipeline.matching.retailer:load_retailers", CHECKS, RULES),
     _file("stickers", "data/stickers.toml", "pipeline.matching.serials:default_sticker_labels", CHECKS),

@@ -48,10 +48,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from pathlib import Path
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
+from ..datafiles import read_toml
+from ..errors import ConfigError
 from ..extract.normalise import (
     ModelVocabulary,
     confusion_edits,
@@ -71,15 +74,60 @@ __all__ = ["ModelMatch", "match_model", "models_equivalent"]
 CODE, VARIANT, SIZE, WORD, OPTIONAL, NEUTRAL = "code", "variant", "size", "word", "optional", "neutral"
 _STRICT = (CODE, VARIANT, SIZE)
 """Kinds compared exactly (up to confusable misreads)."""
-_WEIGHT = {CODE: 2.0, VARIANT: 1.5, SIZE: 1.5, WORD: 1.0, OPTIONAL: 0.0, NEUTRAL: 0.0}
-_DEL_PENALTY = {CODE: 0.5, VARIANT: 0.3, SIZE: 0.3, WORD: 0.3, OPTIONAL: 0.0, NEUTRAL: 0.0}
-_INS_PENALTY = {CODE: 0.25, VARIANT: 0.25, SIZE: 0.02, WORD: 0.15, OPTIONAL: 0.02, NEUTRAL: 0.02}
-_GAIN = {"exact": 1.0, "repaired": 0.95, "near": 0.4, "garbled": 0.25}
+_KINDS = (CODE, VARIANT, SIZE, WORD, OPTIONAL, NEUTRAL)
+_QUALITIES = ("exact", "repaired", "near", "garbled")
+_COSTS = ("conflict", "issue", "substitution")
+
+
+@dataclass(frozen=True)
+class ModelScoring:
+    """``data/model_scoring.toml``: what each kind of token is worth, validated."""
+    weight: dict[str, float]
+    missing: dict[str, float]
+    extra: dict[str, float]
+    gain: dict[str, float]
+    cost: dict[str, float]
+    source: str
+
+
+def _numbers(data: dict, table: str, keys: tuple[str, ...], source: str, *, low: float, high: float) -> dict:
+    section = data.get(table)
+    if not isinstance(section, dict) or set(section) != set(keys):
+        raise ConfigError(message=f"{source}: [{table}] must give exactly {', '.join(keys)}")
+    bad = [k for k, v in section.items()
+           if isinstance(v, bool) or not isinstance(v, (int, float)) or not low <= v <= high]
+    if bad:
+        raise ConfigError(message=f"{source}: [{table}] {', '.join(bad)}: a number from {low} to {high}")
+    return {k: float(v) for k, v in section.items()}
+
+
+def load_model_scoring(path: str | Path | None = None) -> ModelScoring:
+    """The token weights from ``path``, or the packaged ``model_scoring.toml``; validated."""
+    data, source = read_toml(path, packaged="model_scoring.toml")
+    unknown = set(data) - {"weight", "missing", "extra", "gain", "cost"}
+    if unknown:
+        raise ConfigError(message=f"{source}: unknown table(s) {', '.join(sorted(unknown))}")
+    return ModelScoring(_numbers(data, "weight", _KINDS, source, low=0, high=10),
+                        _numbers(data, "missing", _KINDS, source, low=0, high=10),
+                        _numbers(data, "extra", _KINDS, source, low=0, high=10),
+                        _numbers(data, "gain", _QUALITIES, source, low=0, high=1),
+                        _numbers(data, "cost", _COSTS, source, low=-10, high=10), source)
+
+
+@lru_cache(maxsize=1)
+def model_scoring() -> ModelScoring:
+    return load_model_scoring()
+
+
+_WEIGHT = model_scoring().weight
+_DEL_PENALTY = model_scoring().missing
+_INS_PENALTY = model_scoring().extra
+_GAIN = model_scoring().gain
 """Share of a strict token's weight a match of that quality earns."""
-_CONFLICT_COST = 2.0
+_CONFLICT_COST = model_scoring().cost["conflict"]
 """What a conflict (a token that says "another model") costs a hypothesis's fit: one code."""
-_ISSUE_COST = 0.5
-_SUBSTITUTION = -0.1
+_ISSUE_COST = model_scoring().cost["issue"]
+_SUBSTITUTION = model_scoring().cost["substitution"]
 _NEG = float("-inf")
 
 
