@@ -133,15 +133,11 @@ def genuine_claim(claim_id: str, *, email: str = "kari@example.no", serial: str 
 
 
 def _invoice_pdf(path: Path, number: int) -> None:
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfgen import canvas
+    from .lab.sheet import Sheet, Text, render_pdf
 
-    c = canvas.Canvas(str(path), pagesize=A4)
-    c.setFont("Helvetica", 12)
-    for i, line in enumerate(_INVOICE_LINES):
-        c.drawString(60, 800 - 22 * i, line.replace("204417811", str(number)))
-    c.showPage()
-    c.save()
+    lines = [line.replace("204417811", str(number)) for line in _INVOICE_LINES]
+    page = Sheet(595, 842, tuple(Text(60, 42 + 22 * i, line, 12) for i, line in enumerate(lines)))
+    path.write_bytes(render_pdf(page))
 
 
 def _genuine_folder(folder: Path, claim: dict, *, sticker_serial: str | None = None) -> None:

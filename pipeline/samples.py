@@ -1,5 +1,7 @@
-"""Deterministic sample documents: invoices (digital PDF or photo-like image) and
-serial-number sticker photos with a real Code 128, for demos and tests.
+"""Hand-made sample documents for demos and tests: an invoice described by a few fields
+(``InvoiceSpec``), drawn by the lab's renderers (``pipeline.lab.sheet``: the PDF with a text layer
+and the scan are two renderings of one page; ``pipeline.lab.stickers``: the serial sticker with a
+real Code 128). One generator: the lab's; this module only lays out the simple demo invoice.
 
 >>> sticker_image("BA3T01946000V", "7F2", "MPG X570 GAMING PLUS").shape[2]
 3
@@ -12,9 +14,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
-__all__ = ["InvoiceSpec", "invoice_pdf", "invoice_image", "sticker_image", "save_jpeg"]
+from .lab.sheet import Sheet, Text, render_image, render_pdf
+from .lab.stickers import StickerSpec, product_sticker
+
+__all__ = ["InvoiceSpec", "invoice_sheet", "invoice_pdf", "invoice_image", "sticker_image", "save_jpeg"]
 
 
 @dataclass(frozen=True)
@@ -34,15 +39,15 @@ class InvoiceSpec:
     footer: tuple[str, ...] = ()
 
 
-def _font(size: int) -> ImageFont.ImageFont:
-    """DejaVu Sans from the system's font folders (Pillow searches them by name; the committed samples
-    were drawn with it), else the copy matplotlib ships (an installed wheel, no fonts-dejavu)."""
-    try:
-        return ImageFont.truetype("DejaVuSans.ttf", size)
-    except OSError:
-        from .lab.sheet import font_path
-
-        return ImageFont.truetype(font_path("sans", False), size)
+def invoice_sheet(spec: InvoiceSpec) -> Sheet:
+    """The invoice as the lab's display list (``pipeline.lab.sheet``), one A4 page: the PDF and the
+    image below are two renderings of it."""
+    items, y = [], 52.0
+    for text, size, bold in _lines(spec):
+        if text:
+            items.append(Text(56, y, text, size, bold=bold))
+        y += size + 8
+    return Sheet(595, 842, tuple(items))
 
 
 def _lines(spec: InvoiceSpec) -> list[tuple[str, int, bool]]:
@@ -58,57 +63,21 @@ def _lines(spec: InvoiceSpec) -> list[tuple[str, int, bool]]:
 
 
 def invoice_pdf(spec: InvoiceSpec, path: str | Path) -> Path:
-    """A digital invoice: a PDF with a real text layer."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfgen import canvas
-
+    """A digital invoice: a PDF with a real text layer (same bytes for the same spec)."""
     path = Path(path)
-    c = canvas.Canvas(str(path), pagesize=A4, invariant=1)  # invariant: same bytes for the same input
-    y = 790
-    for text, size, bold in _lines(spec):
-        c.setFont("Helvetica-Bold" if bold else "Helvetica", size)
-        if text:
-            c.drawString(56, y, text)
-        y -= size + 8
-    c.showPage()
-    c.save()
+    path.write_bytes(render_pdf(invoice_sheet(spec)))
     return path
 
 
 def invoice_image(spec: InvoiceSpec, *, width: int = 1240) -> np.ndarray:
-    """The same invoice as a clean 150-dpi scan (RGB array)."""
-    scale = width / 595
-    height = int(842 * scale)
-    img = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(img)
-    y = 52 * scale
-    for text, size, _bold in _lines(spec):
-        if text:
-            draw.text((56 * scale, y), text, fill="black", font=_font(int(size * scale)))
-        y += (size + 8) * scale
-    return np.asarray(img)
+    """The same invoice as a clean scan ``width`` pixels wide (1240: 150 dpi; RGB array)."""
+    return render_image(invoice_sheet(spec), width * 72 / 595)
 
 
 def sticker_image(serial: str, chk: str | None, model: str, *, ean: str | None = None) -> np.ndarray:
-    """A product serial sticker: Code 128 of the serial, printed S/N and CHK, model, EAN."""
-    import zxingcpp
-
-    barcode = zxingcpp.create_barcode(serial, zxingcpp.BarcodeFormat.Code128)
-    bars = np.asarray(barcode.to_image(scale=3, add_quiet_zones=True))
-    bars = cv2.resize(bars, (bars.shape[1], 90), interpolation=cv2.INTER_NEAREST)
-    width = max(700, bars.shape[1] + 40)
-    img = Image.new("RGB", (width, 330), "white")
-    draw = ImageDraw.Draw(img)
-    draw.text((20, 12), "MSI", fill="black", font=_font(30))
-    draw.text((110, 18), model, fill="black", font=_font(22))
-    img.paste(Image.fromarray(bars).convert("RGB"), (20, 60))
-    draw.text((20, 160), f"S/N: {serial}", fill="black", font=_font(28))
-    if chk:
-        draw.text((20, 205), f"CHK: {chk}", fill="black", font=_font(28))
-    if ean:
-        draw.text((20, 250), f"EAN {ean}", fill="black", font=_font(24))
-    draw.rectangle([2, 2, width - 3, 327], outline="black", width=3)
-    return np.asarray(img)
+    """A product serial sticker (the lab's ``product_sticker``): Code 128 of the serial, printed S/N
+    and CHK, model, EAN when given."""
+    return product_sticker(StickerSpec(serial, chk, model, ean or ""))
 
 
 def save_jpeg(image: np.ndarray, path: str | Path, quality: int = 85) -> Path:

@@ -93,7 +93,8 @@ def product_sticker(spec: StickerSpec, *, paper=(250, 250, 247), font: str = "sa
     if spec.chk:
         draw.text((24, y), f"CHK: {spec.chk}", fill="black", font=pil_font(font, True, 28), anchor="ls")
         _box(draw, boxes, (24, y), f"CHK: {spec.chk}", pil_font(font, True, 28), "ls")
-    draw.text((24, y + 44), f"EAN {spec.ean}", fill="black", font=pil_font(font, False, 22), anchor="ls")
+    if spec.ean:
+        draw.text((24, y + 44), f"EAN {spec.ean}", fill="black", font=pil_font(font, False, 22), anchor="ls")
     draw.text((width - 24, y + 44), "MADE IN CHINA", fill="black", font=pil_font("sans", False, 16),
               anchor="rs")
     draw.rectangle([3, 3, width - 4, img.height - 4], outline=(40, 40, 40), width=3)
