@@ -83,6 +83,9 @@ class BatchSummary:
     seconds: float = 0.0
     peak_worker_mb: int | None = None
     """The highest resident memory a worker reached (with its Tesseract processes), when known."""
+    workers_stopped: int = 0
+    """Workers stopped for time or memory, or lost (``ClaimPool.killed``): their claims' decisions are
+    the machine's as much as the claims'."""
 
     @property
     def ms_per_claim(self) -> float:
@@ -214,4 +217,5 @@ def run_batch(root: str | Path, out: str | Path, *, workers: int | None = None,
             for fut in as_completed(futures):
                 write(fut.result())
             summary.peak_worker_mb = round(pool.peak_rss / 1048576)
+            summary.workers_stopped = sum(pool.killed.values())
     return summary

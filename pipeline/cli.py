@@ -370,10 +370,14 @@ def evaluate(
     runner: RunnerOpt = "local",
     dask_address: DaskAddressOpt = None,
     prefect: PrefectOpt = False,
+    reuse: Annotated[bool, typer.Option(
+        "--reuse/--no-reuse", help="Restore the decisions of an identical earlier run (same claims' bytes, "
+                                   "config, knowledge, terms, code, day) instead of verifying again.")] = True,
 ) -> None:
     """Verify a labelled set and compare with its labels: confusion matrix, per-check and per-reason
     accuracy, approve/reject cut-off sweep; writes OUT/report.html with PNG plots, metrics.json, claims.csv.
-    Runs the Prefect flow evaluate when a Prefect server is configured (or with --prefect)."""
+    Runs the Prefect flow evaluate when a Prefect server is configured (or with --prefect); without one,
+    an identical earlier run's decisions are reused (--no-reuse: verify again)."""
     from .lab import render_metrics
 
     _config(config)  # fail fast, before any worker starts
@@ -384,7 +388,8 @@ def evaluate(
     if _without_prefect(no_prefect, prefect, runner, dask_address):
         from .lab import evaluate as run_lab
 
-        metrics = run_lab(root, config_path=config, out_dir=out, workers=workers, results=results)
+        metrics = run_lab(root, config_path=config, out_dir=out, workers=workers, results=results,
+                          reuse=reuse)
     else:
         from flows import evaluate as evaluate_flow
 

@@ -29,7 +29,7 @@ from . import __version__
 from .config import Config, ReasonSpec
 from .decision import Check, Decision, Reason
 
-__all__ = ["decide", "score_checks", "reason_for", "DecisionPolicy"]
+__all__ = ["decide", "score_checks", "reason_for", "DecisionPolicy", "verdict_of"]
 
 
 @dataclass(frozen=True)
@@ -115,16 +115,23 @@ def decide(claim_id: str, checks: list[Check], config: Config | DecisionPolicy, 
             raised_by[c.reason] = c
     reasons = [reason_for(code, policy, raised_by.get(code)) for code in codes]
     score = score_checks(checks, policy) if not extra_reasons else 0.0
-    if any(r.severity == "reject" for r in reasons):
-        verdict = "reject" if _rejects(policy, checks, extra_reasons) else "review"
-    elif reasons or score < policy.approve_min_score:
-        verdict = "review"
-    else:
-        verdict = "approve"
+    verdict = verdict_of(policy, reasons, score, checks, extra_reasons)
     # reasons: reject-severity first, so the message a reviewer sends leads with the blocker
     reasons.sort(key=lambda r: r.severity != "reject")
     return Decision(claim_id, verdict, score, tuple(reasons), tuple(checks),
                     reward if verdict != "reject" else None, __version__, policy.config_hash, extra or {})
+
+
+def verdict_of(policy: DecisionPolicy, reasons, score: float, checks, extra_reasons=()) -> str:
+    """approve / review / reject from the reasons raised and the score (the rules of the module
+    docstring) under ``policy``'s cut-offs. The reasons and the score depend only on the policy's
+    ``reasons`` and ``uncertain_score_cap``: the lab's sweeps take them from one ``decide`` and ask
+    this for each pair of cut-offs."""
+    if any(r.severity == "reject" for r in reasons):
+        return "reject" if _rejects(policy, checks, extra_reasons) else "review"
+    if reasons or score < policy.approve_min_score:
+        return "review"
+    return "approve"
 
 
 def _rejects(policy: DecisionPolicy, checks: list[Check], extra_reasons) -> bool:

@@ -35,10 +35,11 @@ import os
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from ..config import Config, load_config
-from ..decide import DecisionPolicy, decide
+from ..decide import DecisionPolicy, decide, verdict_of
 from ..decision import Check
 from .report import write_report
 
@@ -104,6 +105,11 @@ class LabRow:
     def checks(self) -> dict[str, str]:
         """Status per check name (``aggregate_checks`` of the result)."""
         return aggregate_checks(self.result)
+
+    @cached_property
+    def grounds(self) -> _Grounds:
+        """The result's checks as ``decide`` takes them (built once: every sweep of the row shares them)."""
+        return _grounds(self.result)
 
 
 def _read_json(path: Path) -> dict:
@@ -221,18 +227,27 @@ def _checks_of(result: dict) -> list[Check]:
             for c in result.get("checks", [])]
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Grounds:
     """One stored result's checks and extra reason codes, built once: a sweep then asks the pipeline's
-    own ``decide`` at every cut-off (a ``DecisionPolicy``) without building the checks again."""
+    own ``decide`` at every cut-off (a ``DecisionPolicy``) without building the checks again. The
+    reasons and score ``decide`` gives depend only on the policy's reason codes and uncertain cap, so
+    they are taken once per (codes, cap) and only the verdict (``verdict_of``) is asked per cut-off."""
 
     claim_id: str
     checks: tuple[Check, ...]
     extra: tuple[str, ...]
     """Reason codes outside the checks (the claim's error)."""
+    _made: tuple | None = None
+    """(policy reasons, uncertain cap, reasons, score) of the last full ``decide``."""
 
     def at(self, policy: DecisionPolicy) -> str:
-        return decide(self.claim_id, list(self.checks), policy, extra_reasons=list(self.extra)).decision
+        made = self._made
+        if made is None or made[0] is not policy.reasons or made[1] != policy.uncertain_score_cap:
+            d = decide(self.claim_id, list(self.checks), policy, extra_reasons=list(self.extra))
+            self._made = (policy.reasons, policy.uncertain_score_cap, d.reasons, d.score)
+            return d.decision
+        return verdict_of(policy, made[2], made[3], self.checks, self.extra)
 
 
 def _grounds(result: dict) -> _Grounds:
@@ -264,10 +279,14 @@ def sweep(rows: list[LabRow], config: Config, *, approve_grid=None, reject_grid=
         return {"threshold": threshold, **{k: m[k] for k in keys}}
 
     base = DecisionPolicy.of(config)
-    grounds = [_grounds(r.result) for r in labelled]
-    approve = [point(a, [g.at(DecisionPolicy.of(base, approve_min_score=a)) for g in grounds]) for a in approve_grid]
-    reject = [point(cut, [g.at(DecisionPolicy.of(base, reject_max_score=cut)) for g in grounds]) for cut in reject_grid]
-    chosen = point(base_a, [g.at(base) for g in grounds])
+    grounds = [r.grounds for r in labelled]
+
+    def at(policy: DecisionPolicy) -> list[str]:
+        return [g.at(policy) for g in grounds]
+
+    approve = [point(a, at(DecisionPolicy.of(base, approve_min_score=a))) for a in approve_grid]
+    reject = [point(cut, at(DecisionPolicy.of(base, reject_max_score=cut))) for cut in reject_grid]
+    chosen = point(base_a, at(base))
     return {"approve": approve, "reject": reject,
             "chosen": {"approve_cutoff": base_a, "reject_cutoff": 1.0, **chosen}}
 
@@ -284,7 +303,7 @@ def _group(rows: list[LabRow], key) -> dict[str, list[LabRow]]:
 
 def form_of(row: LabRow) -> str:
     """The document form family of a row's invoice (pdf, scan, photo, hard_photo, receipt, hard_receipt)."""
-    from .generator import form_family
+    from .forms import form_family
 
     inv = (row.expected.get("truth") or {}).get("invoice") or {}
     return inv.get("family") or form_family(inv.get("form")) or "(unknown)"
@@ -440,14 +459,48 @@ def _run_with_fresh_store(root: Path, results: Path, store: Path, **kwargs):
             os.environ[_STORE_ENV] = before
 
 
+def _verify_set(root: Path, out: Path, config: Config, config_path, workers: int | None, progress: bool,
+                reuse: bool) -> dict:
+    """Verify the set into ``out/results.jsonl`` against a fresh ``out/claims.sqlite3``, or restore an
+    identical run's decisions and store (``pipeline.lab.reuse``); the run's figures for metrics.json."""
+    from ..batch import claim_jobs, locked_out
+    from ..cache import default_cache_dir
+    from .reuse import RunCache, reusable, run_key
+
+    results, store = out / "results.jsonl", out / "claims.sqlite3"
+    started = time.perf_counter()
+    cache = key = None
+    if reuse and reusable(config):
+        cache = RunCache(Path(config.cache.dir or default_cache_dir()) / "runs")
+        key = run_key(root, claim_jobs(root), config)
+        with locked_out(results):
+            kept = cache.get(key, results, store)
+        if kept is not None:
+            seconds = time.perf_counter() - started
+            return {"seconds": round(seconds, 2), "verified": kept.processed,
+                    "ms_per_claim": round(1000 * seconds / kept.processed, 1) if kept.processed else 0.0,
+                    "reused": {"key": key[:16], "made_at": kept.made_at, "seconds": kept.seconds}}
+    summary = _run_with_fresh_store(root, results, store, workers=workers, config_path=config_path,
+                                    progress=progress)
+    run = {"seconds": round(time.perf_counter() - started, 2), "verified": summary.processed,
+           "ms_per_claim": round(summary.ms_per_claim, 1)}
+    if cache is not None and not summary.workers_stopped and summary.processed == summary.total:
+        cache.put(key, results, store if config.store.enabled else None, summary.to_dict())
+    return run
+
+
 def evaluate(dir: str | Path, config_path: str | Path | None = None, out_dir: str | Path | None = None,
-             workers: int | None = None, *, results: str | Path | None = None, progress: bool = True) -> dict:
+             workers: int | None = None, *, results: str | Path | None = None, progress: bool = True,
+             reuse: bool = True) -> dict:
     """Verify every claim below ``dir`` (unless ``results`` names a batch's JSON lines already made),
     compare with the labels and write ``report.html``, PNG plots, ``metrics.json``, ``claims.csv`` and
     ``results.jsonl`` to ``out_dir`` (default ``out/lab``). Returns the metrics.
 
     Claims are verified in path order against a claim store of the run's own
-    (``OUT_DIR/claims.sqlite3``, emptied first) unless the config names a ``[store].url``.
+    (``OUT_DIR/claims.sqlite3``, emptied first) unless the config names a ``[store].url``. A run
+    identical in every input to one kept in the read cache restores that run's decisions and store
+    instead (``pipeline.lab.reuse``; ``metrics["run"]["reused"]`` says so); ``reuse=False`` verifies
+    again.
     """
     root = Path(dir)
     out = Path(out_dir) if out_dir else Path("out") / "lab"
@@ -456,11 +509,7 @@ def evaluate(dir: str | Path, config_path: str | Path | None = None, out_dir: st
     run = {"workers": workers or os.cpu_count() or 1}
     if results is None:
         results = out / "results.jsonl"
-        started = time.perf_counter()
-        summary = _run_with_fresh_store(root, results, out / "claims.sqlite3", workers=workers,
-                                        config_path=config_path, progress=progress)
-        run.update({"seconds": round(time.perf_counter() - started, 2), "verified": summary.processed,
-                    "ms_per_claim": round(summary.ms_per_claim, 1)})
+        run.update(_verify_set(root, out, config, config_path, workers, progress, reuse))
     run["results"] = str(results)
     rows = load_rows(root, results)
     metrics = {
@@ -470,5 +519,10 @@ def evaluate(dir: str | Path, config_path: str | Path | None = None, out_dir: st
         "run": run,
         **metrics_for(rows, config),
     }
-    write_report(metrics, rows, out)
+    plot_cache = None
+    if config.cache.enabled:
+        from ..cache import default_cache_dir
+
+        plot_cache = Path(config.cache.dir or default_cache_dir())
+    write_report(metrics, rows, out, plot_cache=plot_cache)
     return metrics

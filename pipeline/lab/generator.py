@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from .degrade import careful_hard_photo, hard_params, jpeg_bytes, photo_params, photograph, scan, unreadable
+from .forms import FORM_FAMILIES, form_family
 from .invoice import invoice_sheet
 from .scenarios import HARD_FORMS, HARD_SHARE, Draft, draft_claim, plan_set, template_series
 from .sheet import Picture, Text, image_pdf, render_image, render_pdf, text_box
@@ -32,12 +33,6 @@ from .stickers import StickerSpec, packaging_label, product_sticker
 __all__ = ["generate", "generated_set", "write_claim", "write_scenarios", "write_template_series", "form_family",
            "FORM_FAMILIES"]
 
-FORM_FAMILIES = ("pdf", "scan", "photo", "hard_photo", "receipt", "hard_receipt")
-
-
-def form_family(form: str | None) -> str:
-    """The document form a report groups by: pdf, scan, photo, hard_photo, receipt, hard_receipt."""
-    return {"scan_pdf": "scan", "receipt_photo": "receipt", "receipt_scan": "receipt"}.get(form or "", form or "")
 
 _DESCRIPTION = {"motherboard": "AMD {chip} ATX Motherboard", "graphics_card": "Graphics Card",
                 "monitor": "Gaming Monitor", "laptop": "Gaming Notebook", "aio": "All-in-One PC",

@@ -8,10 +8,14 @@ the plots beside the tables they summarise.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
-__all__ = ["write_report", "write_claims_csv", "plot_all"]
+__all__ = ["write_report", "write_claims_csv", "plot_all", "plot_inputs", "cached_plots"]
 
 _COLORS = {"all": "#1f77b4", "documents": "#2ca02c", "promotion": "#d62728"}
 
@@ -60,8 +64,63 @@ def _frame_tradeoff(ax, metrics: dict) -> None:
     ax.text(0.005, 0.03, " goal 0.5%", fontsize=8, color="grey", transform=ax.get_xaxis_transform())
 
 
+def plot_inputs(metrics: dict) -> dict:
+    """The figures the plots draw, and only those (``plot_all`` is given nothing else): what a kept
+    set of plots is keyed by."""
+    return {"overall": {"confusion": metrics["overall"]["confusion"]}, "sweep": metrics["sweep"],
+            "config": {"approve_cutoff": metrics["config"]["approve_cutoff"]}, "checks": metrics["checks"],
+            "by_scenario": metrics["by_scenario"]}
+
+
+def _plots_key(inputs: dict) -> str:
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode())
+    digest.update(Path(__file__).read_bytes())  # this module draws them
+    digest.update(version("matplotlib").encode())
+    return digest.hexdigest()
+
+
+def cached_plots(metrics: dict, out: Path, cache: Path | None) -> dict[str, str]:
+    """``plot_all``'s PNGs in ``out``, drawn once per set of figures: with a ``cache`` folder, the
+    PNGs drawn before for the same figures (same ``plot_inputs``, this module's code, matplotlib's
+    version) are copied instead of drawn again (matplotlib's import and drawing cost seconds). An
+    entry is a folder renamed into place, with each PNG's SHA-256: a damaged one is drawn again."""
+    inputs = plot_inputs(metrics)
+    if cache is None:
+        return plot_all(inputs, out)
+    entry = cache / "plots" / _plots_key(inputs)
+    try:
+        files = json.loads((entry / "files.json").read_text(encoding="utf-8"))
+        blobs = {name: (entry / name).read_bytes() for name in files["sha256"]}
+        if any(hashlib.sha256(b).hexdigest() != files["sha256"][n] for n, b in blobs.items()):
+            raise ValueError("a PNG does not match its checksum")
+        for name, blob in blobs.items():
+            (out / name).write_bytes(blob)
+        return files["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    drawn = plot_all(inputs, out)
+    tmp = None
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=entry.parent, prefix=".tmp-"))
+        sums = {}
+        for name in drawn.values():
+            blob = (out / name).read_bytes()
+            (tmp / name).write_bytes(blob)
+            sums[name] = hashlib.sha256(blob).hexdigest()
+        (tmp / "files.json").write_text(json.dumps({"files": drawn, "sha256": sums}), encoding="utf-8")
+        shutil.rmtree(entry, ignore_errors=True)
+        os.replace(tmp, entry)
+    except OSError:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return drawn
+
+
 def plot_all(metrics: dict, out: Path) -> dict[str, str]:
-    """The report's PNGs; returns {name: file name}."""
+    """The report's PNGs, from ``plot_inputs(metrics)`` (or the metrics); returns {name: file name}."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -212,7 +271,10 @@ code { background: #f4f4f4; padding: 0 3px; }
 Config <code>{{ m.config.source }}</code> (<code>{{ m.config.hash[:19] }}…</code>): approve cut-off
 {{ m.config.approve_cutoff }}, reject cut-off {{ m.config.reject_cutoff }}.
 {% if m.run.seconds is defined %}Verified {{ m.run.verified }} claims in {{ m.run.seconds }} s
-({{ m.run.ms_per_claim }} ms per claim wall-clock with {{ m.run.workers }} workers).{% endif %}
+({{ m.run.ms_per_claim }} ms per claim wall-clock with {{ m.run.workers }} workers){% if m.run.reused %}:
+the decisions of an identical run of {{ m.run.reused.made_at }} ({{ m.run.reused.seconds }} s), restored
+(same claims' bytes, config, knowledge, terms, code and day; <code>--no-reuse</code> verifies again)
+{%- endif %}.{% endif %}
 Files: <a href="metrics.json">metrics.json</a>, <a href="claims.csv">claims.csv</a>,
 <a href="{{ results_name }}">{{ results_name }}</a>.</p>
 
@@ -334,14 +396,15 @@ agree in amount, currency and bundle.</p>
 """
 
 
-def write_report(metrics: dict, rows, out: Path) -> Path:
-    """metrics.json, claims.csv, the PNGs and report.html in ``out``; returns the report's path."""
+def write_report(metrics: dict, rows, out: Path, *, plot_cache: Path | None = None) -> Path:
+    """metrics.json, claims.csv, the PNGs and report.html in ``out``; returns the report's path.
+    ``plot_cache``: a folder where PNGs drawn for the same figures are kept (``cached_plots``)."""
     import jinja2
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     write_claims_csv(rows, out / "claims.csv")
-    files = plot_all(metrics, out)
+    files = cached_plots(metrics, out, plot_cache)
     headline = [("all", metrics["overall"]), *metrics["by_kind"].items()]
     sweep_all = metrics["sweep"].get("all", {"approve": [], "reject": []})
     approve_rows = [p for p in sweep_all["approve"]

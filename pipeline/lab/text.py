@@ -23,6 +23,9 @@ def render_metrics(metrics: dict) -> str:
     if "seconds" in run:
         lines.append(f"verified {run['verified']} claims in {run['seconds']} s "
                      f"({run['ms_per_claim']} ms/claim wall-clock, {run['workers']} workers)")
+        if run.get("reused"):
+            lines.append(f"  decisions reused from an identical run of {run['reused']['made_at']} "
+                         f"({run['reused']['seconds']} s); --no-reuse verifies again")
     lines.append("")
     lines.append(f"{'subset':10} {'claims':>6} {'agree':>6} {'autom.':>6} {'false-appr.':>13} "
                  f"{'genuine-appr.':>13} {'rej.prec.':>9} {'rej.recall':>10}")
