@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -51,17 +52,23 @@ def _base_tree(base: str, work: Path) -> Path:
     return tree
 
 
-def _evaluate(args: list[str], env: dict, *, base: Path | None) -> float:
+def _evaluate(args: list[str], env: dict, *, base: Path | None) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system, the command and its workers) of one ``evaluate``."""
     cmd = [sys.executable, "-c", "from pipeline.cli import app; app()", "evaluate", *args, "--no-prefect"]
     env = dict(env)
     if base is not None:
         env["PYTHONPATH"] = str(base)  # before the editable install's finder on sys.path
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=7200)
+    # -c puts the working folder first on sys.path: the base's tree for the code before
+    proc = subprocess.run(cmd, env=env, cwd=base or REPO, capture_output=True, text=True, timeout=7200)
     took = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"evaluate {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    return took
+    if base is None and "--no-reuse" not in args and "decisions reused" not in proc.stdout:
+        print("  (no identical run kept: verified)", file=sys.stderr)
+    return took, (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
 
 
 def _decisions(out: Path) -> dict[str, dict]:
@@ -110,28 +117,34 @@ def main() -> int:
           f"load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
 
     common = [str(claims), "--workers", str(args.workers)]
-    fill = _evaluate([*common, "--out", str(work / "fill")], env, base=None)
+    fill, _ = _evaluate([*common, "--out", str(work / "fill")], env, base=None)
     print(f"warm-up (reads cached, run kept): {fill:.1f} s", file=sys.stderr)
     modes = {"before": ([], base_tree), "reuse": ([], None), "no-reuse": (["--no-reuse"], None)}
     times: dict[str, list[float]] = {m: [] for m in modes}
+    cpus: dict[str, list[float]] = {m: [] for m in modes}
     for r in range(args.rounds):
         for mode, (extra, tree) in modes.items():
             out = work / f"{mode}-{r}"
             shutil.rmtree(out, ignore_errors=True)
-            times[mode].append(_evaluate([*common, "--out", str(out), *extra], env, base=tree))
-            print(f"round {r + 1} {mode}: {times[mode][-1]:.2f} s", file=sys.stderr)
+            wall, cpu = _evaluate([*common, "--out", str(out), *extra], env, base=tree)
+            times[mode].append(wall)
+            cpus[mode].append(cpu)
+            print(f"round {r + 1} {mode}: {wall:.2f} s wall, {cpu:.2f} s CPU (load {os.getloadavg()[0]:.1f})",
+                  file=sys.stderr)
     med = {m: round(statistics.median(v), 2) for m, v in times.items()}
+    med_cpu = {m: round(statistics.median(v), 2) for m, v in cpus.items()}
     last = args.rounds - 1
     got = {m: _decisions(work / f"{m}-{last}") for m in modes}
     same = sum(got["before"][k] == got["reuse"].get(k) == got["no-reuse"].get(k) for k in got["before"])
     summary = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "load": round(os.getloadavg()[0], 1),
                "claims": n, "set": str(claims), "workers": args.workers, "rounds": args.rounds, "base": base[:10],
-               "warm_up_s": round(fill, 1), "median_s": med,
+               "warm_up_s": round(fill, 1), "median_s": med, "median_cpu_s": med_cpu,
                "before_over_reuse": round(med["before"] / med["reuse"], 1),
                "no_reuse_over_reuse": round(med["no-reuse"] / med["reuse"], 1),
                "decisions_equal": f"{same}/{len(got['before'])}"}
     print(f"evaluate warm, {n} claims, median of {args.rounds}: before {med['before']} s, reuse {med['reuse']} s "
-          f"({summary['before_over_reuse']}x), no-reuse {med['no-reuse']} s; decisions equal in all three: "
+          f"({summary['before_over_reuse']}x), no-reuse {med['no-reuse']} s (CPU {med_cpu['before']} / "
+          f"{med_cpu['reuse']} / {med_cpu['no-reuse']} s); decisions equal in all three: "
           f"{summary['decisions_equal']} [goal <= 5 s]", file=sys.stderr)
     print(json.dumps(summary))
     return 0

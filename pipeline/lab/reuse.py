@@ -13,9 +13,9 @@ key (``run_key``) is a SHA-256 over:
 - the effective config, whole (every section and threshold), the knowledge files
   (``knowledge_hash()``), the bytes of the promotions' terms files and of an extra retailer alias
   file (their paths are config, their content is not);
-- the code: every file of the ``pipeline`` package (source and data), the installed distributions'
-  names and versions, Python's version, the reading engines' versions and the reading and matching
-  keys of the read cache (``pipeline.cache``: Tesseract's version, PP-OCR's models);
+- the code: every file of the ``pipeline`` package (source and data: the packaged terms too), the
+  installed distributions' names and versions (PP-OCR's models ship in one), the Tesseract binary
+  (path, size, time) and Python's version;
 - today's date (a claim without a submission time judges dates against today).
 
 The claim store is part of the run: it starts empty, and the same claims in the same order give it
@@ -111,23 +111,49 @@ def _tree_digest(root: Path, suffixes: tuple[str, ...] | None = None) -> str:
     return digest.hexdigest()
 
 
-def code_hash() -> str:
-    """Every file of the ``pipeline`` package (code and data), the installed distributions and Python."""
-    from importlib.metadata import distributions
+def _distributions() -> list[str]:
+    """The distributions installed in this interpreter's site-packages, by their metadata folders'
+    names (``name-version.dist-info``; reading each one's metadata would cost ~0.5 s). Not every
+    ``sys.path`` entry: the working folder of ``python -m`` would make the key depend on it."""
+    import site
+    import sysconfig
 
+    folders = {*site.getsitepackages(), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    return sorted({p.name for entry in folders if Path(entry).is_dir() for p in Path(entry).iterdir()
+                   if p.suffix in (".dist-info", ".egg-info")})
+
+
+def _tesseract() -> list | None:
+    """The Tesseract binary on PATH, by path, size and time (running it for its version costs ~1 s
+    under load; another version is another binary)."""
+    path = shutil.which("tesseract")
+    if not path:
+        return None
+    st = os.stat(path)
+    return [os.path.realpath(path), st.st_size, st.st_mtime_ns]
+
+
+def code_hash() -> str:
+    """Every file of the ``pipeline`` package (code and data), the installed distributions (PP-OCR's
+    models are package data of theirs), Tesseract's binary and Python's version."""
     from ..codegraph import PACKAGE_ROOT
 
-    dists = sorted(f"{d.metadata['Name']}=={d.version}" for d in distributions() if d.metadata["Name"])
-    return hashlib.sha256(json.dumps({"package": _tree_digest(PACKAGE_ROOT), "dists": dists,
-                                      "python": sys.version}).encode()).hexdigest()
+    return hashlib.sha256(json.dumps({"package": _tree_digest(PACKAGE_ROOT), "dists": _distributions(),
+                                      "tesseract": _tesseract(), "python": sys.version}).encode()).hexdigest()
+
+
+_ENV_PROMOTIONS_DIR = "CLAIMCHECK_PROMOTIONS_DIR"
+"""``promotions.terms.ENV_PROMOTIONS_DIR`` (importing the promotions package costs a second)."""
 
 
 def _data_files(config: Config) -> dict:
-    """The bytes of the files the config names by path: the promotions' terms and an extra alias file."""
-    from ..promotions.terms import default_promotions_dir
-
-    terms = Path(config.promotions.dir) if config.promotions.dir else default_promotions_dir()
-    out = {"promotions": [str(terms.resolve()), _tree_digest(terms) if terms.exists() else None]}
+    """The bytes of the files the config (or the environment) names by path: the promotions' terms
+    and an extra alias file. The packaged terms are in ``code_hash``."""
+    folder = config.promotions.dir or os.environ.get(_ENV_PROMOTIONS_DIR)
+    out: dict = {}
+    if folder:
+        terms = Path(folder)
+        out["promotions"] = [str(terms.resolve()), _tree_digest(terms) if terms.exists() else None]
     if config.matching.retailer_aliases:
         extra = Path(config.matching.retailer_aliases)
         out["retailer_aliases"] = _tree_digest(extra) if extra.exists() else None
@@ -142,7 +168,6 @@ def reusable(config: Config) -> bool:
 def run_key(root: str | Path, jobs: list[tuple[str, str]], config: Config) -> str:
     """The key of a lab run over ``jobs`` (``batch.claim_jobs(root)``, in that order) under ``config``
     against a fresh claim store of its own (see the module docstring)."""
-    from ..cache import _matching_json, _reading_json
     from ..knowledge import knowledge_hash
 
     parts = {
@@ -152,8 +177,6 @@ def run_key(root: str | Path, jobs: list[tuple[str, str]], config: Config) -> st
         "knowledge": knowledge_hash(),
         "files": _data_files(config),
         "code": code_hash(),
-        "reading": _reading_json(config),
-        "matching": _matching_json(config),
         "today": dt.date.today().isoformat(),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
