@@ -150,11 +150,12 @@ def test_report_on_a_small_generated_set(tmp_path, monkeypatch):
 
     # a new threshold config: decisions recomputed, nothing read again (the read cache holds every read)
     cache = Path(__import__("os").environ["CLAIMCHECK_CACHE_DIR"])
-    reads_before = sorted(p.name for p in cache.rglob("*.json"))
+    reads_before = sorted(p.name for p in (cache / "reads").rglob("*"))
+    assert reads_before
     strict = tmp_path / "strict.toml"
     strict.write_text("[decision]\napprove_min_score = 0.99\n")
     again = evaluate(claims, config_path=strict, out_dir=tmp_path / "report2", workers=1, progress=False)
-    assert sorted(p.name for p in cache.rglob("*.json")) == reads_before
+    assert sorted(p.name for p in (cache / "reads").rglob("*")) == reads_before
     assert again["config"]["hash"] != metrics["config"]["hash"]
     assert again["overall"]["predicted"]["approve"] <= metrics["overall"]["predicted"]["approve"]
     rows = diff_runs(out / "results.jsonl", tmp_path / "report2" / "results.jsonl")

@@ -103,8 +103,9 @@ def test_the_key_moves_with_every_input(lab_set, tmp_path, monkeypatch):
     # the label is not an input of any decision
     (lab_set / "c" / "expected.json").write_text('{"decision": "reject"}')
     assert run_key(lab_set, jobs, config) == base
-    # the order the claims are taken in
+    # the order the claims are taken in, and by how many workers
     assert run_key(lab_set, list(reversed(jobs)), config) != base
+    assert run_key(lab_set, jobs, config, workers=2) != base
     # one threshold anywhere in the config
     strict = tmp_path / "strict.toml"
     strict.write_text("[matching.model]\npass_score = 91\n")
@@ -132,7 +133,7 @@ def test_the_key_moves_with_every_input(lab_set, tmp_path, monkeypatch):
 def test_a_damaged_or_machine_made_run_is_never_served(lab_set, tmp_path):
     _run(lab_set, tmp_path / "first")
     cache = RunCache(Path(os.environ["CLAIMCHECK_CACHE_DIR"]) / "runs")
-    key = run_key(lab_set, claim_jobs(lab_set), load_config())
+    key = run_key(lab_set, claim_jobs(lab_set), load_config(), workers=1)
     entry = cache._entry(key)
     assert (entry / "meta.json").is_file()
     results = entry / "results.jsonl"

@@ -472,7 +472,7 @@ def _verify_set(root: Path, out: Path, config: Config, config_path, workers: int
     cache = key = None
     if reuse and reusable(config):
         cache = RunCache(Path(config.cache.dir or default_cache_dir()) / "runs")
-        key = run_key(root, claim_jobs(root), config)
+        key = run_key(root, claim_jobs(root), config, max(1, workers or os.cpu_count() or 1))
         with locked_out(results):
             kept = cache.get(key, results, store)
         if kept is not None:

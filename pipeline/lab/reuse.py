@@ -16,7 +16,10 @@ key (``run_key``) is a SHA-256 over:
 - the code: every file of the ``pipeline`` package (source and data: the packaged terms too), the
   installed distributions' names and versions (PP-OCR's models ship in one), the Tesseract binary
   (path, size, time) and Python's version;
-- today's date (a claim without a submission time judges dates against today).
+- today's date (a claim without a submission time judges dates against today);
+- the number of worker processes: claims decided at the same moment record in the order they
+  finish, so a duplicate pair decided side by side by two workers may come out either way; a run
+  is restored only for the command that could have made it.
 
 The claim store is part of the run: it starts empty, and the same claims in the same order give it
 the same contents, so it needs no key of its own. A per-claim key would not be sound here: a
@@ -165,9 +168,9 @@ def reusable(config: Config) -> bool:
     return config.cache.enabled and not config.store.url
 
 
-def run_key(root: str | Path, jobs: list[tuple[str, str]], config: Config) -> str:
+def run_key(root: str | Path, jobs: list[tuple[str, str]], config: Config, workers: int = 1) -> str:
     """The key of a lab run over ``jobs`` (``batch.claim_jobs(root)``, in that order) under ``config``
-    against a fresh claim store of its own (see the module docstring)."""
+    against a fresh claim store of its own, with ``workers`` processes (see the module docstring)."""
     from ..knowledge import knowledge_hash
 
     parts = {
@@ -178,6 +181,7 @@ def run_key(root: str | Path, jobs: list[tuple[str, str]], config: Config) -> st
         "files": _data_files(config),
         "code": code_hash(),
         "today": dt.date.today().isoformat(),
+        "workers": workers,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -249,10 +253,13 @@ class RunCache:
             meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
             if meta.get("format") != FORMAT or meta.get("key") != key:
                 raise ValueError("another entry")
-            files = meta["files"]
-            for name, digest in files.items():
-                if _sha256(entry / name) != digest:
+            # read once, checked, and written from what was checked (the entry may be replaced meanwhile)
+            blobs = {name: (entry / name).read_bytes() for name in meta["files"]}
+            for name, blob in blobs.items():
+                if hashlib.sha256(blob).hexdigest() != meta["files"][name]:
                     raise ValueError(f"{name} does not match its checksum")
+            if "results.jsonl" not in blobs:
+                raise ValueError("no results")
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -261,11 +268,14 @@ class RunCache:
         if store is not None:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{store}{suffix}").unlink(missing_ok=True)
-            if "claims.sqlite3" in files:
-                shutil.copyfile(entry / "claims.sqlite3", store)
+            if "claims.sqlite3" in blobs:
+                store.write_bytes(blobs["claims.sqlite3"])
         results.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(entry / "results.jsonl", results)
-        os.utime(entry)  # the newest runs are the ones kept
+        results.write_bytes(blobs["results.jsonl"])
+        try:
+            os.utime(entry)  # the newest runs are the ones kept
+        except OSError:
+            pass
         return KeptRun(key, meta["processed"], meta["decisions"], meta["seconds"], meta["made_at"])
 
     def put(self, key: str, results: Path, store: Path | None, summary: dict) -> bool:
