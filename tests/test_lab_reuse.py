@@ -183,3 +183,43 @@ def test_the_sweep_asks_decide_once_and_gives_its_verdict_at_every_cut_off():
         for policy in policies:
             fresh = decide(grounds.claim_id, list(grounds.checks), policy, extra_reasons=list(grounds.extra))
             assert grounds.at(policy) == fresh.decision, (result["claim_id"], policy)
+
+
+def test_plots_are_drawn_once_per_figures_and_a_damaged_one_is_drawn_again(tmp_path, monkeypatch):
+    from pipeline.lab import report
+    from pipeline.lab.evaluation import LabRow, metrics_for
+
+    def row(claim_id, decision, label):
+        checks = [{"name": "retailer", "product": None, "status": "pass" if decision == "approve" else "fail",
+                   "score": 95 if decision == "approve" else 10, "expected": "x", "found": "y",
+                   **({} if decision == "approve" else {"reason": "RETAILER_MISMATCH"})}]
+        result = {"claim_id": claim_id, "decision": decision, "checks": checks, "reasons": [], "claim_path": claim_id}
+        return LabRow(claim_id, result, {"decision": label, "checks": {"retailer": "pass"}}, {})
+
+    rows = [row("a", "approve", "approve"), row("b", "reject", "reject"), row("c", "reject", "approve")]
+    config = load_config()
+    metrics = {**metrics_for(rows, config), "config": {"approve_cutoff": config.decision.approve_min_score}}
+    cache = tmp_path / "cache"
+    (tmp_path / "one").mkdir()
+    first = report.cached_plots(metrics, tmp_path / "one", cache)
+    drawn = {name: (tmp_path / "one" / name).read_bytes() for name in first.values()}
+    assert drawn and all(drawn.values())
+
+    def no_drawing(*_a, **_k):
+        raise AssertionError("drawn again")
+
+    monkeypatch.setattr(report, "plot_all", no_drawing)
+    (tmp_path / "two").mkdir()
+    assert report.cached_plots({**metrics, "run": {"seconds": 9.9}}, tmp_path / "two", cache) == first
+    assert {name: (tmp_path / "two" / name).read_bytes() for name in first.values()} == drawn
+    monkeypatch.undo()
+
+    # other figures: drawn; a damaged PNG in the cache: drawn again, never copied
+    other = {**metrics_for(rows[:2], config), "config": metrics["config"]}
+    assert report._plots_key(report.plot_inputs(other)) != report._plots_key(report.plot_inputs(metrics))
+    entry = cache / "plots" / report._plots_key(report.plot_inputs(metrics))
+    damaged = entry / first["confusion"]
+    damaged.write_bytes(damaged.read_bytes()[:100])
+    (tmp_path / "three").mkdir()
+    report.cached_plots(metrics, tmp_path / "three", cache)
+    assert (tmp_path / "three" / first["confusion"]).read_bytes() == drawn[first["confusion"]]
