@@ -119,6 +119,42 @@ def cached_plots(metrics: dict, out: Path, cache: Path | None) -> dict[str, str]
     return drawn
 
 
+def _sweep_figure(plt, metrics: dict, path: Path, which: str, rates: tuple, *, cutoff: float,
+                  cutoff_label_x: float | None, marker_size: int, xlabel: str, legend_at: str, title: str) -> None:
+    """One cut-off sweep (``which``: 'approve' or 'reject'): automation and ``rates`` ((key, line style,
+    label) ...) against the cut-off, and automation against false approvals, per kind of claim."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=110)
+    for kind, sw in metrics["sweep"].items():
+        pts = sw[which]
+        xs = [p["threshold"] for p in pts]
+        color = _COLORS.get(kind, "grey")
+        ax1.plot(xs, [p["automation_rate"] or 0 for p in pts], color=color, label=f"automation ({kind})")
+        for key, style, label in rates:
+            ax1.plot(xs, [p[key] or 0 for p in pts], color=color, ls=style, label=f"{label} ({kind})")
+        ax2.plot([p["false_approve_rate"] or 0 for p in pts], [p["automation_rate"] or 0 for p in pts], color=color,
+                 marker=".", ms=marker_size, label=kind)
+        chosen = sw["chosen"]
+        ax2.plot([chosen["false_approve_rate"] or 0], [chosen["automation_rate"] or 0], marker="*", ms=14,
+                 color=color, mec="black")
+    ax1.axvline(cutoff, color="black", lw=0.8)
+    ax1.text(cutoff if cutoff_label_x is None else cutoff_label_x, 1.02,
+             f" config {cutoff:.2f}" if cutoff_label_x is None else f"config {cutoff:.1f}", fontsize=8)
+    ax1.set_xlabel(xlabel)
+    if which == "approve":
+        ax1.set_ylabel("rate")
+    ax1.set_ylim(0, 1.08)
+    ax1.legend(fontsize=6.5, loc=legend_at)
+    ax1.set_title(title)
+    _frame_tradeoff(ax2, metrics)
+    ax2.set_xlabel("false-approve rate")
+    ax2.set_ylabel("automation rate")
+    ax2.set_title("Automation vs false approvals (* = config)")
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def plot_all(metrics: dict, out: Path) -> dict[str, str]:
     """The report's PNGs, from ``plot_inputs(metrics)`` (or the metrics); returns {name: file name}."""
     import matplotlib
@@ -148,70 +184,18 @@ def plot_all(metrics: dict, out: Path) -> dict[str, str]:
     plt.close(fig)
     files["confusion"] = "confusion.png"
 
-    # approve cut-off sweep: rates vs threshold, and automation vs false-approve
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=110)
-    for kind, sw in metrics["sweep"].items():
-        pts = sw["approve"]
-        xs = [p["threshold"] for p in pts]
-        color = _COLORS.get(kind, "grey")
-        ax1.plot(xs, [p["automation_rate"] or 0 for p in pts], color=color, label=f"automation ({kind})")
-        ax1.plot(xs, [p["false_approve_rate"] or 0 for p in pts], color=color, ls="--",
-                 label=f"false-approve ({kind})")
-        ax1.plot(xs, [p["genuine_auto_approved"] or 0 for p in pts], color=color, ls=":",
-                 label=f"genuine auto-approved ({kind})")
-        ax2.plot([p["false_approve_rate"] or 0 for p in pts], [p["automation_rate"] or 0 for p in pts], color=color,
-                 marker=".", ms=3, label=kind)
-        chosen = sw["chosen"]
-        ax2.plot([chosen["false_approve_rate"] or 0], [chosen["automation_rate"] or 0], marker="*", ms=14,
-                 color=color, mec="black")
-    a = metrics["config"]["approve_cutoff"]
-    ax1.axvline(a, color="black", lw=0.8)
-    ax1.text(a, 1.02, f" config {a:.2f}", fontsize=8)
-    ax1.set_xlabel("approve cut-off (approve_min_score)")
-    ax1.set_ylabel("rate")
-    ax1.set_ylim(0, 1.08)
-    ax1.legend(fontsize=6.5, loc="lower left")
-    ax1.set_title("Approve cut-off sweep")
-    _frame_tradeoff(ax2, metrics)
-    ax2.set_xlabel("false-approve rate")
-    ax2.set_ylabel("automation rate")
-    ax2.set_title("Automation vs false approvals (* = config)")
-    ax2.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "sweep_approve.png")
-    plt.close(fig)
+    # cut-off sweeps: rates vs threshold, and automation vs false-approve
+    _sweep_figure(plt, metrics, out / "sweep_approve.png", "approve",
+                  (("false_approve_rate", "--", "false-approve"),
+                   ("genuine_auto_approved", ":", "genuine auto-approved")),
+                  cutoff=metrics["config"]["approve_cutoff"], cutoff_label_x=None, marker_size=3,
+                  xlabel="approve cut-off (approve_min_score)", legend_at="lower left", title="Approve cut-off sweep")
     files["sweep_approve"] = "sweep_approve.png"
-
-    # reject cut-off sweep
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=110)
-    for kind, sw in metrics["sweep"].items():
-        pts = sw["reject"]
-        xs = [p["threshold"] for p in pts]
-        color = _COLORS.get(kind, "grey")
-        ax1.plot(xs, [p["automation_rate"] or 0 for p in pts], color=color, label=f"automation ({kind})")
-        ax1.plot(xs, [p["reject_precision"] or 0 for p in pts], color=color, ls="--",
-                 label=f"reject precision ({kind})")
-        ax1.plot(xs, [p["false_reject_rate"] or 0 for p in pts], color=color, ls=":",
-                 label=f"false-reject ({kind})")
-        ax2.plot([p["false_approve_rate"] or 0 for p in pts], [p["automation_rate"] or 0 for p in pts], color=color,
-                 marker=".", ms=4, label=kind)
-        chosen = sw["chosen"]
-        ax2.plot([chosen["false_approve_rate"] or 0], [chosen["automation_rate"] or 0], marker="*", ms=14,
-                 color=color, mec="black")
-    ax1.axvline(1.0, color="black", lw=0.8)
-    ax1.text(0.8, 1.02, "config 1.0", fontsize=8)
-    ax1.set_xlabel("reject cut-off (max score of the check raising a reject reason)")
-    ax1.set_ylim(0, 1.08)
-    ax1.legend(fontsize=6.5, loc="lower right")
-    ax1.set_title("Reject cut-off sweep")
-    _frame_tradeoff(ax2, metrics)
-    ax2.set_xlabel("false-approve rate")
-    ax2.set_ylabel("automation rate")
-    ax2.set_title("Automation vs false approvals (* = config)")
-    ax2.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "sweep_reject.png")
-    plt.close(fig)
+    _sweep_figure(plt, metrics, out / "sweep_reject.png", "reject",
+                  (("reject_precision", "--", "reject precision"), ("false_reject_rate", ":", "false-reject")),
+                  cutoff=1.0, cutoff_label_x=0.8, marker_size=4,
+                  xlabel="reject cut-off (max score of the check raising a reject reason)", legend_at="lower right",
+                  title="Reject cut-off sweep")
     files["sweep_reject"] = "sweep_reject.png"
 
     # per-check accuracy

@@ -257,6 +257,14 @@ def _decipher(data: bytes):
         return None
 
 
+def _unopenable(name: str, *, encrypted: bool) -> DocumentError:
+    """The error for a PDF neither library could open: password-protected, or not a PDF."""
+    if encrypted:
+        return DocumentError("DOCUMENT_ENCRYPTED",
+                             f"The PDF {name} is password-protected. Please upload it without a password.")
+    return DocumentError("DOCUMENT_UNREADABLE", f"The file {name} is not a valid PDF and cannot be read.")
+
+
 @contextmanager
 def open_pdf(data: bytes, name: str, limits: IngestConfig | None = None):
     """Yield (pdfplumber document, pypdfium2 document); typed errors for broken/encrypted files,
@@ -270,26 +278,12 @@ def open_pdf(data: bytes, name: str, limits: IngestConfig | None = None):
             ValueError, TypeError, KeyError, AttributeError) as exc:
         # pdfplumber wraps whatever pdfminer raised; the wrapped error tells encrypted from broken.
         inner = exc.args[0] if isinstance(exc, PdfminerException) and exc.args else exc
-        if isinstance(inner, (PDFPasswordIncorrect, PDFEncryptionError)):
-            raise DocumentError(
-                "DOCUMENT_ENCRYPTED",
-                f"The PDF {name} is password-protected. Please upload it without a password.",
-            ) from exc
-        raise DocumentError(
-            "DOCUMENT_UNREADABLE", f"The file {name} is not a valid PDF and cannot be read."
-        ) from exc
+        raise _unopenable(name, encrypted=isinstance(inner, (PDFPasswordIncorrect, PDFEncryptionError))) from exc
     try:
         try:
             rendered = pdfium.PdfDocument(data)
         except pdfium.PdfiumError as exc:
-            if "password" in str(exc).lower():
-                raise DocumentError(
-                    "DOCUMENT_ENCRYPTED",
-                    f"The PDF {name} is password-protected. Please upload it without a password.",
-                ) from exc
-            raise DocumentError(
-                "DOCUMENT_UNREADABLE", f"The file {name} is not a valid PDF and cannot be read."
-            ) from exc
+            raise _unopenable(name, encrypted="password" in str(exc).lower()) from exc
         try:
             n = page_count(plumber, name)
             if n == 0:
