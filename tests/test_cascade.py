@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,33 @@ def test_a_fail_both_engines_read_stands_and_text_layers_name_no_engine():
     combined = combine_checks([fail], [fail], ENGINES)[0]
     assert combined.status == "fail" and combined.evidence.engine is None
     assert "engine" not in combined.to_dict()["evidence"]
+
+
+def test_a_code_both_engines_misread_differently_is_uncertain_the_same_other_code_rejects():
+    """A claimed CHK 4JH read "43H" by Tesseract and "4JM" by PP-OCR: each engine fails it, but they
+    disagree on what the sticker shows, so no other code was read: review. Both reading 4KH (or a
+    look-alike of it) is another code; a barcode is one exact read whatever the engine."""
+    def chk(found, source="ocr"):
+        return Check(name="chk_code", product=0, status="fail", score=40, expected="4JH", found=found,
+                     evidence=_ev(source), reason="CHK_MISMATCH")
+    combined = combine_checks([chk("43H")], [chk("4JM")], ENGINES)[0]
+    assert combined.status == "uncertain" and combined.reason == "CHK_UNREADABLE"
+    assert "'4JM'" in combined.detail and "'43H'" in combined.detail
+    assert combined_status(chk("4KH"), chk("CHK: 4KH")) == "fail"
+    assert combined_status(chk("4KB"), chk("4K8")) == "fail"  # B and 8 look alike
+    assert combined_status(chk("4KH"), chk("4KB")) == "uncertain"  # H and B do not
+    assert combined_status(chk("4KH"), chk("4JM", "barcode")) == "fail"
+    serial = Check(name="serial_number", product=0, status="fail", score=40, expected="602-7C35-010B",
+                   found="S/N: 602-7C36-010B", evidence=_ev(), reason="SERIAL_MISMATCH")
+    assert combined_status(serial, replace(serial, found="6027C36O1OB")) == "fail"
+    assert combined_status(serial, replace(serial, found="602-7C35-01OB9")) == "uncertain"
+    date = Check(name="purchase_date", product=None, status="fail", score=0, expected="2018-03-18",
+                 found="19/03/18", evidence=_ev(), reason="DATE_MISMATCH")
+    assert combined_status(date, replace(date, found="18/04/18")) == "fail"  # each read its date with confidence
+
+
+def combined_status(a: Check, b: Check) -> str:
+    return combine_checks([a], [b], ENGINES)[0].status
 
 
 def test_checks_out_of_step_are_an_error():
