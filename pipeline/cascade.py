@@ -181,14 +181,18 @@ def cascade_checks(claim: Claim, invoices: Sequence[Read], photos: Sequence[Read
         second = document_checks(claim, second_invoices, second_photos, config)
         names = INVOICE_CHECKS * again_invoices + PHOTO_CHECKS * again_photos
         second = [s if s.name in names else f for s, f in zip(second, checks, strict=True)]
-        # A confident fail the second engine left uncertain, though its reading holds the same other
-        # date or model: the two engines agree on the contradiction, and it stands.
-        confirmed = {k: f for k, (f, s) in enumerate(zip(checks, second)) if s.name in INVOICE_CHECKS and
-                     f.status == "fail" and s.status == "uncertain" and
-                     reading_confirms_fail(f, claim, invoices, second_invoices, config)}
+        # A confident fail the other engine left uncertain, though its reading holds the same other
+        # date or model (either way round): the two engines agree on the contradiction, and it stands.
+        confirmed: dict[int, Check] = {}
+        for k, (f, s) in enumerate(zip(checks, second)):
+            if s.name not in INVOICE_CHECKS or {f.status, s.status} != {"fail", "uncertain"}:
+                continue
+            if f.status == "fail" and reading_confirms_fail(f, claim, invoices, second_invoices, config):
+                confirmed[k] = replace(f, detail=f"{f.detail}; {engine}'s reading shows it too")
+            elif s.status == "fail" and reading_confirms_fail(s, claim, second_invoices, invoices, config):
+                confirmed[k] = replace(_stamp(s, engine), detail=f"{s.detail}; {engines[0]}'s reading shows it too")
         checks = combine_checks(checks, second, (engines[0], engine), done)
-        checks = [replace(confirmed[k], detail=f"{confirmed[k].detail}; {engine}'s reading shows it too")
-                  if k in confirmed else c for k, c in enumerate(checks)]
+        checks = [confirmed.get(k, c) for k, c in enumerate(checks)]
         escalated["invoices"] += [engine] * again_invoices
         escalated["photos"] += [engine] * again_photos
     return checks, escalated
