@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from pipeline.cache import CachedReader, ReadCache
-from pipeline.cascade import combine_checks, engine_config
+from pipeline.cascade import cascade_checks, combine_checks, engine_config
 from pipeline.config import load_config
 from pipeline.decision import Check, Evidence
 from pipeline.read import read_document
 from pipeline.verify import verify_claim
+from tests.test_checks import INVOICE, claim, doc
 
 DATA = Path(__file__).parent / "data" / "sroie"
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_invoices"
@@ -114,6 +115,24 @@ def test_a_code_both_engines_misread_differently_is_uncertain_the_same_other_cod
 
 def combined_status(a: Check, b: Check) -> str:
     return combine_checks([a], [b], ENGINES)[0].status
+
+
+def test_a_fail_stands_where_the_other_reading_shows_the_same_other_date_either_way_round():
+    """One engine reads "Fakturadato: 19.02.2020" against a claimed 21.02; the other loses the label
+    and reads a second, unlabelled date, so its own check is uncertain, yet it shows 19.02.2020 where
+    no label calls it another date: the engines agree, the fail stands (DATE_MISMATCH), in either order.
+    Where the other reading shows the claimed date too, it stays a question."""
+    wrong = claim(date="2020-02-21")
+    labelled = doc(*INVOICE)[1]
+    unlabelled = doc(*INVOICE[:3], "19.02.2020", "Ref 25.02.2020", *INVOICE[4:])[1]
+    with_claimed = doc(*INVOICE[:3], "19.02.2020", "Ref 21.02.2020", *INVOICE[4:])[1]
+    for first, second, engine in ((labelled, unlabelled, "ppocr"), (unlabelled, labelled, "tesseract")):
+        checks, _ = cascade_checks(wrong, [("invoice.jpg", first)], [], CFG, lambda *a, s=second: s)
+        date = next(c for c in checks if c.name == "purchase_date")
+        assert date.status == "fail" and date.reason == "DATE_MISMATCH"
+        assert f"{engine}'s reading shows it too" in date.detail
+    checks, _ = cascade_checks(wrong, [("invoice.jpg", labelled)], [], CFG, lambda *a: with_claimed)
+    assert next(c for c in checks if c.name == "purchase_date").status == "uncertain"
 
 
 def test_checks_out_of_step_are_an_error():
