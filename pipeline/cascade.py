@@ -16,7 +16,8 @@ Policy (``[cascade]`` in default.toml):
   readings disagree, a person looks; a pass there would let a near-miss model through on an engine
   dropping the tier word the other read). A ``fail`` stands only
   when every engine that read the document fails it (each check's own rules already ask for the
-  contradicting text to be read with confidence); a fail on one reading that the other does not
+  contradicting text to be read with confidence), a serial or CHK code read by OCR only when both
+  read the same other code (``checks.fails_agree``); a fail on one reading that the other does not
   confirm is ``uncertain`` (review): a misreading never rejects. Otherwise the better of the two.
 - evidence: ``Evidence.engine`` names the reading a check's value came from; its box is in that
   reading (both engines give boxes in the pixels of the page as uploaded).
@@ -30,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from .checks import Read, document_checks
+from .checks import Read, document_checks, fails_agree, reading_confirms_fail
 from .claim import Claim
 from .config import Config
 from .decision import Check
@@ -87,10 +88,12 @@ def _stamp(check: Check, engine: str) -> Check:
     return replace(check, evidence=replace(ev, engine=engine))
 
 
-def _unconfirmed(fail: Check, other: Check, engines: tuple[str, str], failed_by: str) -> Check:
-    """A fail read by one engine only: uncertain, with what the failing reading found."""
+def _unconfirmed(fail: Check, other: Check, engines: tuple[str, str], failed_by: str,
+                 other_found: str | None = None) -> Check:
+    """A fail read by one engine only (or both failing on different values, ``other_found`` the
+    second's): uncertain, with what the failing reading found."""
     why = f"{failed_by} read a mismatch ({fail.reason}) that {engines[1] if failed_by == engines[0] else engines[0]} " \
-          f"did not confirm"
+          f"did not confirm" + (f" (it read {other_found!r}, not {fail.found!r})" if other_found else "")
     detail = f"{fail.detail}; {why}" if fail.detail else why
     reason = other.reason if other.status == "uncertain" and other.reason else _UNCONFIRMED.get(fail.name, fail.reason)
     return replace(fail, status="uncertain", score=min(fail.score, 49), reason=reason, detail=detail)
@@ -127,7 +130,7 @@ def combine_checks(first: Sequence[Check], second: Sequence[Check], engines: tup
         elif b.status == "pass":
             out.append(a if a.status == "pass" else b)
         elif a.status == "fail" and b.status == "fail":
-            out.append(a)
+            out.append(a if fails_agree(a, b) else _unconfirmed(a, b, engines, a_name, other_found=b.found))
         elif a.status == "fail":
             out.append(_unconfirmed(a, b, engines, a_name))
         elif b.status == "fail":
@@ -178,7 +181,18 @@ def cascade_checks(claim: Claim, invoices: Sequence[Read], photos: Sequence[Read
         second = document_checks(claim, second_invoices, second_photos, config)
         names = INVOICE_CHECKS * again_invoices + PHOTO_CHECKS * again_photos
         second = [s if s.name in names else f for s, f in zip(second, checks, strict=True)]
+        # A confident fail the other engine left uncertain, though its reading holds the same other
+        # date or model (either way round): the two engines agree on the contradiction, and it stands.
+        confirmed: dict[int, Check] = {}
+        for k, (f, s) in enumerate(zip(checks, second)):
+            if s.name not in INVOICE_CHECKS or {f.status, s.status} != {"fail", "uncertain"}:
+                continue
+            if f.status == "fail" and reading_confirms_fail(f, claim, invoices, second_invoices, config):
+                confirmed[k] = replace(f, detail=f"{f.detail}; {engine}'s reading shows it too")
+            elif s.status == "fail" and reading_confirms_fail(s, claim, second_invoices, invoices, config):
+                confirmed[k] = replace(_stamp(s, engine), detail=f"{s.detail}; {engines[0]}'s reading shows it too")
         checks = combine_checks(checks, second, (engines[0], engine), done)
+        checks = [confirmed.get(k, c) for k, c in enumerate(checks)]
         escalated["invoices"] += [engine] * again_invoices
         escalated["photos"] += [engine] * again_photos
     return checks, escalated

@@ -19,13 +19,13 @@ from .errors import ClaimcheckError
 from .extract.facts import invoice_facts
 from .matching.models import match_model
 from .matching.retailer import load_retailers, match_retailer
-from .matching.serials import match_chk, match_serial
+from .matching.serials import match_chk, match_serial, same_reading
 from .records import DocumentRead
 
 __all__ = [
     "Read", "dates_read", "date_is_sure", "invoice_date", "check_invoice_readable", "check_purchase_date",
     "check_retailer", "recheck_retailer", "check_product_on_invoice", "check_serial_number", "check_chk_code",
-    "document_checks",
+    "document_checks", "fails_agree", "reading_confirms_fail",
 ]
 
 Read = tuple[str, "DocumentRead | ClaimcheckError"]
@@ -345,6 +345,52 @@ def check_chk_code(claim: Claim, index: int, photos: Sequence[Read], config: Con
     return _sticker_check("chk_code", claim, index, claim.product_list[index].chk, photos, config,
                           match_chk, {"fail": "CHK_MISMATCH", "fail_found": "CHK_MISMATCH",
                                       "uncertain": "CHK_UNREADABLE", "uncertain_found": "CHK_UNREADABLE"})
+
+
+def fails_agree(a: Check, b: Check) -> bool:
+    """Whether two readings' fails of one check rest on the same contradicting value.
+
+    A serial or CHK code read by OCR rejects only when both engines read the same other code
+    (look-alikes folded): Tesseract's "43H" and PP-OCR's "4JM" for a claimed 4JH show a glyph
+    neither engine is sure of, not another code. A decoded barcode is one exact read, whatever the
+    engine; the other checks' fails each rest on their own rule (a date, a seller, a model read
+    with confidence) and agree as fails.
+    """
+    if a.name not in ("serial_number", "chk_code"):
+        return True
+    if any(c.evidence is not None and c.evidence.source == "barcode" for c in (a, b)):
+        return True
+    return same_reading(a.found, b.found)
+
+
+def reading_confirms_fail(check: Check, claim: Claim, first: Sequence[Read], second: Sequence[Read],
+                          config: Config) -> bool:
+    """Whether a second engine's reading, on which ``check`` came out uncertain, holds the same
+    contradicting value the first reading's fail rests on: the two engines agree on it.
+
+    The second engine may miss what made the first one's reading decisive (PP-OCR reads the
+    "Invoice date" label and its date as two lines, or drops a line) and still read the other value:
+    - date: the first reading's invoice date, read sure (no repair, ``date_reject_min_conf``) in the
+      second reading in a place no label calls another date's, and the claimed date nowhere in it;
+    - model (PRODUCT_MISMATCH): the other model the first reading showed passes, as a claim of its
+      own, on the second reading.
+    Other checks' fails need the second engine's own fail (``fails_agree``).
+    """
+    if check.status != "fail":
+        return False
+    if check.name == "purchase_date" and check.reason == "DATE_MISMATCH":
+        own, _ = invoice_date(dates_read(claim, _invoices(first, config), config))
+        if own is None:
+            return False
+        seen = dates_read(claim, _invoices(second, config), config)
+        if any(f[2].date == claim.purchase.date for f in seen):
+            return False
+        return any(f[2].date == own[2].date and f[2].role != "other" and date_is_sure(f[1], f[2], config)
+                   for f in seen)
+    if check.name == "product_on_invoice" and check.reason == "PRODUCT_MISMATCH" and check.found:
+        th = config.matching.get("model", {})
+        return any(match_model(check.found, doc.pages, **th).status == "pass" for _, doc in _invoices(second, config))
+    return False
 
 
 def document_checks(claim: Claim, invoices: Sequence[Read], photos: Sequence[Read], config: Config) -> list[Check]:

@@ -4,16 +4,18 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from pipeline.cache import CachedReader, ReadCache
-from pipeline.cascade import combine_checks, engine_config
+from pipeline.cascade import cascade_checks, combine_checks, engine_config
 from pipeline.config import load_config
 from pipeline.decision import Check, Evidence
 from pipeline.read import read_document
 from pipeline.verify import verify_claim
+from tests.test_checks import INVOICE, claim, doc
 
 DATA = Path(__file__).parent / "data" / "sroie"
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_invoices"
@@ -86,6 +88,51 @@ def test_a_fail_both_engines_read_stands_and_text_layers_name_no_engine():
     combined = combine_checks([fail], [fail], ENGINES)[0]
     assert combined.status == "fail" and combined.evidence.engine is None
     assert "engine" not in combined.to_dict()["evidence"]
+
+
+def test_a_code_both_engines_misread_differently_is_uncertain_the_same_other_code_rejects():
+    """A claimed CHK 4JH read "43H" by Tesseract and "4JM" by PP-OCR: each engine fails it, but they
+    disagree on what the sticker shows, so no other code was read: review. Both reading 4KH (or a
+    look-alike of it) is another code; a barcode is one exact read whatever the engine."""
+    def chk(found, source="ocr"):
+        return Check(name="chk_code", product=0, status="fail", score=40, expected="4JH", found=found,
+                     evidence=_ev(source), reason="CHK_MISMATCH")
+    combined = combine_checks([chk("43H")], [chk("4JM")], ENGINES)[0]
+    assert combined.status == "uncertain" and combined.reason == "CHK_UNREADABLE"
+    assert "'4JM'" in combined.detail and "'43H'" in combined.detail
+    assert combined_status(chk("4KH"), chk("CHK: 4KH")) == "fail"
+    assert combined_status(chk("4KB"), chk("4K8")) == "fail"  # B and 8 look alike
+    assert combined_status(chk("4KH"), chk("4KB")) == "uncertain"  # H and B do not
+    assert combined_status(chk("4KH"), chk("4JM", "barcode")) == "fail"
+    serial = Check(name="serial_number", product=0, status="fail", score=40, expected="602-7C35-010B",
+                   found="S/N: 602-7C36-010B", evidence=_ev(), reason="SERIAL_MISMATCH")
+    assert combined_status(serial, replace(serial, found="6027C36O1OB")) == "fail"
+    assert combined_status(serial, replace(serial, found="602-7C35-01OB9")) == "uncertain"
+    date = Check(name="purchase_date", product=None, status="fail", score=0, expected="2018-03-18",
+                 found="19/03/18", evidence=_ev(), reason="DATE_MISMATCH")
+    assert combined_status(date, replace(date, found="18/04/18")) == "fail"  # each read its date with confidence
+
+
+def combined_status(a: Check, b: Check) -> str:
+    return combine_checks([a], [b], ENGINES)[0].status
+
+
+def test_a_fail_stands_where_the_other_reading_shows_the_same_other_date_either_way_round():
+    """One engine reads "Fakturadato: 19.02.2020" against a claimed 21.02; the other loses the label
+    and reads a second, unlabelled date, so its own check is uncertain, yet it shows 19.02.2020 where
+    no label calls it another date: the engines agree, the fail stands (DATE_MISMATCH), in either order.
+    Where the other reading shows the claimed date too, it stays a question."""
+    wrong = claim(date="2020-02-21")
+    labelled = doc(*INVOICE)[1]
+    unlabelled = doc(*INVOICE[:3], "19.02.2020", "Ref 25.02.2020", *INVOICE[4:])[1]
+    with_claimed = doc(*INVOICE[:3], "19.02.2020", "Ref 21.02.2020", *INVOICE[4:])[1]
+    for first, second, engine in ((labelled, unlabelled, "ppocr"), (unlabelled, labelled, "tesseract")):
+        checks, _ = cascade_checks(wrong, [("invoice.jpg", first)], [], CFG, lambda *a, s=second: s)
+        date = next(c for c in checks if c.name == "purchase_date")
+        assert date.status == "fail" and date.reason == "DATE_MISMATCH"
+        assert f"{engine}'s reading shows it too" in date.detail
+    checks, _ = cascade_checks(wrong, [("invoice.jpg", labelled)], [], CFG, lambda *a: with_claimed)
+    assert next(c for c in checks if c.name == "purchase_date").status == "uncertain"
 
 
 def test_checks_out_of_step_are_an_error():

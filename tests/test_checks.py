@@ -13,6 +13,7 @@ from pipeline.checks import (
     check_retailer,
     check_serial_number,
     document_checks,
+    reading_confirms_fail,
 )
 from pipeline.claim import load_claim
 from pipeline.config import load_config
@@ -295,3 +296,29 @@ def test_item_lines_that_do_not_add_up_to_the_total_were_not_all_read():
     lines = ("Komplett AS", "MSI MEG X570 GODLIKE hovedkort 3 990,00", "AMD Ryzen 7 2700X prosessor 1 490,00",
              "Frakt 99,00", "Totalt NOK 5 579,00")
     assert check_product_on_invoice(cl, 0, [doc(*lines)], CFG).reason == "PRODUCT_NOT_ON_INVOICE"
+
+
+def test_a_second_reading_confirms_a_fail_only_where_it_holds_the_same_other_value():
+    """PP-OCR loses the "Fakturadato" label and reads a second unlabelled date, so its own check is
+    uncertain; its reading still shows the other date (or model) Tesseract's fail rests on: the engines
+    agree. It does not where it reads the claimed date too, only a date a label calls another one, the
+    date unsurely, or another model."""
+    first = [doc(*INVOICE)]
+    wrong = claim(date="2020-02-21", products=[{"model": "AMD Ryzen 9 3950X"}])
+    fail = check_purchase_date(wrong, first, CFG)
+    assert fail.status == "fail"
+
+    def second(*dates, conf=95.0):
+        return [doc(*INVOICE[:3], *dates, *INVOICE[4:], conf=conf)]
+
+    unlabelled = second("19.02.2020", "Ref 25.02.2020")
+    assert check_purchase_date(wrong, unlabelled, CFG).status == "uncertain"
+    assert reading_confirms_fail(fail, wrong, first, unlabelled, CFG)
+    assert not reading_confirms_fail(fail, wrong, first, second("19.02.2020", "Ref 21.02.2020"), CFG)
+    assert not reading_confirms_fail(fail, wrong, first, second("Forfallsdato: 19.02.2020", "Ref 25.02.2020"), CFG)
+    assert not reading_confirms_fail(fail, wrong, first, second("19.02.2020", "Ref 25.02.2020", conf=40.0), CFG)
+    mismatch = check_product_on_invoice(wrong, 0, first, CFG)
+    assert mismatch.reason == "PRODUCT_MISMATCH"
+    assert reading_confirms_fail(mismatch, wrong, first, [doc(*INVOICE)], CFG)
+    garbled = [doc(*INVOICE[:5], "AMDRyzen939OOXprosessor 5 490,00", INVOICE[6])]
+    assert not reading_confirms_fail(mismatch, wrong, first, garbled, CFG)

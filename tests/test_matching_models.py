@@ -432,3 +432,15 @@ def test_a_case_model_is_no_memory_size():
 def test_a_number_claimed_on_its_own_says_nothing_of_the_letters_glued_before_it():
     # "AMD Ryzen 5 2600" on a hard photo, read as "E2K5": garbled, not another model (lab preview)
     assert match_model("AMD Ryzen 5 2600", [page_of("E2K5 1 599,00")]).reason != "different_model"
+
+
+def test_a_memory_size_glued_to_the_next_word_is_no_tier_code():
+    """PP-OCR drops spaces: "10Gvideokaart" is the claimed 10G and the Dutch word for video card, not
+    a 10 with a code "gvideokaart" the claim lacks (a genuine claim once failed on it); a tier suffix
+    glued to the model number still shows another card."""
+    claimed = "GeForce RTX 3080 Gaming X Trio 10G"
+    assert match_model(claimed, [page_of("GeForce RTx3080GamingXTrio 10Gvideokaart 799,00")]).status == "pass"
+    assert match_model("GeForce RTX 4070 12G Gaming X Slim",
+                       [page_of("GeForce RTX4070 12GGamingXSlim 599,00")]).status == "pass"
+    for line in ("GeForce RTX 5060Ti8GGAMINGTRIOOC", "GeForce RTX 5060 Ti 8GGAMING TRIO OC"):
+        assert match_model("GeForce RTX 5060 8G GAMING TRIO OC", [page_of(line)]).status == "fail"

@@ -166,3 +166,23 @@ def test_invoice_number_under_its_label_in_a_header_row():
     swapped = Page(1, 800, 600, "ocr", (line(0, (400, "Fakturadato"), (540, "Fakturanr")),
                                         line(30, (400, "2."), (425, "marts"), (480, "2020"), (540, "209189608"))))
     assert [n.number for n in find_invoice_numbers([swapped])] == ["209189608"]
+
+
+def test_a_title_over_the_shops_address_gives_no_invoice_number_beside_a_labelled_one():
+    """Two genuine Alza invoices were taken for one: the title "FAKTURA - DAŇOVÝ DOKLAD" stood over
+    "Jankovcova 1522/53" in the address, read as a number under the label's column; the number after
+    "Číslo faktury:" is the invoice's. A header row of labels over its values still gives its number."""
+    from pipeline.extract.invoice_numbers import find_invoice_numbers
+    from pipeline.records import Line, Page, Word
+
+    def page(*rows):
+        lines = [Line(tuple(Word(t, 95, (x, 30 * y, x + 10 * len(t), 30 * y + 20)) for t, x in row))
+                 for y, row in enumerate(rows)]
+        return Page(1, 800, 1000, "pdf_text", tuple(lines))
+
+    alza = page([("Alza.cz", 0), ("FAKTURA", 300), ("-", 390), ("DAŇOVÝ", 410), ("DOKLAD", 480)],
+                [("Alza.cz", 0), ("a.s.,", 80), ("Jankovcova", 130), ("1522/53,", 300), ("170", 390)],
+                [("Číslo", 300), ("faktury:", 360), ("355298312", 450)])
+    assert [n.number for n in find_invoice_numbers([alza])] == ["355298312"]
+    header = page([("Fakturanr", 0), ("Fakturadato", 200)], [("204417811", 0), ("19.02.2020", 200)])
+    assert [n.number for n in find_invoice_numbers([header])] == ["204417811"]

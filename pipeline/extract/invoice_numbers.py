@@ -88,10 +88,17 @@ def _below(line: LineText, label: BBox | None) -> tuple[int, int] | None:
 
 
 def find_invoice_numbers(pages: Sequence[Page], *, knowledge: Knowledge | None = None) -> list[InvoiceNumber]:
-    """Every labelled invoice number on the pages, in reading order, without repeats."""
+    """Every labelled invoice number on the pages, in reading order, without repeats.
+
+    A number read under a label's column (a header row of labels over a row of values) is a guess:
+    the title "FAKTURA - DAŇOVÝ DOKLAD" over the shop's address "Jankovcova 1522/53" is no label
+    over its value, and two invoices of one shop would share that "number". Such guesses count only
+    where no number stands after its label on its line (or on the line below a label ending its
+    line)."""
     kb = knowledge or default_knowledge()
     out: list[InvoiceNumber] = []
-    seen: set[str] = set()
+    guesses: list[InvoiceNumber] = []
+    seen: set[tuple[str, bool]] = set()
     for page in pages:
         lines = [LineText.of(line) for line in page.lines]
         for i, text in enumerate(lines):
@@ -102,17 +109,18 @@ def find_invoice_numbers(pages: Sequence[Page], *, knowledge: Knowledge | None =
                     if i + 1 < len(lines):  # the label ends its line: the number is below
                         where = lines[i + 1]
                         span = _value(where, 0)
+                found = out
                 if span is None and i + 1 < len(lines):
                     # a header row of labels ("Fakturanr  Fakturadato") over a row of values
-                    where = lines[i + 1]
+                    where, found = lines[i + 1], guesses
                     span = _below(where, text.bbox(m.start(), m.end()))
                 if span is None:
                     continue
                 number = where.raw[span[0]:span[1]]
                 key = invoice_number_key(number)
-                if key in seen:
+                if (key, found is out) in seen:
                     continue
-                seen.add(key)
-                out.append(InvoiceNumber(number, text.raw[m.start():m.end()], page.number,
-                                         where.bbox(span[0], span[1])))
-    return out
+                seen.add((key, found is out))
+                found.append(InvoiceNumber(number, text.raw[m.start():m.end()], page.number,
+                                           where.bbox(span[0], span[1])))
+    return out or guesses

@@ -245,6 +245,28 @@ def _classify_chunk(parts: list[str], lex: _Lexicon, next_chunk: list[str] | Non
     return kinds
 
 
+_GLUED_WORD_MIN = 4
+"""Letters after a memory size's unit that make a word of their own: PP-OCR drops spaces ("10Gvideokaart"
+for "10G videokaart"); no model code glued to a number is that long (the catalogue's longest: 4 letters)."""
+
+
+def _unglue_size(parts: list[str], units: frozenset[str]) -> list[list[str]]:
+    """A chunk's parts, cut after a memory size glued to the next word: "10gvideokaart" is "10g" and
+    "videokaart", not 10 with a tier code "gvideokaart" that the claimed 10G would lack.
+
+    >>> _unglue_size(["10", "gvideokaart"], frozenset({"g", "gb"})), _unglue_size(["3600", "xt"], frozenset({"g"}))
+    ([['10', 'g'], ['videokaart']], [['3600', 'xt']])
+    """
+    for k in range(1, len(parts)):
+        prev, part = parts[k - 1], parts[k]
+        if not (prev.isdigit() and len(prev) <= 3 and part.isalpha()):
+            continue
+        for unit in sorted(units, key=len, reverse=True):
+            if part.startswith(unit) and len(part) - len(unit) >= _GLUED_WORD_MIN:
+                return [parts[:k] + [unit], *_unglue_size([part[len(unit):], *parts[k + 1:]], units)]
+    return [parts]
+
+
 def _atoms_of(texts: Sequence[str], lex: _Lexicon, *, drop_brands: bool, chunk_base: int = 0,
               capacity: bool = True) -> list[_Atom]:
     """Atoms of a sequence of words (each word index kept), classified."""
@@ -255,7 +277,7 @@ def _atoms_of(texts: Sequence[str], lex: _Lexicon, *, drop_brands: bool, chunk_b
     for w, text in enumerate(texts):
         # '|' is OCR's reading of an l or a 1 ("27|CQR"): a letter here, not a separator
         for chunk in normalise_text(text.replace("|", "l")).split():
-            chunks.append((w, split_alnum(chunk)))
+            chunks.extend((w, parts) for parts in _unglue_size(split_alnum(chunk), vocab.capacity_units))
     atoms: list[_Atom] = []
     for c, (w, parts) in enumerate(chunks):
         following = chunks[c + 1][1] if c + 1 < len(chunks) else None

@@ -45,8 +45,8 @@ from ..extract.normalise import confusion_edits as _align
 from ..extract.normalise import fold_confusables
 from ..records import Barcode, BBox, Page, Word, union_bbox
 
-__all__ = ["SerialMatch", "match_chk", "match_serial", "normalise_serial", "same_serial", "serial_distance",
-           "serial_key"]
+__all__ = ["SerialMatch", "match_chk", "match_serial", "normalise_serial", "same_reading", "same_serial",
+           "serial_distance", "serial_key"]
 
 _SEPARATORS = re.compile(r"[\s\-/._\u2010-\u2015\u2212\u2043\ufe58\ufe63\u00ad\u200b\u2060\ufeff]+")
 """Spaces, hyphens and the dashes a keyboard or a word processor puts for one (U+2010-2015, the
@@ -156,6 +156,22 @@ def same_serial(a: str, b: str, *, confusable_cost: float = 0.25) -> bool:
     (True, False)
     """
     return _align(normalise_serial(a), normalise_serial(b), confusable_cost).real == 0
+
+
+def same_reading(a: str | None, b: str | None) -> bool:
+    """Whether two readings of a sticker's code (as found: "S/N: 602-7C35", "CHK 43H") hold one value,
+    labels stripped and look-alikes folded: two engines that agree on a contradicting value.
+
+    >>> same_reading("CHK: 43H", "43H"), same_reading("43H", "4JM"), same_reading("S/N 6O2-7C35", "602 7C35")
+    (True, False, True)
+    """
+    if not a or not b:
+        return False
+
+    def key(text: str) -> str:
+        return serial_key(_LABEL.sub("", _CHK_LABEL.sub("", text.strip())))
+
+    return bool(key(a)) and key(a) == key(b)
 
 
 def _shape(s: str) -> str:
