@@ -64,9 +64,24 @@ def _code_hash(root: Path, patterns: tuple[str, ...]) -> str:
     return digest.hexdigest()[:16]
 
 
+_PPOCR_CODE = "ocr/ppocr.py"
+"""The PP-OCR wrapper's code keys PP-OCR reads only: a change to how the second engine reads must not
+throw away every Tesseract reading (a cold lab of 500 claims is most of an hour on 2 shared cores)."""
+
+
 def _reader_code_hash() -> str:
     """Hash of the code that turns bytes into words: a fix there must invalidate old reads."""
-    return _code_hash(Path(__file__).resolve().parent, ("ingest.py", "read.py", "ocr/*.py"))
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for f in sorted(root.glob("ocr/*.py")) + [root / "ingest.py", root / "read.py"]:
+        if f.relative_to(root).as_posix() != _PPOCR_CODE:
+            digest.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def _ppocr_code_hash() -> str:
+    return _code_hash(Path(__file__).resolve().parent, (_PPOCR_CODE,))
 
 
 _CHECKS_ROOTS = ("checks.py", "cascade.py", "integrity/checks.py", "extract/invoice.py", "decision.py", "claim.py", "cache.py")
@@ -123,7 +138,7 @@ def _reading_json(config: Config) -> str:
             from .ocr import ppocr
 
             reading["ppocr"] = {"settings": c.ppocr.model_dump(exclude={"intra_op_threads", "inter_op_threads"}),
-                                "models": ppocr.model_version()}
+                                "models": ppocr.model_version(), "code": _ppocr_code_hash()}
         return json.dumps(reading, sort_keys=True)
     return _per_config("reading", config, make)
 
@@ -133,9 +148,19 @@ _CLAIM_LIMITS = ("claim_max_bytes", "claim_max_depth", "claim_max_products", "cl
 """[ingest] limits on claim.json, not on reading a document: not part of a read's key."""
 
 
-def read_key(content_sha256: str, config: Config, *, languages: list[str], barcodes: bool, ocr: bool) -> str:
-    payload = json.dumps({"format": _FORMAT, "doc": content_sha256, "languages": list(languages),
-                          "barcodes": barcodes, "ocr": ocr}, sort_keys=True)
+def known_digest(known: DocumentRead) -> str:
+    """A digest of a first reading handed to the next engine (its read depends on it)."""
+    body = json.dumps([_page_to_compact(p) for p in known.pages], separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def read_key(content_sha256: str, config: Config, *, languages: list[str], barcodes: bool, ocr: bool,
+             known: str | None = None) -> str:
+    """``known``: the digest of the first reading a region reading was given (``known_digest``)."""
+    fields = {"format": _FORMAT, "doc": content_sha256, "languages": list(languages), "barcodes": barcodes, "ocr": ocr}
+    if known is not None:
+        fields["known"] = known
+    payload = json.dumps(fields, sort_keys=True)
     return hashlib.sha256((payload + _reading_json(config)).encode()).hexdigest()
 
 
@@ -150,7 +175,7 @@ def _matching_json(config: Config) -> str:
             from .ocr import ppocr
 
             extra["ppocr"] = {"settings": c.ppocr.model_dump(exclude={"intra_op_threads", "inter_op_threads"}),
-                              "models": ppocr.model_version()}
+                              "models": ppocr.model_version(), "code": _ppocr_code_hash()}
         return json.dumps({"matching": c.matching.model_dump(), "integrity": c.integrity.model_dump(),
                            "cascade": c.cascade.model_dump(), "read_min_conf": c.duplicates.read_min_conf, **extra},
                           sort_keys=True)
@@ -338,13 +363,16 @@ class CachedReader:
             self._read = read_document
         return self._read
 
-    def __call__(self, path, name=None, *, languages, config: Config, barcodes=False, ocr=True) -> DocumentRead:
+    def __call__(self, path, name=None, *, languages, config: Config, barcodes=False, ocr=True,
+                 known: DocumentRead | None = None) -> DocumentRead:
+        extra = {} if known is None else {"known": known}
         try:
             digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
         except OSError:
             self.last_keys.append("unread")
-            return self.read(path, name, languages=languages, config=config, barcodes=barcodes, ocr=ocr)
-        key = read_key(digest, config, languages=languages, barcodes=barcodes, ocr=ocr)
+            return self.read(path, name, languages=languages, config=config, barcodes=barcodes, ocr=ocr, **extra)
+        key = read_key(digest, config, languages=languages, barcodes=barcodes, ocr=ocr,
+                       known=None if known is None else known_digest(known))
         self.last_keys.append(key)
         shown = name or str(path)
         hit = self.cache.get_entry(key, shown)
@@ -354,7 +382,7 @@ class CachedReader:
             # the same bytes may be named differently by another claim
             return DocumentRead(shown, hit.kind, hit.sha256, hit.pages)
         try:
-            doc = self.read(path, name, languages=languages, config=config, barcodes=barcodes, ocr=ocr)
+            doc = self.read(path, name, languages=languages, config=config, barcodes=barcodes, ocr=ocr, **extra)
         except ClaimcheckError as exc:
             if _cacheable_error(exc):
                 self.cache.put(key, exc, shown)

@@ -50,8 +50,9 @@ _UNCONFIRMED = {
 }
 """The review reason of a check whose fail only one engine read."""
 
-ReadAgain = Callable[[str, Config, bool], DocumentRead]
-"""(document name, config with the engine to read with, barcodes) -> the document read by that engine."""
+ReadAgain = Callable[..., DocumentRead]
+"""(document name, config with the engine to read with, barcodes[, known=the first reading]) -> the
+document read by that engine; ``known`` is passed when ``[ppocr].regions`` asks for a region reading."""
 
 
 def engine_config(config: Config, engine: str) -> Config:
@@ -150,8 +151,9 @@ def _second_reads(reads: Sequence[Read], config: Config, read_again: ReadAgain, 
         if not _has_ocr_page(doc):
             out.append((name, doc))
             continue
+        extra = {"known": doc} if config.ocr.engine == "ppocr" and config.ppocr.regions else {}
         try:
-            out.append((name, read_again(name, config, barcodes)))
+            out.append((name, read_again(name, config, barcodes, **extra)))
             done.add(name)
         except ClaimcheckError:
             out.append((name, doc))

@@ -85,6 +85,16 @@ class PpocrConfig(_Section):
     max_side_px: int = Field(ge=320)
     text_score: float = Field(ge=0, le=1)
     use_direction_classifier: bool
+    regions: bool
+    """The cascade's second reading recognises only the text lines the first engine read badly or missed."""
+    region_known_conf: float = Field(ge=0, le=100)
+    det_text_px: float = Field(ge=0)
+    """With ``regions``: the page is scaled for detection so that its median text (measured on the first
+    reading) is this high; 0 = rapidocr's own sizing (the shorter side enlarged to 736 px)."""
+    det_scale_min: float = Field(gt=0, le=1)
+    det_scale_max: float = Field(ge=1)
+    """With ``regions``: a detected line whose every word the first engine read at this confidence or more
+    (and that holds enough of its words) is not recognised again."""
 
 
 _CASCADE_CHECKS = Literal["purchase_date", "retailer", "product_on_invoice", "serial_number", "chk_code"]

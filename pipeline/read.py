@@ -22,15 +22,18 @@ from .records import DocumentRead, Page
 __all__ = ["read_document", "ocr_page_image"]
 
 
-def ocr_page_image(image: np.ndarray, languages: list[str], config: Config, *, page: int = 1) -> Page:
+def ocr_page_image(image: np.ndarray, languages: list[str], config: Config, *, page: int = 1,
+                   known: Page | None = None) -> Page:
     """Clean up one page image and OCR it; boxes land in the page's own pixels.
 
     ``[ocr].engine`` = "ppocr": PP-OCR reads the page as uploaded (its own detector and direction
-    classifier take the place of the clean-up; it reads Latin script whatever the languages)."""
+    classifier take the place of the clean-up; it reads Latin script whatever the languages).
+    ``known``: the first engine's reading of this page (the cascade's second reading recognises only
+    the text lines it read badly or missed; see ``pipeline.ocr.ppocr``)."""
     if config.ocr.engine == "ppocr":
         from .ocr import ppocr  # onnxruntime loads only where PP-OCR reads
 
-        return ppocr.ocr_image(image, config.ppocr, page=page)
+        return ppocr.ocr_image(image, config.ppocr, page=page, known=known)
     orient = None
     if "orient" in config.preprocess.steps:
         def orient(gray):
@@ -78,7 +81,8 @@ def mask_barcodes(image: np.ndarray, boxes, *, margin: int = 4) -> np.ndarray:
     return out
 
 
-def _read_sticker(image: np.ndarray, languages: list[str], config: Config, number: int, ocr: bool) -> Page:
+def _read_sticker(image: np.ndarray, languages: list[str], config: Config, number: int, ocr: bool,
+                  known: Page | None = None) -> Page:
     """A serial photo: barcodes first, then OCR of the photo with the decoded barcodes masked."""
     found = _decode(image, config, number)
     if not ocr:
@@ -87,7 +91,7 @@ def _read_sticker(image: np.ndarray, languages: list[str], config: Config, numbe
         image_for_ocr = mask_barcodes(image, [b.bbox for b in found if b.bbox])
     else:
         image_for_ocr = image
-    page = ocr_page_image(image_for_ocr, languages, config, page=number)
+    page = ocr_page_image(image_for_ocr, languages, config, page=number, known=known)
     for steps in config.ocr.sticker_reads[1:] if config.ocr.engine == "tesseract" else ():
         if has_label(page, config.ocr.sticker_labels):
             break
@@ -119,16 +123,24 @@ def read_document(
     config: Config | None = None,
     barcodes: bool = False,
     ocr: bool = True,
+    known: DocumentRead | None = None,
 ) -> DocumentRead:
     """Read every page of an upload. Raises DocumentError / EngineError with a reason code.
 
     ``barcodes``: also decode barcodes (serial-sticker photos). ``ocr``: read text
-    (turn off to decode barcodes only).
+    (turn off to decode barcodes only). ``known``: the first engine's reading of this document,
+    handed to the engine page by page (its OCR pages only).
     """
     config = config or default_config()
     languages = languages or config.languages_for(None)
     upload = load_upload(path, name, config.ingest)
     pages: list[Page] = []
+
+    def known_page(index: int) -> Page | None:
+        if known is None or index >= len(known.pages) or known.pages[index].source != "ocr":
+            return None
+        return known.pages[index]
+
     if upload.kind == "pdf":
         deadline = time.monotonic() + config.pdf.timeout_s
         dpi = config.ingest.pdf_dpi
@@ -151,9 +163,9 @@ def read_document(
                     page = Page(number, int(round(w_pt * dpi / 72)), int(round(h_pt * dpi / 72)),
                                 "pdf_text", tuple(lines))
                 elif barcodes:
-                    page = _read_sticker(image, languages, config, number, ocr)
+                    page = _read_sticker(image, languages, config, number, ocr, known_page(index))
                 elif ocr:
-                    page = ocr_page_image(image, languages, config, page=number)
+                    page = ocr_page_image(image, languages, config, page=number, known=known_page(index))
                 else:
                     page = Page(number, image.shape[1], image.shape[0], "none")
                 if barcodes and lines is not None:
@@ -163,10 +175,10 @@ def read_document(
         for index, image in enumerate(iter_image_pages(upload, config.ingest)):
             number = index + 1
             if barcodes:
-                pages.append(_read_sticker(image, languages, config, number, ocr))
+                pages.append(_read_sticker(image, languages, config, number, ocr, known_page(index)))
                 continue
             if ocr:
-                page = ocr_page_image(image, languages, config, page=number)
+                page = ocr_page_image(image, languages, config, page=number, known=known_page(index))
             else:
                 page = Page(number, image.shape[1], image.shape[0], "none")
             pages.append(page)

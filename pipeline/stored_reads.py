@@ -37,10 +37,12 @@ class RecordingReader:
         self._read = read
         self.reads: dict[str, dict] = {}
 
-    def __call__(self, path, name=None, *, languages, config: Config, barcodes=False, ocr=True) -> DocumentRead:
+    def __call__(self, path, name=None, *, languages, config: Config, barcodes=False, ocr=True,
+                 known: DocumentRead | None = None) -> DocumentRead:
         key = _call_key(name or Path(path).name, languages, barcodes, ocr, config.ocr.engine)
+        extra = {} if known is None else {"known": known}  # a region reading (pipeline.ocr.ppocr)
         try:
-            doc = self._read(path, name, languages=languages, config=config, barcodes=barcodes, ocr=ocr)
+            doc = self._read(path, name, languages=languages, config=config, barcodes=barcodes, ocr=ocr, **extra)
         except ClaimcheckError as exc:
             self.reads[key] = _error_to_body(exc, name or Path(path).name)
             raise
@@ -67,7 +69,9 @@ class StoredReader:
     def load(cls, path: str | Path) -> StoredReader:
         return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
 
-    def __call__(self, path, name=None, *, languages, config: Config, barcodes=False, ocr=True) -> DocumentRead:
+    def __call__(self, path, name=None, *, languages, config: Config, barcodes=False, ocr=True,
+                 known: DocumentRead | None = None) -> DocumentRead:
+        """``known`` is not part of the call: a claim's documents are read the same way each time."""
         shown = name or Path(path).name
         key = _call_key(shown, languages, barcodes, ocr, config.ocr.engine)
         if key not in self.reads:

@@ -204,11 +204,13 @@ def _document_results(claim: Claim, invoices: list[Read], photos: list[Read], co
 
 def _read_again(folder: Path, reader: Reader, languages):
     """The cascade's second reading of a document of the claim, through the same (cached) reader."""
-    def read_again(name: str, config: Config, barcodes: bool) -> DocumentRead:
+    def read_again(name: str, config: Config, barcodes: bool, known: DocumentRead | None = None) -> DocumentRead:
         keys = getattr(reader, "last_keys", None)
         kept = list(keys) if isinstance(keys, list) else None
+        extra = {} if known is None else {"known": known}  # the first reading, for a region reading
         try:
-            return reader(_document_path(folder, name), name, languages=languages, config=config, barcodes=barcodes)
+            return reader(_document_path(folder, name), name, languages=languages, config=config, barcodes=barcodes,
+                          **extra)
         finally:
             if kept is not None:
                 reader.last_keys = kept  # the checks are keyed by the first readings (and [cascade])

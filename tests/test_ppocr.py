@@ -156,3 +156,41 @@ def test_cli_cascade_reads_a_text_layer_once(tmp_path):
     result = CliRunner().invoke(app, ["ocr", "--engine", "cascade", str(pdf)])
     assert result.exit_code == 0, result.output
     assert "(tesseract) <==" in result.output and "(ppocr)" not in result.output
+
+
+def _tesseract_reading(number: str):
+    from pipeline.read import read_document
+
+    config = load_config()
+    return read_document(DATA / f"{number}.jpg", languages=config.languages_for(None), config=config).pages[0]
+
+
+def test_a_region_reading_recognises_only_the_lines_tesseract_read_badly_or_missed():
+    # receipt 047: Tesseract reads its address, time and amounts with low confidence
+    image, key = _receipt("047")
+    known = _tesseract_reading("047")
+    regions = default_config().ppocr.model_copy(update={"regions": True})
+    whole = ppocr.ocr_image(image, regions)  # no first reading: the whole page
+    part = ppocr.ocr_image(image, regions, known=known)
+    assert len(part.lines) < len(whole.lines)
+    assert key["total"] in part.text.replace(" ", "") and "IBRAHIM" in part.text
+    words = [w for line in known.lines for w in line.words]
+    for line in part.lines:  # none of the lines read again is one Tesseract read well
+        assert not ppocr.known_line(line.bbox, words, regions.region_known_conf)
+    for word in part.words:
+        x0, y0, x1, y1 = word.bbox
+        assert 0 <= x0 <= x1 <= image.shape[1] and 0 <= y0 <= y1 <= image.shape[0]
+    # the switch off: the first reading is ignored, the whole page recognised
+    off = ppocr.ocr_image(image, regions.model_copy(update={"regions": False}), known=known)
+    assert len(off.lines) > len(part.lines) and key["total"] in off.text.replace(" ", "")
+
+
+def test_detection_is_sized_by_the_measured_text_height():
+    known = _tesseract_reading("047")
+    config = default_config().ppocr
+    height = ppocr.text_height(known)
+    assert height is not None and 5 < height < 60
+    scale = ppocr.detection_scale(height, 1.0, config)
+    assert abs(scale * height - config.det_text_px) < 0.5 or scale in (config.det_scale_min, config.det_scale_max)
+    assert ppocr.detection_scale(None, 1.0, config) is None
+    assert ppocr.detection_scale(height, 1.0, config.model_copy(update={"det_text_px": 0})) is None
