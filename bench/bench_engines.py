@@ -169,7 +169,7 @@ def _rate(a: int, b: int) -> str:
 
 
 def report(name: str, results: dict) -> list[str]:
-    engines = [e for e in engines if e in results]
+    engines = [e for e in ENGINES if e in results]
     lines = [f"## {name}", "", "| | " + " | ".join(engines) + " |", "|---|" + "---|" * len(engines)]
     fields = [f for f in FIELDS if any(results[e]["counts"].get(f, {}).get("genuine") for e in engines)]
     for field in fields:
@@ -246,6 +246,8 @@ def main(argv=None) -> int:
                 print(f"{name} {engine}: {results[engine]['seconds']:.0f} s for {len(folders)} claims",
                       file=sys.stderr, flush=True)
             out[name] = results
+            if args.out:  # the raw counts first: a report that fails loses no run
+                args.out.write_text(json.dumps(out, indent=1))
             if "tesseract" in results:
                 lines += report(f"{name}: {len(folders)} claims from {path}", results) + [""]
     print("\n".join(lines))
