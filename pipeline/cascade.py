@@ -151,7 +151,9 @@ def _second_reads(reads: Sequence[Read], config: Config, read_again: ReadAgain, 
         if not _has_ocr_page(doc):
             out.append((name, doc))
             continue
-        extra = {"known": doc} if config.ocr.engine == "ppocr" and config.ppocr.regions else {}
+        # Region reading on invoices only: a sticker holds a few short lines (its whole reading is cheap),
+        # and on the lab's sticker photos Tesseract reads a CHK code with confidence that it cannot prove.
+        extra = {"known": doc} if config.ocr.engine == "ppocr" and config.ppocr.regions and not barcodes else {}
         try:
             out.append((name, read_again(name, config, barcodes, **extra)))
             done.add(name)

@@ -234,3 +234,24 @@ def test_evidence_on_a_document_the_second_engine_did_not_read_is_the_first_engi
                     reason="RETAILER_NOT_FOUND")]
     assert combine_checks(first, second, ENGINES, set())[0].evidence.engine == "tesseract"
     assert combine_checks(first, second, ENGINES, {"invoice.jpg"})[0].evidence.engine == "ppocr"
+
+
+def test_region_reading_is_asked_for_invoices_not_for_stickers():
+    # the first reading is handed to the second engine for invoices ([ppocr].regions); a sticker is read whole
+    from pipeline.cascade import _second_reads
+    from pipeline.records import DocumentRead, Page
+
+    first = DocumentRead("a.jpg", "image", "0" * 64, (Page(1, 100, 100, "ocr"),))
+    asked = []
+
+    def read_again(name, config, barcodes, **kwargs):
+        asked.append((name, barcodes, kwargs.get("known") is first))
+        return first
+
+    ppocr_cfg = engine_config(CFG, "ppocr")
+    assert ppocr_cfg.ppocr.regions
+    _second_reads([("a.jpg", first)], ppocr_cfg, read_again, False, set())
+    _second_reads([("s.jpg", first)], ppocr_cfg, read_again, True, set())
+    whole = ppocr_cfg.model_copy(update={"ppocr": ppocr_cfg.ppocr.model_copy(update={"regions": False})})
+    _second_reads([("b.jpg", first)], whole, read_again, False, set())
+    assert asked == [("a.jpg", False, True), ("s.jpg", True, False), ("b.jpg", False, False)]
