@@ -127,11 +127,11 @@ def test_a_fail_stands_where_the_other_reading_shows_the_same_other_date_either_
     unlabelled = doc(*INVOICE[:3], "19.02.2020", "Ref 25.02.2020", *INVOICE[4:])[1]
     with_claimed = doc(*INVOICE[:3], "19.02.2020", "Ref 21.02.2020", *INVOICE[4:])[1]
     for first, second, engine in ((labelled, unlabelled, "ppocr"), (unlabelled, labelled, "tesseract")):
-        checks, _ = cascade_checks(wrong, [("invoice.jpg", first)], [], CFG, lambda *a, s=second: s)
+        checks, _ = cascade_checks(wrong, [("invoice.jpg", first)], [], CFG, lambda *a, s=second, **known: s)
         date = next(c for c in checks if c.name == "purchase_date")
         assert date.status == "fail" and date.reason == "DATE_MISMATCH"
         assert f"{engine}'s reading shows it too" in date.detail
-    checks, _ = cascade_checks(wrong, [("invoice.jpg", labelled)], [], CFG, lambda *a: with_claimed)
+    checks, _ = cascade_checks(wrong, [("invoice.jpg", labelled)], [], CFG, lambda *a, **known: with_claimed)
     assert next(c for c in checks if c.name == "purchase_date").status == "uncertain"
 
 
