@@ -39,9 +39,10 @@ from pipeline.read import read_document
 from pipeline.verify import verify_claim
 
 FIELDS = ("purchase_date", "retailer", "product_on_invoice", "serial_number", "chk_code")
-ENGINES = ("tesseract", "ppocr", "cascade-page", "cascade")
+ENGINES = ("tesseract", "ppocr", "cascade", "cascade-page", "cascade-regions")
 """cascade-page: the cascade whose second engine reads whole pages (``[ppocr].regions`` off: every
-detected line recognised, rapidocr's detector sizing), as before region reading."""
+detected line recognised, rapidocr's detector sizing); cascade-regions: region reading on (only the
+lines Tesseract read badly or missed recognised, detection sized by the text's height)."""
 _WORST = {"fail": 0, "uncertain": 1, "skipped": 2, "pass": 3}
 
 
@@ -62,11 +63,13 @@ class TimedRead:
 
 def engine_setup(base: Config, engine: str) -> Config:
     """tesseract: Tesseract alone; ppocr: PP-OCR reads everything (no cascade); cascade: the default;
-    cascade-page: the default with whole-page second readings."""
+    cascade-page / cascade-regions: the cascade with whole-page / region second readings."""
     if engine == "cascade":
         return base
     if engine == "cascade-page":
         return base.model_copy(update={"ppocr": base.ppocr.model_copy(update={"regions": False, "det_text_px": 0})})
+    if engine == "cascade-regions":
+        return base.model_copy(update={"ppocr": base.ppocr.model_copy(update={"regions": True})})
     alone = base.cascade.model_copy(update={"engines": ["tesseract"]})
     return base.model_copy(update={"cascade": alone, "ocr": base.ocr.model_copy(update={"engine": engine})})
 

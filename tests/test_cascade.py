@@ -249,7 +249,7 @@ def test_region_reading_is_asked_for_invoices_not_for_stickers():
         return first
 
     ppocr_cfg = engine_config(CFG, "ppocr")
-    assert ppocr_cfg.ppocr.regions
+    ppocr_cfg = ppocr_cfg.model_copy(update={"ppocr": ppocr_cfg.ppocr.model_copy(update={"regions": True})})
     _second_reads([("a.jpg", first)], ppocr_cfg, read_again, False, set())
     _second_reads([("s.jpg", first)], ppocr_cfg, read_again, True, set())
     whole = ppocr_cfg.model_copy(update={"ppocr": ppocr_cfg.ppocr.model_copy(update={"regions": False})})
