@@ -18,6 +18,10 @@ How far an upload's hash is from its layout's follows ``bench_image_distance``:
   where each big shop's layout is one cluster of look-alikes compared day by day.
 
 Serial photos: 10 sticker kinds, 36-140 bits apart (separate photos), 90 % with a decoded serial.
+Content keys (``DocumentIdentity.content``, shop|date|total): each claim buys one of three bundles
+(60/30/10 %) at its shop's price, the total read on 80 % of the invoices, the number read on 90 %;
+an invoice without its number asks for every earlier one of its shop, date and total (newest
+``max_near``), one with its number only for those without.
 
 The time per claim ("checks") is ``record_claim``'s transaction up to its commit (every look-up,
 and the claim's rows written) plus comparing what each look-alike earlier upload says
