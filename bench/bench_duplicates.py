@@ -18,6 +18,10 @@ How far an upload's hash is from its layout's follows ``bench_image_distance``:
   where each big shop's layout is one cluster of look-alikes compared day by day.
 
 Serial photos: 10 sticker kinds, 36-140 bits apart (separate photos), 90 % with a decoded serial.
+Content keys (``DocumentIdentity.content``, shop|date|total): each claim buys one of three bundles
+(60/30/10 %) at its shop's price, the total read on 80 % of the invoices, the number read on 90 %;
+an invoice without its number asks for every earlier one of its shop, date and total (newest
+``max_near``), one with its number only for those without.
 
 The time per claim ("checks") is ``record_claim``'s transaction up to its commit (every look-up,
 and the claim's rows written) plus comparing what each look-alike earlier upload says
@@ -53,7 +57,7 @@ from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 
 from pipeline.db import SqlClaimStore  # noqa: E402
 from pipeline.db import models as m  # noqa: E402
-from pipeline.imagehash import band_keys  # noqa: E402
+from pipeline.db.store import _index_rows  # noqa: E402
 from pipeline.promotions.duplicates import DocumentIdentity, compare, word_hash  # noqa: E402
 
 PROMOTION = "amd-msi-cashback-2020"
@@ -99,18 +103,25 @@ class World:
         cid = f"C-{self.n:07d}"
         serial = f"6027c35010b19{self.n:09d}"
         number = f"{204400000 + self.n}"
-        centre = rng.choices(self.invoice_centres, self.weights)[0]
+        shop = rng.choices(range(len(self.invoice_centres)), self.weights)[0]
+        centre = self.invoice_centres[shop]
         day = f"2020-02-{17 + rng.randrange(12):02d}" if rng.random() < 0.85 else None
+        # what it is about (shop, date, total): one of three bundles at the shop's price, the total read
+        # with confidence on 80 % of the invoices
+        bundle = rng.choices(range(3), [6, 3, 1])[0]
+        total = f"{(549, 899, 1299)[bundle] * 10 + shop % 7}" if rng.random() < 0.8 else None
         mine = rng.sample(WORDS, 8)
         form = "scan" if self.uploads == "scans" else rng.choices(["pdf", "photo", "scan"], [50, 40, 10])[0]
         image = None if form == "pdf" else _flip(centre, rng.randint(36, 140) if form == "photo" else
                                                  rng.randint(2, 40), rng)
-        invoice = DocumentIdentity("faktura.jpg", "invoice", image, numbers=(number,), dates=(day,) if day else (),
-                                   words=tuple(sorted(WORDS[:40] + mine)), sure_words=tuple(sorted(WORDS[:40] + mine)))
+        numbered = (number,) if rng.random() < 0.9 else ()  # 10 % with the number not read with confidence
+        invoice = DocumentIdentity("faktura.jpg", "invoice", image, numbers=numbered, dates=(day,) if day else (),
+                                   words=tuple(sorted(WORDS[:40] + mine)), sure_words=tuple(sorted(WORDS[:40] + mine)),
+                                   content=(f"shop{shop}|{day}|{total}",) if day and total else ())
         sticker = DocumentIdentity("serial.jpg", "serial_photo",
                                    _flip(rng.choice(self.sticker_centres), rng.randint(36, 140), rng),
                                    serials=(serial,) if rng.random() < 0.9 else ())
-        fps = [f"sha256:{hashlib.sha256(cid.encode()).hexdigest()}", f"number:komplettno:{number}"]
+        fps = [f"sha256:{hashlib.sha256(cid.encode()).hexdigest()}"] + [f"number:shop{shop}:{n}" for n in numbered]
         return cid, [serial], fps, [invoice, sticker]
 
 
@@ -135,10 +146,7 @@ def fill(store: SqlClaimStore, world: World, count: int) -> None:
                 doc0 += 1
                 docs.append({"id": doc0, "claim_id": cid, "name": d.name, "role": d.role, "image_hash": d.image_hash,
                              "identity": d.to_json()})
-                if d.image_hash:
-                    bands += [{"doc_id": doc0, "key": k, "anchor": a}
-                              for k in sorted(set(band_keys(d.image_hash, f"{PROMOTION}\0{d.role}")))
-                              for a in d.anchors()]
+                bands += [{"doc_id": doc0, "key": k, "anchor": a} for k, a in _index_rows(d, PROMOTION)]
         with engine.begin() as conn:
             conn.execute(insert(m.Claim), claims)
             conn.execute(insert(m.ClaimSerial), serials)
@@ -178,7 +186,7 @@ def one_claim(store: SqlClaimStore, world: World, clock: _CommitClock) -> tuple[
     done = time.perf_counter()
     mine = {d.name: d for d in docs}
     for near in prior.documents:
-        compare(mine[near.document], near.other)
+        compare(mine[near.document], near.other, by=near.how)
     compared = time.perf_counter() - done
     checks = (clock.at - t) + compared  # the look-ups and inserts of the transaction, then the comparisons
     return checks * 1000, (time.perf_counter() - t) * 1000, len(prior.documents)

@@ -182,3 +182,36 @@ def test_the_same_sticker_photo_in_another_claim_is_linked_for_review(tmp_path):
     photo = _check(second, "duplicate_serial_photo")
     assert (photo["status"], photo["reason"], photo["found"]) == ("uncertain", "SERIAL_PHOTO_REUSED", "C-A")
     assert _check(second, "duplicate_serial")["reason"] == "SERIAL_ALREADY_CLAIMED"
+
+
+def test_one_bundle_bought_at_one_shop_on_one_day_by_four_customers_is_approved_four_times(tmp_path):
+    # The same shop, date and total: each invoice is a content candidate of the others (the look-up
+    # for a reused invoice a picture does not find); the numbers and buyers read tell them apart.
+    # (Without a buyer printed, two such scans that look alike differ only in their number: what an
+    # edited copy looks like, a review by the look-alike rule, not by this one.)
+    day = dt.date(2020, 2, 19)
+    docs = [komplett_invoice(i, day=day) for i in range(4)]
+    decisions = _verify_in_order(tmp_path, [(scanned(d, seed=i), day) for i, d in enumerate(docs)])
+    assert [d["decision"] for d in decisions] == ["approve"] * 4, [
+        (d["claim_id"], d["reasons"], _check(d, "duplicate_invoice")) for d in decisions]
+    for d in decisions:
+        assert _check(d, "duplicate_invoice")["status"] == "pass"
+    assert all(not _links(tmp_path, f"C-{i}") for i in range(1, 5))
+
+
+def test_a_reused_invoice_without_a_number_turned_and_cropped_is_found_by_what_it_says(tmp_path):
+    # No number to read and a picture 3 degrees turned, 5 % cropped (its pHash is far from the
+    # original's): the same shop, date, total and words read from both link the claims for review.
+    doc = komplett_invoice(3, number="")
+    data = scanned(doc, seed=3)
+    copy = _turned_and_cropped(data, 3.0, 0.05)
+    (tmp_path / "a.jpg").write_bytes(data)
+    (tmp_path / "b.jpg").write_bytes(copy)
+    assert phash_distance(phash_file(tmp_path / "a.jpg"), phash_file(tmp_path / "b.jpg")) > \
+        CFG.matching.invoice_phash_max_distance
+    first, second = _verify_in_order(tmp_path, [(data, doc.date), (copy, doc.date)])
+    check = _check(second, "duplicate_invoice")
+    assert (second["decision"], check["status"], check["reason"], check["found"]) == \
+        ("review", "uncertain", "INVOICE_POSSIBLY_REUSED", "C-1"), (check, second["reasons"])
+    assert "shop, date and total" in check["detail"]
+    assert _links(tmp_path, "C-1") == [("C-2", "C-1", "INVOICE_POSSIBLY_REUSED")]

@@ -89,6 +89,37 @@ def _checks(data: bytes) -> dict:
     return {c.name: c for c in pdf_checks("faktura.pdf", f, dpi=200, models=["MEG X570 ACE", "AMD Ryzen 9 3900X"])}
 
 
+def _columns(rows: list[tuple[str, ...]], xs: list[int], conf: float = 95.0) -> Page:
+    """A table as OCR reads a photo's table column by column: each column one line, top to bottom
+    (the words where the rows put them, 30 px apart)."""
+    lines = []
+    for c, x in enumerate(xs):
+        words = []
+        for y, row in enumerate(rows):
+            for i, t in enumerate(row[c].split()):
+                words.append(Word(t, conf, (x + 45 * i, 100 + 30 * y, x + 45 * i + 40, 114 + 30 * y)))
+        lines.append(Line(tuple(words)))
+    return Page(1, 1200, 1600, "ocr", tuple(lines))
+
+
+def test_a_table_read_column_by_column_is_read_as_rows():
+    # Tesseract read a tampered set's Komplett photo this way (its amounts a column of lines of their
+    # own, its total apart from its label): no line held an item, so a raised amount went unseen.
+    rows = [("1", "MSI MEG X570 ACE", "3 990,00", "4 640,00"), ("1", "AMD Ryzen 9 3900X", "5 490,00", "5 490,00")]
+    page = _columns(rows, [60, 120, 700, 900])
+    assert [f.kind for f in sum_findings([page], "NO")] == ["line"]
+    genuine = [("1", "MSI MEG X570 ACE", "3 990,00", "3 990,00"), ("1", "AMD Ryzen 9 3900X", "5 490,00", "5 490,00")]
+    assert sum_findings([_columns(genuine, [60, 120, 700, 900])], "NO") == []
+
+
+def test_a_vat_larger_than_the_net_on_a_photo_is_a_misreading():
+    # A genuine till-receipt photo (MediaWorld, Italy) read "IVA 22% 739,79" and "Imponibile 133,39".
+    misread = ("1 MSI MEG X570 UNIFY 606,31 606,31", "IVA 22 % 739,79", "Imponibile 133,39", "Totale 739,70")
+    assert sum_findings([_page(*misread, source="ocr", conf=95)], "IT") == []
+    edited = ("1 MSI MEG X570 UNIFY 606,31 606,31", "IVA 22 % 196,97", "Imponibile 542,73", "Totale 739,70")
+    assert "VAT rate" in [f.kind for f in sum_findings([_page(*edited, source="ocr", conf=95)], "IT")]
+
+
 def test_a_genuine_lab_pdf_raises_no_pdf_signal():
     data, _ = _lab_pdf()
     assert {n: c.status for n, c in _checks(data).items()} == {n: "pass" for n in

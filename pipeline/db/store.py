@@ -27,7 +27,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, text, union_all, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    String,
+    Text,
+    and_,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import ClaimcheckError
@@ -109,6 +126,73 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+def _CLAIM_COLUMNS() -> tuple:  # noqa: N802 - a column list, built per statement
+    C = m.Claim
+    return (C.claim_id, C.seq, C.email, C.participant_key, C.decided_at)
+
+
+def _content_keys(doc: DocumentIdentity, promotion_id: str) -> list[int]:
+    """Index keys of an invoice's content (``DocumentIdentity.content``: shop, date, total), in the
+    band index's key space (a 64-bit hash of another scope: never equal to a band's key)."""
+    return sorted({int.from_bytes(hashlib.blake2b(f"{promotion_id}\0content\0{c}".encode(), digest_size=8).digest(),
+                                  "big", signed=True) for c in doc.content})
+
+
+def _content_anchor(doc: DocumentIdentity) -> str:
+    """'#' for an invoice whose number was read with confidence, '' for one whose number was not. An
+    invoice with a number needs no content candidates that have one too: the same number is found
+    exactly (shop + number), another number is another invoice."""
+    return "#" if doc.numbers else ""
+
+
+def _index_rows(doc: DocumentIdentity, promotion_id: str) -> list[tuple[int, str]]:
+    """(key, anchor) rows of ``image_hash_bands`` for one upload: its hash's bands once per anchor,
+    and its content keys (anchor ``_content_anchor``)."""
+    rows = [(k, _content_anchor(doc)) for k in _content_keys(doc, promotion_id)]
+    if doc.image_hash:
+        rows += [(k, a) for k in sorted(set(band_keys(doc.image_hash, f"{promotion_id}\0{doc.role}")))
+                 for a in doc.anchors()]
+    return rows
+
+
+# The promotion's advisory lock, waited for no longer than ``timeout_s``: one statement (the select
+# list is evaluated in order, so the timeout is set before the wait).
+_PG_LOCK = text("SELECT set_config('lock_timeout', :ms, true), pg_advisory_xact_lock(:key)")
+
+# A new claim and everything it used, in one statement (data-modifying CTEs; the foreign keys are
+# checked at its end): on PostgreSQL a round trip costs ~0.5-2 ms, five inserts were five of them.
+_PG_INSERT = text("""
+WITH c AS (INSERT INTO claims (claim_id, promotion_id, email, participant_key, decided_at, claim_dir, released)
+           VALUES (:claim_id, :promotion_id, :email, :participant_key, :decided_at, :claim_dir, false)
+           RETURNING seq),
+s AS (INSERT INTO claim_serials (claim_id, serial)
+      SELECT :claim_id, x FROM unnest(CAST(:serials AS text[])) AS x),
+f AS (INSERT INTO invoice_fingerprints (claim_id, kind, value)
+      SELECT :claim_id, k, v FROM unnest(CAST(:kinds AS text[]), CAST(:fp_values AS text[])) AS t(k, v)),
+d AS (INSERT INTO claim_documents (claim_id, name, role, image_hash, identity)
+      SELECT :claim_id, n, r, h, i
+      FROM unnest(CAST(:names AS text[]), CAST(:roles AS text[]), CAST(:hashes AS text[]),
+                  CAST(:identities AS text[])) AS t(n, r, h, i)
+      RETURNING id, name, role),
+b AS (INSERT INTO image_hash_bands (doc_id, key, anchor)
+      SELECT d.id, t.k, t.a FROM d
+      JOIN unnest(CAST(:b_names AS text[]), CAST(:b_roles AS text[]), CAST(:b_keys AS bigint[]),
+                  CAST(:b_anchors AS text[])) AS t(n, r, k, a) ON d.name = t.n AND d.role = t.r)
+SELECT seq FROM c
+""")
+
+
+def _pg_insert_params(claim_id: str, values: dict, claim_dir: str | None, serials: list[str],
+                      pairs: list[tuple[str, str]], documents: list[DocumentIdentity], promotion_id: str) -> dict:
+    bands = [(d.name, d.role, k, a) for d in documents for k, a in _index_rows(d, promotion_id)]
+    return {"claim_id": claim_id, **values, "claim_dir": claim_dir, "serials": serials,
+            "kinds": [k for k, _ in pairs], "fp_values": [v for _, v in pairs],
+            "names": [d.name for d in documents], "roles": [d.role for d in documents],
+            "hashes": [d.image_hash for d in documents], "identities": [d.to_json() for d in documents],
+            "b_names": [b[0] for b in bands], "b_roles": [b[1] for b in bands],
+            "b_keys": [b[2] for b in bands], "b_anchors": [b[3] for b in bands]}
+
+
 class SqlClaimStore:
     """A ClaimStore on any SQLAlchemy URL this project supports (see ``pipeline.db.engine.sql_url``).
 
@@ -160,10 +244,10 @@ class SqlClaimStore:
             if doc.image_hash is not None and len(doc.image_hash) != 64:
                 raise ValueError(f"document {doc.name!r}: image hash must be 64 hex digits")
         with self._transaction(f"recording claim {claim_id}") as conn:
-            if conn.dialect.name == "postgresql":
-                # Wait for the promotion's lock no longer than SQLite waits for its write lock.
-                conn.execute(text("SELECT set_config('lock_timeout', :ms, true)"), {"ms": f"{self._timeout_ms}ms"})
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(promotion_id)})
+            pg = conn.dialect.name == "postgresql"
+            if pg:
+                # Wait for the promotion's lock no longer than SQLite waits for its write lock (one round trip).
+                conn.execute(_PG_LOCK, {"ms": f"{self._timeout_ms}ms", "key": _lock_key(promotion_id)})
             row = conn.execute(select(m.Claim.seq, m.Claim.released, m.Claim.participant_key, m.Claim.claim_dir)
                                .where(m.Claim.claim_id == claim_id).with_for_update()).first()
             if row is not None:
@@ -174,15 +258,21 @@ class SqlClaimStore:
             if row is not None and row.released:
                 conn.execute(delete(m.Claim).where(m.Claim.claim_id == claim_id))  # back of the queue
                 row = None
+            # Every look-up first, in one statement (earlier = recorded before this claim: a new claim
+            # is behind all), then the writes: on PostgreSQL each statement is a round trip.
+            prior = self._prior(conn, row.seq if row is not None else None, promotion_id, email, participant_key,
+                                serials, pairs, documents)
             values = {"promotion_id": promotion_id, "email": email, "participant_key": participant_key,
                       "decided_at": decided_at}
+            if row is None and pg and len({(d.role, d.name) for d in documents}) == len(documents):
+                conn.execute(_PG_INSERT, _pg_insert_params(claim_id, values, claim_dir, serials, pairs, documents,
+                                                           promotion_id))
+                return prior
             if claim_dir or row is None:
                 values["claim_dir"] = claim_dir
             if row is None:
-                seq = conn.execute(insert(m.Claim).values(claim_id=claim_id, released=False, **values)
-                                   ).inserted_primary_key[0]
+                conn.execute(insert(m.Claim).values(claim_id=claim_id, released=False, **values))
             else:
-                seq = row.seq
                 conn.execute(update(m.Claim).where(m.Claim.claim_id == claim_id).values(**values))
                 conn.execute(delete(m.ClaimSerial).where(m.ClaimSerial.claim_id == claim_id))
                 conn.execute(delete(m.InvoiceFingerprint).where(m.InvoiceFingerprint.claim_id == claim_id))
@@ -195,31 +285,28 @@ class SqlClaimStore:
                 conn.execute(insert(m.InvoiceFingerprint),
                              [{"claim_id": claim_id, "kind": k, "value": v} for k, v in pairs])
             self._insert_documents(conn, claim_id, promotion_id, documents)
-            near = tuple(n for doc in documents for n in self._near(conn, seq, promotion_id, doc))
-            return self._prior(conn, seq, promotion_id, email, participant_key, serials, pairs, near)
+            return prior
 
     @staticmethod
     def _insert_documents(conn: Connection, claim_id: str, promotion_id: str,
                           documents: list[DocumentIdentity]) -> None:
-        """The claim's uploads and their band keys: two statements whatever their number (a round
-        trip to PostgreSQL costs about a millisecond)."""
+        """The claim's uploads and their index keys: two statements whatever their number."""
         if not documents:
             return
         D = m.ClaimDocument
         ids = conn.execute(insert(D).returning(D.id, sort_by_parameter_order=True),
                            [{"claim_id": claim_id, "name": d.name, "role": d.role, "image_hash": d.image_hash,
                              "identity": d.to_json()} for d in documents]).scalars().all()
-        bands = [{"doc_id": doc_id, "key": k, "anchor": a} for doc_id, d in zip(ids, documents) if d.image_hash
-                 for k in sorted(set(band_keys(d.image_hash, f"{promotion_id}\0{d.role}"))) for a in d.anchors()]
+        bands = [{"doc_id": doc_id, "key": k, "anchor": a} for doc_id, d in zip(ids, documents)
+                 for k, a in _index_rows(d, promotion_id)]
         if bands:
             conn.execute(insert(m.ImageHashBand), bands)
 
-    def _near(self, conn: Connection, seq: int, promotion_id: str, doc: DocumentIdentity) -> list[NearDocument]:
-        """Earlier uploads of the promotion whose image hash is within the role's distance of ``doc``'s,
-        nearest first, through the band index; an upload with anchors (dates, serials read) is compared
-        only with those sharing one or having none (``DocumentIdentity.anchors``)."""
-        if not doc.image_hash:
-            return []
+    def _near_part(self, earlier: list, promotion_id: str, index: int, doc: DocumentIdentity):
+        """The look-up of earlier uploads whose image hash may be within the role's distance of ``doc``'s
+        (sharing enough bands of the index), as one part of ``_prior``'s statement; an upload with
+        anchors (dates, serials read) asks only for those sharing one or having none
+        (``DocumentIdentity.anchors``). The full hashes are compared in Python."""
         C, D, B = m.Claim, m.ClaimDocument, m.ImageHashBand
         limit = self.max_distance[doc.role]
         probes = sorted(set(band_keys(doc.image_hash, f"{promotion_id}\0{doc.role}", radius=band_radius(limit))))
@@ -233,60 +320,108 @@ class SqlClaimStore:
         every = parts[0] if len(parts) == 1 else union_all(*parts).subquery().select()
         column = every.selected_columns[0]
         sharing = every.with_only_columns(column).group_by(column).having(func.count() >= band_quorum(limit))
-        query = (select(D.id, D.image_hash, C.seq).join(C, C.claim_id == D.claim_id)
-                 .where(D.id.in_(sharing), D.role == doc.role, C.seq < seq, C.promotion_id == promotion_id,
-                        C.released.is_(False)))
-        near = sorted((d, other_seq, doc_id) for doc_id, value, other_seq in conn.execute(query)
-                      if (d := phash_distance(doc.image_hash, value)) <= limit)[:self.max_near]
-        if not near:
-            return []
-        rows = {r.id: r for r in conn.execute(select(D.id, D.claim_id, D.name, D.image_hash, D.identity)
-                                              .where(D.id.in_([i for _, _, i in near])))}
-        return [NearDocument(doc.name, rows[i].claim_id,
-                             DocumentIdentity.from_json(rows[i].name, doc.role, rows[i].image_hash, rows[i].identity),
-                             d) for d, _, i in near]
+        return (select(literal("n").label("tag"), literal(str(index)).label("key"), *_CLAIM_COLUMNS(),
+                       D.id.label("doc_id"), D.name.label("doc_name"), D.image_hash.label("doc_hash"),
+                       D.identity.label("doc_identity"))
+                .join_from(D, C, C.claim_id == D.claim_id)
+                .where(D.id.in_(sharing), D.role == doc.role, *earlier))
 
-    def _prior(self, conn: Connection, seq: int, promotion_id: str, email: str | None,
+    def _content_part(self, earlier: list, promotion_id: str, index: int, doc: DocumentIdentity):
+        """The look-up of earlier invoices with the same content key (shop, date, total), newest first,
+        at most ``max_near``, as one part of ``_prior``'s statement: for an invoice whose number was
+        read, only those whose number was not (``_content_anchor``)."""
+        C, D, B = m.Claim, m.ClaimDocument, m.ImageHashBand
+        anchors = [""] if doc.numbers else ["", "#"]
+        found = (select(literal("c").label("tag"), literal(str(index)).label("key"), *_CLAIM_COLUMNS(),
+                        D.id.label("doc_id"), D.name.label("doc_name"), D.image_hash.label("doc_hash"),
+                        D.identity.label("doc_identity"))
+                 .join_from(B, D, D.id == B.doc_id).join(C, C.claim_id == D.claim_id)
+                 .where(B.key.in_(_content_keys(doc, promotion_id)), B.anchor.in_(anchors), D.role == "invoice",
+                        *earlier)
+                 .order_by(D.id.desc()).limit(self.max_near))
+        return found.subquery().select()
+
+    def _prior(self, conn: Connection, seq: int | None, promotion_id: str, email: str | None,
                participant_key: str | None, serials: list[str], pairs: list[tuple[str, str]],
-               near: tuple[NearDocument, ...] = ()) -> PriorUse:
-        C = m.Claim
-        earlier = (C.seq < seq, C.promotion_id == promotion_id, C.released.is_(False))
+               documents: list[DocumentIdentity]) -> PriorUse:
+        """What claims of the promotion recorded before ``seq`` (None: any) used: one statement, a
+        UNION ALL of index look-ups (serials, invoice fingerprints, email, participant, look-alike
+        uploads), each row with its claim's claimant."""
+        C, F = m.Claim, m.InvoiceFingerprint
+        earlier = [C.promotion_id == promotion_id, C.released.is_(False)]
+        if seq is not None:
+            earlier.append(C.seq < seq)
+        no_doc = (cast(null(), BigInteger).label("doc_id"), cast(null(), String).label("doc_name"),
+                  cast(null(), String).label("doc_hash"), cast(null(), Text).label("doc_identity"))
+
+        def part(tag: str, key, source=None, *where):
+            query = select(literal(tag).label("tag"), key.label("key"), *_CLAIM_COLUMNS(), *no_doc)
+            if source is not None:
+                query = query.join_from(source, C, C.claim_id == source.claim_id)
+            return query.where(*where, *earlier)
+
+        parts = []
+        if serials:
+            parts.append(part("s", m.ClaimSerial.serial, m.ClaimSerial, m.ClaimSerial.serial.in_(serials)))
+        if pairs:
+            same = or_(*(and_(F.kind == k, F.value == v) for k, v in pairs))
+            parts.append(part("i", F.kind + ":" + F.value, F, same))
+        if email:
+            parts.append(part("e", literal(""), None, C.email == email))
+        if participant_key:
+            parts.append(part("p", literal(""), None, C.participant_key == participant_key))
+        parts += [self._near_part(earlier, promotion_id, i, d) for i, d in enumerate(documents) if d.image_hash]
+        parts += [self._content_part(earlier, promotion_id, i, d) for i, d in enumerate(documents)
+                  if d.content and d.role == "invoice"]
+        if not parts:
+            return PriorUse()
+        query = parts[0] if len(parts) == 1 else union_all(*parts)
+        rows = conn.execute(query.order_by(text("seq"))).all()
 
         serial_hits: dict[str, list[str]] = {}
-        if serials:
-            rows = conn.execute(select(m.ClaimSerial.serial, C.claim_id)
-                                .join(C, C.claim_id == m.ClaimSerial.claim_id)
-                                .where(*earlier, m.ClaimSerial.serial.in_(serials)).order_by(C.seq))
-            for serial, cid in rows:
-                serial_hits.setdefault(serial, []).append(cid)
-
         invoice_hits: dict[str, list[str]] = {}
-        F = m.InvoiceFingerprint
-        if pairs:
-            rows = conn.execute(select(F.kind, F.value, C.claim_id).join(C, C.claim_id == F.claim_id)
-                                .where(*earlier, or_(*(and_(F.kind == k, F.value == v) for k, v in pairs)))
-                                .order_by(C.seq))
-            for kind, value, cid in rows:
-                invoice_hits.setdefault(f"{kind}:{value}", []).append(cid)
-
-        def ids(column, value: str | None) -> tuple[str, ...]:
-            if not value:
-                return ()
-            return tuple(conn.execute(select(C.claim_id).where(*earlier, column == value).order_by(C.seq))
-                         .scalars())
-
-        email_hits = ids(C.email, email)
-        participant_hits = ids(C.participant_key, participant_key)
-        every = {c for v in (*serial_hits.values(), *invoice_hits.values()) for c in v}
-        every |= set(email_hits) | set(participant_hits) | {n.claim_id for n in near}
+        email_hits: list[str] = []
+        participant_hits: list[str] = []
+        near_rows: dict[int, list] = {}
+        content_rows: dict[int, list] = {}
         claims: dict[str, PriorClaim] = {}
-        if every:
-            for cid, em, pk, at in conn.execute(select(C.claim_id, C.email, C.participant_key, C.decided_at)
-                                                .where(C.claim_id.in_(sorted(every)))):
-                claims[cid] = PriorClaim(cid, em, pk, at)
+        for r in rows:
+            claims[r.claim_id] = PriorClaim(r.claim_id, r.email, r.participant_key, r.decided_at)
+            if r.tag == "s":
+                serial_hits.setdefault(r.key, []).append(r.claim_id)
+            elif r.tag == "i":
+                invoice_hits.setdefault(r.key, []).append(r.claim_id)
+            elif r.tag == "e":
+                email_hits.append(r.claim_id)
+            elif r.tag == "p":
+                participant_hits.append(r.claim_id)
+            else:
+                (near_rows if r.tag == "n" else content_rows).setdefault(int(r.key), []).append(r)
+        near: list[NearDocument] = []
+        for index, found in sorted(near_rows.items()):
+            doc = documents[index]
+            limit = self.max_distance[doc.role]
+            close = sorted((d, r.seq, r.doc_id, r) for r in found
+                           if (d := phash_distance(doc.image_hash, r.doc_hash)) <= limit)[:self.max_near]
+            near += [NearDocument(doc.name, r.claim_id,
+                                  DocumentIdentity.from_json(r.doc_name, doc.role, r.doc_hash, r.doc_identity), d)
+                     for d, _, _, r in close]
+        seen = {(n.document, n.other.name, n.claim_id) for n in near}
+        for index, found in sorted(content_rows.items()):
+            doc = documents[index]
+            for r in found:
+                if (doc.name, r.doc_name, r.claim_id) not in seen:
+                    seen.add((doc.name, r.doc_name, r.claim_id))
+                    d = phash_distance(doc.image_hash, r.doc_hash) if doc.image_hash and r.doc_hash else -1
+                    near.append(NearDocument(doc.name, r.claim_id,
+                                             DocumentIdentity.from_json(r.doc_name, "invoice", r.doc_hash,
+                                                                        r.doc_identity), d, "content"))
+        used = {c for v in (*serial_hits.values(), *invoice_hits.values()) for c in v}
+        used |= set(email_hits) | set(participant_hits) | {n.claim_id for n in near}
         return PriorUse({k: tuple(v) for k, v in serial_hits.items()},
                         {k: tuple(v) for k, v in invoice_hits.items()},
-                        email_hits, participant_hits, claims, near)
+                        tuple(email_hits), tuple(participant_hits),
+                        {c: p for c, p in claims.items() if c in used}, tuple(near))
 
     def claim_holder(self, claim_id: str) -> Holder | None:
         """Who holds ``claim_id`` here: the recorded claim (folder and claimant), else the folder of

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from ..datafiles import read_toml
 from ..errors import ConfigError
-from ..records import BBox, Page, union_bbox
+from ..records import BBox, Line, Page, union_bbox
 from .folding import fold
 
-__all__ = ["invoice_knowledge",
+__all__ = ["invoice_knowledge", "page_rows",
            "parse_amount", "find_amounts", "find_currency", "find_total", "find_line_items",
            "line_amounts", "has_label", "Amount", "LineItem", "InvoiceSummary"]
 
@@ -171,6 +171,30 @@ def find_total(pages: Sequence[Page]) -> Amount | None:
                 if best is None or value > best.value:
                     best = Amount(value, raw, p.number, bbox)
     return best
+
+
+def page_rows(page: Page) -> Page:
+    """The page's words regrouped into rows by where they stand: OCR sometimes reads a photo's table
+    column by column (the descriptions, then the quantities, then the amounts, each its own line), so
+    no line holds an item. A word joins the row whose rightmost word ends left of it at nearly its
+    height (a row may climb or fall a little across a turned photo); rows in order of height."""
+    words = sorted((w for line in page.lines for w in line.words), key=lambda w: (w.bbox[0], w.bbox[1]))
+    rows: list[list] = []
+    for w in words:
+        cy, h = (w.bbox[1] + w.bbox[3]) / 2, w.bbox[3] - w.bbox[1]
+        best, gap = None, None
+        for row in rows:
+            last = row[-1]
+            ly, lh = (last.bbox[1] + last.bbox[3]) / 2, last.bbox[3] - last.bbox[1]
+            dy = abs(cy - ly)
+            if last.bbox[2] <= w.bbox[0] + 0.2 * h and dy <= 0.45 * max(1, min(h, lh)) and (gap is None or dy < gap):
+                best, gap = row, dy
+        if best is None:
+            rows.append([w])
+        else:
+            best.append(w)
+    rows.sort(key=lambda r: sum((w.bbox[1] + w.bbox[3]) / 2 for w in r) / len(r))
+    return replace(page, lines=tuple(Line(tuple(r)) for r in rows))
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ class _Strict(BaseModel):
 class _Sums(_Strict):
     tolerance: float = Field(ge=0)
     rate_tolerance: float = Field(ge=0, le=0.1)
+    ocr_max_vat_share: float = Field(gt=0)
     net_labels: list[str] = Field(min_length=1)
     vat_labels: list[str] = Field(min_length=1)
     vat_rates: dict[str, list[float]] = Field(min_length=1)
@@ -65,6 +66,7 @@ class IntegrityKnowledge:
         self.source = source
         self.tolerance = Decimal(str(data.sums.tolerance))
         self.rate_tolerance = Decimal(str(data.sums.rate_tolerance))
+        self.ocr_max_vat_share = Decimal(str(data.sums.ocr_max_vat_share))
         self.net_labels = tuple(data.sums.net_labels)
         self.vat_labels = tuple(data.sums.vat_labels)
         self.vat_rates = {k: tuple(Decimal(str(r)) for r in v) for k, v in data.sums.vat_rates.items()}

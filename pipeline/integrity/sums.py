@@ -40,7 +40,7 @@ from ..checks import Read
 from ..claim import Claim
 from ..decision import Check, Evidence
 from ..extract.facts import invoice_facts
-from ..extract.invoice import Amount, find_total, has_label, line_amounts, parse_amount
+from ..extract.invoice import Amount, find_total, has_label, line_amounts, page_rows, parse_amount
 from ..records import BBox, DocumentRead, Line, Page, union_bbox
 from .knowledge import IntegrityKnowledge, default_integrity
 
@@ -128,10 +128,20 @@ def _sure(line: Line, amounts, min_conf: float) -> bool:
     return all(_conf(line, bbox) >= min_conf for _, _, bbox in amounts)
 
 
+def _item_lines(pages: Sequence[Page]) -> int:
+    return sum(_item_line(line, amounts) for p in pages for line in p.lines if (amounts := line_amounts(line)))
+
+
 def sum_findings(pages: Sequence[Page], country: str | None, *, min_conf: float = 80.0,
                  knowledge: IntegrityKnowledge | None = None, total: Amount | None | bool = False) -> list[Finding]:
     """What does not add up on the pages (empty: everything read adds up, or too little was read).
-    total: the invoice's total as extraction found it (``extract.facts``); parsed here when not given."""
+    total: the invoice's total as extraction found it (``extract.facts``); parsed here when not given.
+    OCR pages are read as rows of words when their lines hold fewer items than the rows do (``page_rows``)."""
+    if any(p.source == "ocr" for p in pages):
+        rows = [page_rows(p) if p.source == "ocr" else p for p in pages]
+        if _item_lines(rows) > _item_lines(pages):
+            pages = rows
+            total = total or False  # a total standing apart from its label is found on the rows
     kb = knowledge or default_integrity()
     tol = kb.tolerance
     out: list[Finding] = []
@@ -189,9 +199,12 @@ def sum_findings(pages: Sequence[Page], country: str | None, *, min_conf: float 
         _conf(line, total.bbox) >= min_conf for p in pages if p.number == total.page for line in p.lines
         if total.bbox and line.bbox and line.bbox[1] <= (total.bbox[1] + total.bbox[3]) / 2 <= line.bbox[3])
     ocr = any(p.source == "ocr" for p in pages)
-    if total_sure and net is not None and vat is not None and not _adds_up(net, vat, total, 3 * tol, ocr):
+    # a VAT larger than the net on a photo: the two figures are misread or misplaced, not edited
+    misread = ocr and net is not None and vat is not None and vat.value > net.value * kb.ocr_max_vat_share
+    if total_sure and net is not None and vat is not None and not misread and \
+            not _adds_up(net, vat, total, 3 * tol, ocr):
         out.append(Finding("net + VAT", f"{net.raw} + {vat.raw} is not {total.raw}", total.page, total.bbox))
-    if net is not None and vat is not None and net.value > 0:
+    if net is not None and vat is not None and net.value > 0 and not misread:
         pairs = [(v / n * 100, n) for n in net.readings if n > 0 for v in vat.readings]
         rates = kb.vat_rates.get((country or "").upper(), ())
 

@@ -296,6 +296,8 @@ def _make(kind: str, k: int, index: int, seed: int, history: list[Draft], source
     d = _genuine(index, seed, [], form)
     if kind.startswith(("pdf_", "sums_")) and d.invoice.style == "receipt":
         d.invoice = replace(d.invoice, style="classic")
+        if form:
+            d.invoice_form = form  # a receipt kept its photo form: the edit needs the PDF
     if kind == "used_product":
         board = next(it for it in d.items if it.product.category == "motherboard")
         lines = list(d.invoice.lines)

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from ..checks import _read_confidence
 from ..extract.facts import invoice_facts
 from ..extract.folding import fold
+from ..extract.invoice import find_total, page_rows
 from ..extract.invoice_numbers import InvoiceNumber, invoice_number_key
 from ..records import BBox, DocumentRead
 
@@ -86,6 +87,11 @@ class DocumentIdentity:
     """Hash -> the word as read: only for this claim's own documents (for the reviewer), never stored."""
     number_bbox: tuple[int, BBox] | None = field(default=None, compare=False, repr=False)
     """(page, box) of the first number read, for evidence; not stored."""
+    content: tuple[str, ...] = field(default=(), compare=False)
+    """What the invoice is about, as index keys: 'shop|date|total' for each date read with confidence,
+    when the claimed shop is known and a total was read. An upload that does not
+    *look* like an earlier one (cropped, turned, photographed again) is still found by these, and
+    compared by what both say (``compare(..., by="content")``). Kept in the store's index only."""
 
     def anchors(self) -> tuple[str, ...]:
         """Index anchors: the dates (invoice) or serials (photo) read with confidence, else ('',).
@@ -114,8 +120,9 @@ def _overlaps(a: BBox | None, b: BBox | None) -> bool:
 
 
 def invoice_identity(name: str, doc: DocumentRead, numbers: Sequence[InvoiceNumber], *, country: str | None,
-                     image_hash: str | None, min_conf: float) -> DocumentIdentity:
-    """The identity of one invoice read: numbers and dates at ``min_conf`` or more, the other words."""
+                     image_hash: str | None, min_conf: float, shop: str | None = None) -> DocumentIdentity:
+    """The identity of one invoice read: numbers and dates at ``min_conf`` or more, the other words;
+    with ``shop`` (the claimed shop's key) and a total read, its content keys."""
     sure_numbers, taken = [], []
     for n in numbers:
         taken.append((n.page, n.bbox))
@@ -139,8 +146,16 @@ def invoice_identity(name: str, doc: DocumentRead, numbers: Sequence[InvoiceNumb
             if w.conf >= min_conf:
                 sure.add(h)
     first = next(((n.page, n.bbox) for n in numbers if n.bbox), None)
+    content: tuple[str, ...] = ()
+    # a photo's table may be read column by column: its total stands apart from its label
+    total = invoice_facts(doc, country=country).total or find_total(
+        [page_rows(p) for p in doc.pages if p.source == "ocr"])
+    # Only a key to find candidates by, never evidence: a total read without confidence is used too
+    # (a misread one only misses a candidate; what both documents say decides, ``compare``).
+    if shop and total is not None and total.value > 0:
+        content = tuple(f"{shop}|{d}|{total.value.normalize():f}" for d in sorted(dates))
     return DocumentIdentity(name, "invoice", image_hash, tuple(sure_numbers), tuple(sorted(dates)), (),
-                            tuple(sorted(words)), tuple(sorted(sure)), plain, first)
+                            tuple(sorted(words)), tuple(sorted(sure)), plain, first, content)
 
 
 def photo_identity(name: str, doc: DocumentRead, *, image_hash: str | None,
@@ -188,11 +203,16 @@ def _number_field(mine: DocumentIdentity, theirs: DocumentIdentity, sure_words: 
     return "differs" if len(other.sure_words) >= sure_words else "unknown"
 
 
-def compare(mine: DocumentIdentity, theirs: DocumentIdentity, *, differing_words: int = 3) -> Comparison:
+def compare(mine: DocumentIdentity, theirs: DocumentIdentity, *, differing_words: int = 3,
+            by: str = "image") -> Comparison:
     """Whether two look-alike uploads are one document (see the module docstring for the rules).
 
     differing_words: how many confidently read words each side must show that the other does not
     for "other words differ" (a buyer's name and address, other lines, another order number).
+    by: how the earlier upload was found. 'image': its picture is near. 'content': only the same
+    shop, date and total (one shop's bundle sells many times a day): the same number is the same
+    invoice; another number read on both is another invoice; numbers not read on both sides are a
+    person's question only when the words say the same too (``words`` same), else another invoice.
     """
     if mine.role == "serial_photo":
         serial = _field(mine.serials, theirs.serials)
@@ -206,6 +226,9 @@ def compare(mine: DocumentIdentity, theirs: DocumentIdentity, *, differing_words
     else:
         words = "differs" if min(len(only_mine), len(only_theirs)) >= differing_words else "same"
     fields = {"number": number, "date": date, "words": words}
+    if by == "content" and number != "same":
+        relation = "unreadable" if number == "unknown" and words == "same" else "different"
+        return Comparison(relation, fields, tuple(mine.plain.get(h, h) for h in only_mine), len(only_theirs))
     if number == "same":
         relation = "same"
     elif number == "unknown":

@@ -735,7 +735,8 @@ def document_identities(claim: Claim, invoices: Sequence[Read], photos: Sequence
     for name, doc in invoices:
         if isinstance(doc, DocumentRead):
             out.append(invoice_identity(name, doc, numbers.get(name, []), country=claim.country,
-                                        image_hash=image_hashes.get(name), min_conf=min_conf))
+                                        image_hash=image_hashes.get(name), min_conf=min_conf,
+                                        shop=_retailer_key(claim.purchase.retailer)))
     for name, doc in photos:
         if isinstance(doc, DocumentRead):
             out.append(photo_identity(name, doc, image_hash=image_hashes.get(name), serial_key=serial_key))
@@ -760,9 +761,14 @@ def _judge(near: Sequence[NearDocument], mine: Sequence[DocumentIdentity], confi
         me = own.get((n.other.role, n.document))
         if me is None:
             continue
-        c = compare(me, n.other, differing_words=words)
-        out.append(_Match(n, me, c.relation, f"{n.document} looks like {n.other.name} of claim {n.claim_id} "
-                                           f"(image hashes {n.distance} bits apart); {c.describe()}"))
+        c = compare(me, n.other, differing_words=words, by=n.how)
+        if n.how == "content":
+            how = "has the shop, date and total of"
+            apart = f"; image hashes {n.distance} bits apart" if n.distance >= 0 else ""
+        else:
+            how, apart = "looks like", f"; image hashes {n.distance} bits apart"
+        out.append(_Match(n, me, c.relation, f"{n.document} {how} {n.other.name} of claim {n.claim_id} "
+                                           f"({apart[2:] or 'not both images'}); {c.describe()}"))
     return out
 
 

@@ -66,7 +66,10 @@ class NearDocument:
     other: DocumentIdentity
     """What the earlier upload says (its name, role, hash, numbers, dates, word hashes)."""
     distance: int
-    """Bits between the two image hashes."""
+    """Bits between the two image hashes (-1: not both hashed)."""
+    how: str = "image"
+    """How it was found: 'image' (its hash is near) or 'content' (the same shop, date and total read:
+    ``DocumentIdentity.content``)."""
 
 
 @dataclass(frozen=True)
