@@ -231,6 +231,20 @@ def test_a_claim_holding_the_invoice_name_with_other_words_is_never_a_fail():
     assert match_retailer("Brightline", [page_of("Brightline Electronics Benelux", "INVOICE")]).status != "fail"
 
 
+def test_the_claimed_shops_registered_company_is_not_another_seller_whatever_words_the_claim_adds():
+    # Blibli's invoice prints only its registered company; the claimant typed the brand plus words
+    page = page_of("PT Global Digital Niaga", "NPWP 02.123.456.7-012.000", "FAKTUR", "Tanggal 12-03-2020")
+    for claimed in ("Blibli.com - for testing", "Blibli.com"):
+        assert match_retailer(claimed, [page]).status != "fail", claimed
+    # another known shop's registered company still fails a claim naming Blibli
+    other = page_of("PT Ecart Webportal Indonesia", "NPWP 02.987.654.3-012.000", "FAKTUR")
+    m = match_retailer("Blibli.com - for testing", [other])
+    assert (m.status, m.reason) == ("fail", "other_seller"), m
+    # a sister brand sharing a word with the claimed shop's legal name is still another seller
+    m = match_retailer("Media Markt", [page_of("www.saturn.de", "Saturn", "RECHNUNG")])
+    assert m.status == "fail", m
+
+
 def test_a_legal_entity_claimed_against_its_brand_passes():
     page = page_of("Brightline", "Utrecht Nederland", "Factuur", "Factuurdatum 12-03-2024")
     m = match_retailer("Brightline Nederland B.V.", [page])

@@ -1022,7 +1022,15 @@ def match_retailer(
         return RetailerMatch("uncertain", min(score, pass_score - 1), partial, None, None, retailer_id, None,
                              "partial_name", f"the claimed name holds the invoice's {partial!r} with other "
                                              "words, or the other way round")
-    other = [s for s in sellers if names_differ(claimed, s.name, data)]
+    # The claimed shop's own names and legal names (alias table) are never "another seller": a claim
+    # "Blibli.com - for testing" resolves to no retailer by its whole name, but the invoice's
+    # "PT Global Digital Niaga" is Blibli's registered company.
+    # Strictly that name (OCR look-alikes aside), not a sister brand sharing a word of it: a
+    # "Media-Saturn-Holding GmbH" of MediaMarkt's does not make Saturn's invoice MediaMarkt's.
+    own = {fold_confusables(strip_legal_form(n, data).replace(" ", ""))
+           for rid in sorted(exclude) for n in (*data.retailers[rid].names, *data.retailers[rid].legal_names)}
+    other = [s for s in sellers if names_differ(claimed, s.name, data)
+             and not _is_one_of(fold_confusables(strip_legal_form(s.name, data).replace(" ", "")), own)]
     # A name read as a whole as a retailer or shop we know is confirmed by that match, and needs less
     # of the OCR's own confidence than a company name known from nowhere else.
     sure = [s for s in other
@@ -1038,6 +1046,11 @@ def match_retailer(
                                                 f"was read with confidence {s.conf:.0f} only", s)
     return RetailerMatch("uncertain", min(score, uncertain_score - 1), None, None, None, retailer_id, None,
                          "not_found", "the claimed name is not on the invoice, and no other seller was read")
+
+
+def _is_one_of(name: str, names: set[str], min_ratio: int = 90) -> bool:
+    """Whether a compacted, folded name is one of ``names`` (rapidfuzz ratio, OCR slips allowed)."""
+    return bool(name) and any(fuzz.ratio(name, n) >= min_ratio for n in names if n)
 
 
 _HOW = {"alias": "a retailer we know", "known_shop": "a shop named in earlier claims",
