@@ -28,9 +28,9 @@ import threading
 import weakref
 from functools import cached_property
 
-from ..records import DocumentRead
+from ..records import DocumentRead, Page
 from .dates import FoundDate, day_first_for, find_dates, unread_date_labels
-from .invoice import Amount, InvoiceSummary, LineItem, find_currency, find_line_items, find_total
+from .invoice import Amount, InvoiceSummary, LineItem, find_currency, find_line_items, find_total, page_rows
 from .invoice_numbers import InvoiceNumber, find_invoice_numbers
 from .labels import Knowledge, default_knowledge
 from .sellers import SellerLine, find_sellers
@@ -73,6 +73,17 @@ class InvoiceFacts:
     def total(self) -> Amount | None:
         """The largest amount on a line labelled as the total."""
         return find_total(self.doc.pages)
+
+    @cached_property
+    def rows(self) -> tuple[Page, ...]:
+        """The pages with each OCR page's words regrouped into rows (``page_rows``): a photo's table
+        read column by column, whose lines hold no item."""
+        return tuple(page_rows(p) if p.source == "ocr" else p for p in self.doc.pages)
+
+    @cached_property
+    def row_total(self) -> Amount | None:
+        """The total as found on ``rows`` (a total standing apart from its label on such a photo)."""
+        return find_total(self.rows)
 
     @cached_property
     def currency(self) -> str | None:

@@ -39,8 +39,8 @@ from decimal import Decimal
 from ..checks import Read
 from ..claim import Claim
 from ..decision import Check, Evidence
-from ..extract.facts import invoice_facts
-from ..extract.invoice import Amount, find_total, has_label, line_amounts, page_rows, parse_amount
+from ..extract.facts import InvoiceFacts, invoice_facts
+from ..extract.invoice import has_label, line_amounts, parse_amount
 from ..records import BBox, DocumentRead, Line, Page, union_bbox
 from .knowledge import IntegrityKnowledge, default_integrity
 
@@ -133,15 +133,14 @@ def _item_lines(pages: Sequence[Page]) -> int:
 
 
 def sum_findings(pages: Sequence[Page], country: str | None, *, min_conf: float = 80.0,
-                 knowledge: IntegrityKnowledge | None = None, total: Amount | None | bool = False) -> list[Finding]:
+                 knowledge: IntegrityKnowledge | None = None, facts: InvoiceFacts | None = None) -> list[Finding]:
     """What does not add up on the pages (empty: everything read adds up, or too little was read).
-    total: the invoice's total as extraction found it (``extract.facts``); parsed here when not given.
-    OCR pages are read as rows of words when their lines hold fewer items than the rows do (``page_rows``)."""
-    if any(p.source == "ocr" for p in pages):
-        rows = [page_rows(p) if p.source == "ocr" else p for p in pages]
-        if _item_lines(rows) > _item_lines(pages):
-            pages = rows
-            total = total or False  # a total standing apart from its label is found on the rows
+    facts: the reading's extracted facts (``extract.facts``: its total, its rows), when the caller
+    has them. OCR pages are read as rows of words when their lines hold fewer items than the rows do."""
+    facts = facts or invoice_facts(DocumentRead("", "", "", tuple(pages)), country=country)
+    pages, total = list(facts.doc.pages), facts.total
+    if any(p.source == "ocr" for p in pages) and _item_lines(facts.rows) > _item_lines(pages):
+        pages, total = list(facts.rows), facts.total or facts.row_total
     kb = knowledge or default_integrity()
     tol = kb.tolerance
     out: list[Finding] = []
@@ -150,7 +149,6 @@ def sum_findings(pages: Sequence[Page], country: str | None, *, min_conf: float 
     vat_rate: Decimal | None = None
     others: list[_Figure] = []
     complete = True  # every line with money on it read with confidence and understood
-    total = find_total(pages) if total is False else total
     index = 0
     for page in pages:
         for line in page.lines:
@@ -260,7 +258,7 @@ def check_invoice_sums(claim: Claim, invoices: Sequence[Read], doc_checks: Seque
             continue
         checked = True
         found = sum_findings(doc.pages, claim.country, min_conf=min_conf, knowledge=knowledge,
-                             total=invoice_facts(doc, country=claim.country).total)
+                             facts=invoice_facts(doc, country=claim.country))
         found += _quantity_findings(claim, doc, name, doc_checks)
         if found:
             f = found[0]

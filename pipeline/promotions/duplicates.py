@@ -40,7 +40,6 @@ from dataclasses import dataclass, field
 from ..checks import _read_confidence
 from ..extract.facts import invoice_facts
 from ..extract.folding import fold
-from ..extract.invoice import find_total, page_rows
 from ..extract.invoice_numbers import InvoiceNumber, invoice_number_key
 from ..records import BBox, DocumentRead
 
@@ -148,8 +147,8 @@ def invoice_identity(name: str, doc: DocumentRead, numbers: Sequence[InvoiceNumb
     first = next(((n.page, n.bbox) for n in numbers if n.bbox), None)
     content: tuple[str, ...] = ()
     # a photo's table may be read column by column: its total stands apart from its label
-    total = invoice_facts(doc, country=country).total or find_total(
-        [page_rows(p) for p in doc.pages if p.source == "ocr"])
+    facts = invoice_facts(doc, country=country)
+    total = facts.total or facts.row_total
     # Only a key to find candidates by, never evidence: a total read without confidence is used too
     # (a misread one only misses a candidate; what both documents say decides, ``compare``).
     if shop and total is not None and total.value > 0:
