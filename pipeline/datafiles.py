@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import ConfigError
 
-__all__ = ["read_toml"]
+__all__ = ["read_toml", "only_keys"]
 
 
 def read_toml(path: str | Path | None, *, packaged: str) -> tuple[dict, str]:
@@ -32,3 +32,11 @@ def read_toml(path: str | Path | None, *, packaged: str) -> tuple[dict, str]:
         return tomllib.loads(text), source
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(message=f"{source} is not valid TOML: {exc}") from exc
+
+
+def only_keys(data: dict, allowed, source: str) -> None:
+    """A ConfigError naming the file and the keys it has that its loader does not know (a typo must
+    not silently fall back to a default)."""
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ConfigError(message=f"{source}: unknown key(s) {', '.join(sorted(unknown))}")

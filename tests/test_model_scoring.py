@@ -19,7 +19,7 @@ def test_packaged_weights_load_and_are_registered_knowledge():
     (("[gain]", "[gain]\nbest = 1.0"), "exactly"),
     (("exact = 1.0", "exact = 1.5"), "from 0 to 1"),
     (("code = 2.0", "code = \"two\""), "a number"),
-    (("[cost]", "[costs]"), "unknown table"),
+    (("[cost]", "[costs]"), "unknown key"),
 ])
 def test_a_broken_weights_file_is_refused(tmp_path, change, message):
     from importlib import resources

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..datafiles import read_toml
+from ..datafiles import only_keys, read_toml
 from ..errors import ConfigError
 
 __all__ = ["FoldingTable", "load_folding", "folding_table", "fold", "fold_char", "fold_words"]
@@ -49,9 +49,7 @@ class FoldingTable:
 
 
 def _parse(data: dict, source: str) -> FoldingTable:
-    unknown = set(data) - {"letters", "expansions", "lookalikes"}
-    if unknown:
-        raise ConfigError(message=f"{source}: unknown key(s) {', '.join(sorted(unknown))}")
+    only_keys(data, ("letters", "expansions", "lookalikes"), source)
     out = {}
     for key in ("letters", "expansions", "lookalikes"):
         table = data.get(key, {})

@@ -53,7 +53,7 @@ from pathlib import Path
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from ..datafiles import read_toml
+from ..datafiles import only_keys, read_toml
 from ..errors import ConfigError
 from ..extract.normalise import (
     ModelVocabulary,
@@ -104,9 +104,7 @@ def _numbers(data: dict, table: str, keys: tuple[str, ...], source: str, *, low:
 def load_model_scoring(path: str | Path | None = None) -> ModelScoring:
     """The token weights from ``path``, or the packaged ``model_scoring.toml``; validated."""
     data, source = read_toml(path, packaged="model_scoring.toml")
-    unknown = set(data) - {"weight", "missing", "extra", "gain", "cost"}
-    if unknown:
-        raise ConfigError(message=f"{source}: unknown table(s) {', '.join(sorted(unknown))}")
+    only_keys(data, ("weight", "missing", "extra", "gain", "cost"), source)
     return ModelScoring(_numbers(data, "weight", _KINDS, source, low=0, high=10),
                         _numbers(data, "missing", _KINDS, source, low=0, high=10),
                         _numbers(data, "extra", _KINDS, source, low=0, high=10),

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..datafiles import read_toml
+from ..datafiles import only_keys, read_toml
 from ..errors import ConfigError
 from ..extract.normalise import ConfusionEdits as _Edits
 from ..extract.normalise import confusion_edits as _align
@@ -76,9 +76,7 @@ def _label_pattern(patterns, key: str, source: str, separators: str) -> re.Patte
 def load_sticker_labels(path: str | Path | None = None) -> StickerLabels:
     """The sticker label patterns from ``path``, or the packaged ``stickers.toml``; validated."""
     data, source = read_toml(path, packaged="stickers.toml")
-    unknown = set(data) - {"serial_labels", "chk_labels"}
-    if unknown:
-        raise ConfigError(message=f"{source}: unknown key(s) {', '.join(sorted(unknown))}")
+    only_keys(data, ("serial_labels", "chk_labels"), source)
     return StickerLabels(_label_pattern(data.get("serial_labels"), "serial_labels", source, ".:#="),
                          _label_pattern(data.get("chk_labels"), "chk_labels", source, ".:#=\\-"), source)
 
