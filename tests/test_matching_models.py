@@ -444,3 +444,52 @@ def test_a_memory_size_glued_to_the_next_word_is_no_tier_code():
                        [page_of("GeForce RTX4070 12GGamingXSlim 599,00")]).status == "pass"
     for line in ("GeForce RTX 5060Ti8GGAMINGTRIOOC", "GeForce RTX 5060 Ti 8GGAMING TRIO OC"):
         assert match_model("GeForce RTX 5060 8G GAMING TRIO OC", [page_of(line)]).status == "fail"
+
+
+# ------------------------------------------------------------------------------ glued text (PP-OCR)
+# PP-OCR's recognizer drops the spaces between words: "AMDRyzen53400GBox", "MSIX570-APRO,Mainboard".
+
+def _glued(name: str, before: str = "MSI", after: str = "Box") -> str:
+    return before + name.upper().replace(" ", "") + after
+
+
+@pytest.mark.parametrize("claimed,line", [
+    ("AMD Ryzen 5 3400G", "AMDRyzen53400GBox"),
+    ("AMD Ryzen 5 3400G", "AMDRyzen53400G"),
+    ("X570-A PRO", "MSIX570-APRO,Mainboard-Sockel"),
+    ("MEG X570 GODLIKE", "MEGX570GODLIKEplytaglownaATXAM4"),
+    ("B550 GAMING PLUS", "MSIB550GAMINGPLUS"),
+    ("MPG X570 GAMING PRO CARBON WIFI", "MPGX570GAMINGPROCARBONWIFI"),
+    ("AMD Ryzen 5 3400G", "AMDRyzen53400GprocesadorAM4"),
+    ("MPG GUNGNIR 100", "MSIMPGGUNGNIR100casemiditower"),
+    ("AMD Ryzen 7 3800X", "RYZEN 7 | 3800X"),  # Tesseract reads a table's column rule as a word
+])
+def test_a_model_glued_to_its_neighbours_passes(claimed, line):
+    m = match_model(claimed, [page_of("RECHNUNG Nr 2025-118", f"{line} 459,00", "Summe")])
+    assert m.status == "pass", (claimed, line, m)
+
+
+@pytest.mark.parametrize("claimed,line", [
+    ("AMD Ryzen 5 3600", "AMDRyzen53600XBox"),  # the X glued between the number and "Box"
+    ("AMD Ryzen 5 3400G", "AMDRyzen53400GEBox"),
+    ("AMD Ryzen 5 3600", "AMDRyzen73600Box"),
+    ("B550 GAMING PLUS", "MSIB550GAMINGPRO"),
+    ("MAG B550 TOMAHAWK", "MAGB550MTOMAHAWK"),
+    ("AMD Ryzen 9 3900X", "AMDRyzen93900XTBox"),
+])
+def test_a_sibling_glued_to_its_neighbours_never_passes(claimed, line):
+    m = match_model(claimed, [page_of("RECHNUNG Nr 2025-118", f"{line} 459,00", "Summe")])
+    assert m.status != "pass", (claimed, line, m)
+
+
+_GLUED_SIBLINGS = [(m.name, s.name) for m in _CAT.models.values() for s in _CAT.siblings(m)
+                   if _CAT.distinguishing(m, s)[1]]
+
+
+@pytest.mark.parametrize("after", ["Box", "Mainboard", ""])
+def test_no_claim_passes_on_any_catalogue_sibling_printed_glued(after):
+    # every (model, sibling with a token the model lacks) pair of the catalogue
+    passed = [(model, _glued(sibling, after=after)) for model, sibling in _GLUED_SIBLINGS
+              if match_model(model, [page_of("RECHNUNG", f"{_glued(sibling, after=after)} 459,00", "Summe")]
+                             ).status == "pass"]
+    assert passed == []

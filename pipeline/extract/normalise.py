@@ -244,11 +244,16 @@ class ModelVocabulary:
     """Words that never count for or against a match (oc)."""
     capacity_units: frozenset[str]
     """Units after a memory size ("8G", "12GB"): the size is a variant, the unit neutral."""
+    glue_words: frozenset[str] = frozenset()
+    """Words of invoice product lines ("box", "mainboard") that a recognizer which drops spaces
+    glues to a model's name ("AMDRyzen53400GBox"): with the catalogue's words, where glued text is
+    cut apart. Optional in a vocabulary file."""
     source: str = "models.toml"
 
 
 _VOCAB_FIELDS = ("brands", "optional_words", "hard_suffixes", "variant_words", "neutral_words",
-                 "capacity_units")
+                 "capacity_units", "glue_words")
+_OPTIONAL_VOCAB_FIELDS = ("glue_words",)
 
 
 def _parse_vocabulary(data: dict, source: str) -> ModelVocabulary:
@@ -258,7 +263,7 @@ def _parse_vocabulary(data: dict, source: str) -> ModelVocabulary:
                                   f"expected {', '.join(_VOCAB_FIELDS)}")
     values: dict[str, frozenset[str]] = {}
     for field in _VOCAB_FIELDS:
-        raw = data.get(field)
+        raw = data.get(field, [] if field in _OPTIONAL_VOCAB_FIELDS else None)
         if raw is None:
             raise ConfigError(message=f"{source}: field '{field}' is missing (a list of words)")
         if not isinstance(raw, list) or not all(isinstance(w, str) for w in raw):

@@ -193,19 +193,45 @@ class _Lexicon:
     may be that suffix misread ("Supe", "XI")."""
     plain: frozenset[str]
     """Words that are never a misread suffix: capacity units, variant, neutral and optional words."""
+    glue: frozenset[str] = frozenset()
+    """Whole words (letters, 3 or more) where text glued by a recognizer that drops spaces is cut
+    apart: the vocabulary's words, its ``glue_words`` and the catalogue's (``_unglue_words``)."""
+    glue_pairs: frozenset[str] = frozenset()
+    """Words of one or two letters in model names ("ac", "ti", "x"), cut out of glued text after a ``glue`` word."""
+    glue_loose: frozenset[str] = frozenset()
+    """``glue`` words that no model name glues to a number ("box", "arctic"; not "urx" of "321URX"
+    nor a tier suffix): glued after a number, they are cut off it."""
 
 
-_LEXICONS: dict[int, tuple[ModelVocabulary, _Lexicon]] = {}
+_LEXICONS: dict[tuple[int, int], tuple[ModelVocabulary, Catalogue | None, _Lexicon]] = {}
 
 
-def _lexicon(vocab: ModelVocabulary) -> _Lexicon:
-    hit = _LEXICONS.get(id(vocab))
-    if hit is None or hit[0] is not vocab:
+def _glue_words(vocab: ModelVocabulary, cat: Catalogue | None) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Where glued text is cut (``_Lexicon.glue``, ``glue_pairs``, ``glue_loose``)."""
+    words = set(vocab.brands | vocab.optional_words | vocab.variant_words | vocab.neutral_words | vocab.glue_words
+                | vocab.hard_suffixes)
+    coded = set(vocab.hard_suffixes | vocab.capacity_units)
+    for model in (cat.models.values() if cat is not None else ()):
+        for name in (model.name, *model.aliases):
+            for chunk in normalise_text(name).split():
+                parts = split_alnum(chunk)
+                words.update(p for p in parts if p.isalpha())
+                coded.update(p for k, p in enumerate(parts) if k and p.isalpha() and parts[k - 1].isdigit())
+    return (frozenset(w for w in words if len(w) >= _GLUE_MIN),
+            frozenset(w for w in words if len(w) <= _GLUE_SHORT),
+            frozenset(w for w in words if len(w) >= _GLUE_MIN and w not in coded))
+
+
+def _lexicon(vocab: ModelVocabulary, cat: Catalogue | None = None) -> _Lexicon:
+    key = (id(vocab), id(cat))
+    hit = _LEXICONS.get(key)
+    if hit is None or hit[0] is not vocab or hit[1] is not cat:
         lex = _Lexicon(vocab, frozenset(fold_confusables(s) for s in vocab.hard_suffixes),
                        tuple(sorted(s for s in vocab.hard_suffixes if len(s) >= 2)),
-                       vocab.capacity_units | vocab.variant_words | vocab.neutral_words | vocab.optional_words)
-        hit = _LEXICONS[id(vocab)] = (vocab, lex)
-    return hit[1]
+                       vocab.capacity_units | vocab.variant_words | vocab.neutral_words | vocab.optional_words,
+                       *_glue_words(vocab, cat))
+        hit = _LEXICONS[key] = (vocab, cat, lex)
+    return hit[2]
 
 
 def _classify_chunk(parts: list[str], lex: _Lexicon, next_chunk: list[str] | None, capacity: bool = True) -> list[str]:
@@ -265,6 +291,105 @@ def _unglue_size(parts: list[str], units: frozenset[str]) -> list[list[str]]:
     return [parts]
 
 
+_GLUE_MIN = 3
+"""Letters a word needs to be cut out of glued text ("amd" of "AMDRyzen")."""
+_GLUE_LONG = 5
+"""Letters a known word needs to be cut out of a run whose rest no word explains
+("godlike" of "GODLIKEplytaglowna")."""
+_GLUE_SHORT = 2
+"""Letters of a code glued to a number at the edge of a glued run: the B of "MSIB550", the G of
+"3400GBox"."""
+
+
+def _segment(run: str, glue: frozenset[str], short_start: bool, short_end: bool,
+             pairs: frozenset[str] = frozenset()) -> list[tuple[str, str]] | None:
+    """A letter run cut into words: [(piece, 'word' | 'pair' | 'short' | 'rest')], or None when it is
+    not glued.
+
+    Pieces are known words (``glue``, 3 letters or more); a word of one or two letters of model
+    names (``pairs``: "ac", "ti", "x") only after a known word, before another known word or at the
+    end of the run ("carbon|ac|box", "trident|x"); at most one *rest*
+    no word explains (only beside a known word of ``_GLUE_LONG`` letters, and holding no known
+    word); a *short* code of up to 2 letters at the start (``short_start``: a number is glued before
+    the run, "3400|G|Box") or at the end (``short_end``: a number follows, "MSI|B|550"). The cut
+    covering the most letters with known words wins, then the one with fewer pieces. A run that is
+    itself a known word is never cut.
+
+    >>> g = frozenset({"amd", "ryzen", "box", "msi", "godlike", "pro", "carbon"})
+    >>> _segment("amdryzen", g, False, True), _segment("gbox", g, True, False)
+    ([('amd', 'word'), ('ryzen', 'word')], [('g', 'short'), ('box', 'word')])
+    >>> _segment("msib", g, False, True), _segment("apro", g, True, False), _segment("tomahawk", g, False, False)
+    ([('msi', 'word'), ('b', 'short')], [('a', 'short'), ('pro', 'word')], None)
+    >>> _segment("godlikeplytaglowna", g, True, False), _segment("ryzen", g, False, False)
+    ([('godlike', 'word'), ('plytaglowna', 'rest')], None)
+    >>> _segment("carbonacbox", g, False, False, frozenset({"ac"})), _segment("carbonac", g, False, False, frozenset({"ac"}))
+    ([('carbon', 'word'), ('ac', 'pair'), ('box', 'word')], [('carbon', 'word'), ('ac', 'pair')])
+    """
+    n = len(run)
+    if n < _GLUE_MIN + 1 or run in glue:
+        return None
+    # letters no word explains must not hide a word (the "II" of "MAXIIBox" before "Box")
+    inner = [w for w in glue if len(w) < n and w in run]
+    # state (end, rests used, last piece's kind) -> (known letters, -pieces, longest known word, pieces)
+    best: dict[tuple[int, int, str], tuple] = {(0, 0, ""): (0, 0, 0, ())}
+    for i in range(n):
+        for (at, r, last), here in [item for item in best.items() if item[0][0] == i]:
+            known, neg, longest, pieces = here
+            for j in range(i + 1, n + 1):
+                piece = run[i:j]
+                if last == "pair" and piece not in glue:
+                    continue  # a letter or two stand after a known word, before another or at the end
+                if piece in glue and len(piece) >= _GLUE_MIN:
+                    kind, r2, gain = "word", r, len(piece)
+                elif piece in pairs and last == "word":
+                    kind, r2, gain = "pair", r, len(piece)
+                elif len(piece) <= _GLUE_SHORT and ((i == 0 and short_start) or (j == n and short_end)):
+                    kind, r2, gain = "short", r, 0
+                elif r == 0 and len(piece) >= _GLUE_MIN and not any(w in piece for w in inner):
+                    kind, r2, gain = "rest", 1, 0
+                else:
+                    continue
+                cand = (known + gain, neg - 1, max(longest, gain if kind == "word" else 0),
+                        pieces + ((piece, kind),))
+                key = (j, r2, kind)
+                if key not in best or cand[:2] > best[key][:2]:
+                    best[key] = cand
+    found = [state for (at, r, last), state in best.items()
+             if at == n and len(state[3]) >= 2 and state[0] > 0 and (not r or state[2] >= _GLUE_LONG)]
+    if not found:
+        return None
+    return list(max(found, key=lambda s: s[:2])[3])
+
+
+def _unglue_words(parts: list[str], glue: frozenset[str], loose: frozenset[str] = frozenset(),
+                  pairs: frozenset[str] = frozenset()) -> list[list[str]]:
+    """A chunk's letter/digit runs cut where a recognizer glued words together (``_segment``):
+    "amdryzen53400gbox" is "amd", "ryzen", "53400g" and "box"; "msib550" is "msi" and "b550".
+    A short code stays glued to its number; known words and a rest become chunks of their own. A
+    whole run that is a known word stays glued to the number before it ("7900xtx", "321urx"), unless
+    it is an invoice's word (``loose``: "3box" is "3" and "box")."""
+    if not glue or len(parts) == 1 and len(parts[0]) <= _GLUE_MIN:
+        return [parts]
+    chunks: list[list[str]] = [[]]
+    for k, part in enumerate(parts):
+        before = k > 0 and parts[k - 1].isdigit()
+        after = k + 1 < len(parts) and parts[k + 1].isdigit()
+        pieces = None if part.isdigit() else _segment(part, glue, before or len(parts) == 1, after, pairs)
+        if pieces is None and before and part in loose:
+            pieces = [(part, "word")]  # "3" + "box": an invoice's word glued after a number is no tier suffix
+        if pieces is None:
+            chunks[-1].append(part)
+            continue
+        for m, (piece, kind) in enumerate(pieces):
+            if kind == "short" and m == 0 and before:
+                chunks[-1].append(piece)  # "3400" + "g": the tier suffix stays with its number
+            else:
+                chunks.append([piece])
+        if after and pieces[-1][1] != "short":
+            chunks.append([])  # the number after a whole word is a chunk of its own
+    return [c for c in chunks if c]
+
+
 def _atoms_of(texts: Sequence[str], lex: _Lexicon, *, drop_brands: bool, chunk_base: int = 0,
               capacity: bool = True) -> list[_Atom]:
     """Atoms of a sequence of words (each word index kept), classified."""
@@ -273,9 +398,12 @@ def _atoms_of(texts: Sequence[str], lex: _Lexicon, *, drop_brands: bool, chunk_b
     chunks: list[tuple[int, list[str]]] = []
     smudged = [any(c in smudges for c in text) for text in texts]
     for w, text in enumerate(texts):
+        if text and not text.strip("|¦!"):
+            continue  # a table's column rule read on its own ("RYZEN 7 | 3800X"), no letter
         # '|' is OCR's reading of an l or a 1 ("27|CQR"): a letter here, not a separator
         for chunk in normalise_text(text.replace("|", "l")).split():
-            chunks.extend((w, parts) for parts in _unglue_size(split_alnum(chunk), vocab.capacity_units))
+            for glued in _unglue_words(split_alnum(chunk), lex.glue, lex.glue_loose, lex.glue_pairs):
+                chunks.extend((w, parts) for parts in _unglue_size(glued, vocab.capacity_units))
     atoms: list[_Atom] = []
     for c, (w, parts) in enumerate(chunks):
         following = chunks[c + 1][1] if c + 1 < len(chunks) else None
@@ -1026,9 +1154,9 @@ def match_model(
     catalogue: the product catalogue; the packaged ``catalogue.toml`` by default.
     """
     vocab = vocabulary or load_model_vocabulary()
-    lex = _lexicon(vocab)
     if catalogue is None:
         catalogue = load_catalogue() if vocabulary is None else load_catalogue(vocabulary=vocab)
+    lex = _lexicon(vocab, catalogue)
     plan = _plan(claimed or "", lex, catalogue)
     if not any(a.kind != NEUTRAL for a in plan.claim.atoms):
         return ModelMatch("uncertain", 0, None, None, None, "empty_claim",
