@@ -231,6 +231,29 @@ def test_a_claim_holding_the_invoice_name_with_other_words_is_never_a_fail():
     assert match_retailer("Brightline", [page_of("Brightline Electronics Benelux", "INVOICE")]).status != "fail"
 
 
+def test_a_known_shop_named_with_other_words_is_that_shop():
+    # the claimant typed the shop's name plus words; the alias table knows the shop
+    assert [r.id for r in resolve_retailer("Komplett.no webshop")] == ["komplett.no"]
+    assert [r.id for r in resolve_retailer("Elkjøp (Lørenskog)")] == ["elkjop.no"]
+    assert resolve_retailer("Komplett Elkjøp") == []  # two shops named: neither
+    page = page_of("Komplett AS", "Org.nr 977 074 010 MVA", "FAKTURA", "Fakturadato 17.02.2020")
+    m = match_retailer("Komplett.no webshop", [page])
+    assert (m.status, m.retailer_id) == ("pass", "komplett.no"), m
+    # the words still have to be on the invoice: another shop's invoice fails the claim
+    assert match_retailer("Elkjøp webshop", [page]).status == "fail"
+
+
+def test_a_claim_holding_a_registered_seller_with_other_words_passes_only_on_a_confident_reading():
+    lines = ("ACME SUPPLIES SDN BHD", "Co. Reg. No. 12345-X", "No 5 Jalan Besar", "TAX INVOICE")
+    m = match_retailer("Acme Supplies - for testing", [page_of(*lines)])
+    assert (m.status, m.reason, m.found) == ("pass", "claim_holds_name", "ACME SUPPLIES SDN BHD"), m
+    # read without confidence: a person looks
+    assert match_retailer("Acme Supplies - for testing", [page_of(*lines, conf=60.0)]).status == "uncertain"
+    # a claim that does not hold the seller's whole name is no pass ("Acme" alone is too short)
+    assert match_retailer("Acme - for testing", [page_of(*lines)]).status != "pass"
+    assert match_retailer("Bravo Trading online", [page_of(*lines)]).status == "fail"
+
+
 def test_the_claimed_shops_registered_company_is_not_another_seller_whatever_words_the_claim_adds():
     # Blibli's invoice prints only its registered company; the claimant typed the brand plus words
     page = page_of("PT Global Digital Niaga", "NPWP 02.123.456.7-012.000", "FAKTUR", "Tanggal 12-03-2020")

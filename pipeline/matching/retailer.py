@@ -168,7 +168,8 @@ class RetailerMatch:
     """Which alias matched ("Amazon EU S.à r.l.", "amazon.fr", a VAT number)."""
     reason: str
     """'match', 'brand' (the claimed legal entity's brand was found), 'repeated_short_name', 'near',
-    'short_name_only' (only a short core name was found), 'partial_name' (the claim holds the
+    'short_name_only' (only a short core name was found), 'claim_holds_name' (the claim holds a seller
+    the invoice names, read with confidence, plus other words), 'partial_name' (the claim holds the
     invoice's name plus other words), 'other_seller' (the invoice names another seller: the only
     fail), 'not_found', 'empty_claim'."""
     detail: str = ""
@@ -384,10 +385,32 @@ def _compact(s: str) -> str:
 
 def resolve_retailer(claimed: str, data: RetailerData | None = None) -> list[RetailerAliases]:
     """Every known retailer whose id, name, legal name or domain is the claimed name
-    (normalised, company form ignored); empty for an unknown name."""
+    (normalised, company form ignored); else the one known retailer the claimed name holds with
+    other words ("Komplett.no webshop", "Gigantti - for testing", "Elkjøp Lørenskog"); empty for an
+    unknown name, and when the words name two different known retailers ("Komplett Elkjøp").
+
+    >>> [r.id for r in resolve_retailer("Komplett.no webshop")], resolve_retailer("Komplett Elkjøp")
+    (['komplett.no'], [])
+    """
     data = data or load_retailers()
     if not data.keys and data.retailers:
         data = data.with_index()
+    exact = _resolve_exact(claimed, data)
+    if exact:
+        return exact
+    words = normalise_text(claimed).split()
+    found: dict[tuple[int, int], list[RetailerAliases]] = {}
+    for n in range(len(words) - 1, 0, -1):
+        for k in range(len(words) - n + 1):
+            if not any(a <= k and k + n <= b for a, b in found):
+                hits = _resolve_exact(" ".join(words[k:k + n]), data)
+                if hits:
+                    found[(k, k + n)] = hits
+    named = {frozenset(r.id for r in hits) for hits in found.values()}
+    return next(iter(found.values())) if len(named) == 1 else []
+
+
+def _resolve_exact(claimed: str, data: RetailerData) -> list[RetailerAliases]:
     want = {_compact(claimed), strip_legal_form(claimed, data).replace(" ", "")} - {""}
     return [r for r in data.retailers.values() if want & data.keys.get(r.id, frozenset())]
 
@@ -921,12 +944,29 @@ def _partial_name(claimed: str, pages: Sequence[Page], sellers: Sequence[Seller]
         if not words or len("".join(words)) < min_core_chars:
             continue
         short, long_ = (words, claim_words) if len(words) <= len(claim_words) else (claim_words, words)
-        if len("".join(short)) < min_core_chars:
-            continue
-        n = len(short)
-        if any(all(fuzz.ratio(a, b) >= 90 for a, b in zip(short, long_[k:k + n]))
-               for k in range(len(long_) - n + 1)):
+        if len("".join(short)) >= min_core_chars and _holds(long_, short):
             return text
+    return None
+
+
+def _holds(long_: Sequence[str], short: Sequence[str]) -> bool:
+    """Whether the words ``long_`` hold ``short`` as a run (each word at ratio 90: OCR slips)."""
+    n = len(short)
+    return n > 0 and any(all(fuzz.ratio(a, b) >= 90 for a, b in zip(short, long_[k:k + n]))
+                         for k in range(len(long_) - n + 1))
+
+
+def _seller_in_claim(claimed: str, sellers: Sequence[Seller], data: RetailerData, min_conf: float,
+                     min_core_chars: int) -> Seller | None:
+    """The seller the invoice names as a registered company, a "sold by" line or a shop of earlier
+    claims, read with ``min_conf``, whose name the claimed one holds with other words ("Acme
+    Supplies - for testing" against "ACME SUPPLIES SDN BHD"): the claimant named that seller."""
+    claim_words = strip_entity(claimed, data).split()
+    for s in sellers:
+        words = strip_entity(s.name, data).split()
+        if (s.how != "alias" and s.conf >= min_conf and len(words) < len(claim_words)
+                and len("".join(words)) >= min_core_chars and _holds(claim_words, words)):
+            return s
     return None
 
 
@@ -1017,6 +1057,11 @@ def match_retailer(
                                max_window_lines=max_window_lines, pass_score=pass_score,
                                min_core_chars=min_core_chars, min_coverage=min_coverage,
                                full_name_gate=full_name_gate)
+    held = None if known else _seller_in_claim(claimed, sellers, data, seller_min_conf, min_core_chars)
+    if held is not None:
+        return RetailerMatch("pass", pass_score, held.name, held.page, held.bbox, None, None, "claim_holds_name",
+                             f"the claimed name holds the invoice's seller {held.name!r} "
+                             f"({_HOW[held.how]}) with other words", held)
     partial = _partial_name(claimed, pages, sellers, data, top_fraction, min_core_chars)
     if partial is not None:
         return RetailerMatch("uncertain", min(score, pass_score - 1), partial, None, None, retailer_id, None,
