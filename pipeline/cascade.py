@@ -163,11 +163,14 @@ def _second_reads(reads: Sequence[Read], config: Config, read_again: ReadAgain, 
 
 
 def cascade_checks(claim: Claim, invoices: Sequence[Read], photos: Sequence[Read], config: Config,
-                   read_again: ReadAgain | None, photo_config: Config | None = None) -> tuple[list[Check], dict]:
+                   read_again: ReadAgain | None, photo_config: Config | None = None,
+                   seen: list[tuple[str, Read]] | None = None) -> tuple[list[Check], dict]:
     """The document checks over the cascade's readings, and what was read again
     (``{"invoices": [engine...], "photos": [engine...]}``).
 
-    ``photo_config``: the config the serial photos are read with (the sticker settings)."""
+    ``photo_config``: the config the serial photos are read with (the sticker settings).
+    ``seen``: where the invoices' second readings are put (name, reading), for what the
+    promotion's rules look for on every reading (a marketplace's "sold by" line)."""
     engines = list(config.cascade.engines)
     checks = [_stamp(c, engines[0]) for c in document_checks(claim, invoices, photos, config)]
     escalated: dict = {"invoices": [], "photos": []}
@@ -183,6 +186,8 @@ def cascade_checks(claim: Claim, invoices: Sequence[Read], photos: Sequence[Read
         second_photos = (_second_reads(photos, engine_config(photo_config or config, engine), read_again, True, done)
                          if again_photos else list(photos))
         second = document_checks(claim, second_invoices, second_photos, config)
+        if seen is not None and again_invoices:
+            seen.extend(second_invoices)
         names = INVOICE_CHECKS * again_invoices + PHOTO_CHECKS * again_photos
         second = [s if s.name in names else f for s, f in zip(second, checks, strict=True)]
         # A confident fail the other engine left uncertain, though its reading holds the same other

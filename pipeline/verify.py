@@ -12,7 +12,8 @@ import hashlib
 import logging
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from .cascade import cascade_checks
@@ -24,6 +25,7 @@ from .decide import decide
 from .decision import Check, Decision, Evidence
 from .errors import ClaimcheckError, ClaimError, DocumentError
 from .extract.facts import invoice_facts
+from .extract.sellers import seller_line_to_dict, sold_by_lines
 from .integrity.checks import integrity_checks
 from .matching.retailer import is_shop_name
 from .promotions import PROMOTION_CHECKS, ClaimStore, Terms, apply_promotion, load_promotions
@@ -155,10 +157,19 @@ def _image_hashes(folder: Path, reads: list[Read], config: Config) -> dict[str, 
     return out
 
 
-def _extracted(claim: Claim, invoices: list[Read]) -> dict:
-    """What each readable invoice states (number, total, currency, items), for the reviewer."""
-    return {name: invoice_facts(doc, country=claim.country).summary().to_dict()
-            for name, doc in invoices if isinstance(doc, DocumentRead) and doc.pages}
+def _extracted(claim: Claim, invoices: list[Read], seen: Sequence[Read] = ()) -> dict:
+    """What each readable invoice states (number, total, currency, items), for the reviewer, and
+    the marketplace "sold by" lines of every reading of it (``sold_by``: the cascade's second
+    reading may hold the line the first could not read; the marketplace rule looks at them all)."""
+    out = {name: invoice_facts(doc, country=claim.country).summary().to_dict()
+           for name, doc in invoices if isinstance(doc, DocumentRead) and doc.pages}
+    for k, (name, doc) in enumerate([*invoices, *seen]):
+        if name in out and isinstance(doc, DocumentRead) and doc.pages:
+            lines = out[name].setdefault("sold_by", [])
+            for s in invoice_facts(doc, country=claim.country).sellers(claim.purchase.retailer):
+                if not any(kept["seller"] == s.seller for kept in lines):
+                    lines.append(seller_line_to_dict(replace(s, again=k >= len(invoices))))
+    return out
 
 
 def _check_to_json(c: Check) -> list:
@@ -194,9 +205,10 @@ def _document_results(claim: Claim, invoices: list[Read], photos: list[Read], co
                 return [_check_from_json(c) for c in hit["checks"]], hit["extracted"]
             except (KeyError, TypeError, ValueError):
                 pass  # recomputed and overwritten below
-    checks, _ = cascade_checks(claim, invoices, photos, config, read_again, _sticker_config(config))
+    seen: list[Read] = []
+    checks, _ = cascade_checks(claim, invoices, photos, config, read_again, _sticker_config(config), seen)
     checks += integrity_checks(claim, folder, invoices, photos, checks, config)
-    extracted = _extracted(claim, invoices)
+    extracted = _extracted(claim, invoices, seen)
     if key is not None:
         cache.put_value("checks", key, {"checks": [_check_to_json(c) for c in checks], "extracted": extracted})
     return checks, extracted
@@ -381,7 +393,8 @@ def _verify(source, config: Config, base_dir, reader: Reader, promotions: dict[s
     hashes = _image_hashes(folder, invoices + photos, config) if claim_store is not None else None
     try:
         outcome = apply_promotion(claim, invoices, checks, terms=terms.get(claim.promotion_id), store=claim_store,
-                                  config=config, photos=photos, image_hashes=hashes, claim_dir=own_dir)
+                                  config=config, photos=photos, image_hashes=hashes, claim_dir=own_dir,
+                                  sold_by=sold_by_lines(extracted))
     except ClaimIdConflict as exc:  # taken by another claim between the look-up above and now
         return _conflict_decision(claim, checks, extracted, exc, own_dir, config, started), folder
     elapsed_ms = round((time.perf_counter() - started) * 1000)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from pipeline.config import default_config
 from pipeline.decide import decide
 from pipeline.errors import DocumentError
 from pipeline.extract.invoice import parse_amount
+from pipeline.extract.sellers import find_sellers
 from pipeline.promotions import PROMOTION_CHECKS, apply_promotion, load_promotions, rules
 from pipeline.promotions.rules import (
     InvoiceDate,
@@ -473,6 +475,7 @@ def test_no_reward_when_a_rule_fails():
     ("Amazon", ("Amazon.co.uk", "Sold by HWShop Ltd and Fulfilled by Amazon"), "fail", "RETAILER_EXCLUDED"),
     ("Amazon", ("Amazon", "Solgt av: Nordic Parts AS"), "fail", "RETAILER_EXCLUDED"),
     ("amazon.fr", ("amazon.fr FACTURE", "Vendu par : Amazon EU S.à r.l."), "pass", None),
+    ("amazon.it", ("amazon.it FATTURA", "Vendutoda:AmazonEU s.ar.l."), "pass", None),  # PP-OCR drops spaces
     ("amazon.de", ("amazon.de Rechnung", "Verkauft von Amazon EU S.a r.l.", "Verkauft von: TechDeals24 GmbH"),
      "uncertain", "RETAILER_MAYBE_EXCLUDED"),
     ("Komplett.no", ("Komplett AS", "Solgt av: Ole Hansen"), "pass", None),   # a sales person, not a marketplace
@@ -486,6 +489,28 @@ def test_retailer_eligibility(retailer, lines, status, reason):
     assert (check.status, check.reason) == (status, reason), check
     if lines and status != "pass":
         assert check.evidence is not None and check.evidence.bbox is not None
+
+
+def test_a_sold_by_line_only_the_second_engine_read_is_seen_and_sent_to_review():
+    # a hard photo: Tesseract read nothing useful, PP-OCR read "Vendu par: PcPieces Express SARL"
+    # (lab, issue #13); the rule sees every reading's lines, but one engine's reading does not reject
+    c = claim(retailer="Amazon", country="FR", bought_in="FR")
+    garbled = invoice("APANLELENE nd OM OD DELLE RIO", "Fakturadato: 19.02.2020", LINES["board"], LINES["cpu"])
+    second = invoice("amazon.fr FACTURE", "Vendu par:PcPieces Express SARL", "Date de facture: 19/02/2020")
+    found = find_sellers(second[1].pages, "Amazon")
+    assert [s.seller for s in found] == ["PcPieces Express SARL"]
+    checks = document_checks(c, [garbled], [], CONFIG)
+    plain = get(apply_promotion(c, [garbled], checks, terms=CASHBACK, store=None, config=CONFIG), "retailer_eligible")
+    assert plain.status == "pass"  # the first reading alone shows no seller
+    seen = {"faktura.jpg": [replace(s, again=True) for s in found]}
+    check = get(apply_promotion(c, [garbled], checks, terms=CASHBACK, store=None, config=CONFIG, sold_by=seen),
+                "retailer_eligible")
+    assert (check.status, check.reason) == ("uncertain", "RETAILER_MAYBE_EXCLUDED"), check
+    assert "second OCR engine" in check.detail and check.evidence.bbox is not None
+    # both engines read it: the marketplace seller is excluded
+    both = {"faktura.jpg": list(found)}
+    check = get(apply_promotion(c, [garbled], checks, terms=CASHBACK, store=None, config=CONFIG, sold_by=both), "retailer_eligible")
+    assert (check.status, check.reason) == ("fail", "RETAILER_EXCLUDED"), check
 
 
 def test_excluded_name_only_in_the_footer_goes_to_review():

@@ -22,7 +22,8 @@ from ..records import BBox, Page
 from .labels import Knowledge, LineText, Marketplace, default_knowledge
 from .normalise import normalise_text
 
-__all__ = ["SellerLine", "NameHit", "find_marketplaces", "find_sellers", "find_names", "names_in"]
+__all__ = ["SellerLine", "NameHit", "find_marketplaces", "find_sellers", "find_names", "names_in",
+           "seller_line_to_dict", "sold_by_lines"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,24 @@ class SellerLine:
     page: int
     bbox: BBox | None
     line: str
+    again: bool = False
+    """Read only by the reading cascade's second engine: one engine's reading, not enough to reject on."""
+
+
+def seller_line_to_dict(s: SellerLine) -> dict:
+    return {"marketplace": s.marketplace, "seller": s.seller, "first_party": s.first_party, "page": s.page,
+            "bbox": list(s.bbox) if s.bbox else None, "line": s.line, "again": s.again}
+
+
+def sold_by_lines(extracted: dict) -> dict[str, list[SellerLine]] | None:
+    """Document -> its "sold by" lines, from a decision's ``extracted`` facts (every reading of each
+    invoice, ``sold_by``); None when the facts were kept before they held them."""
+    if not extracted or not all(isinstance(v, dict) and "sold_by" in v for v in extracted.values()):
+        return None
+    return {name: [SellerLine(d["marketplace"], d["seller"], bool(d["first_party"]), int(d["page"]),
+                              tuple(d["bbox"]) if d.get("bbox") else None, d["line"], bool(d.get("again")))
+                 for d in v["sold_by"]]
+            for name, v in extracted.items()}
 
 
 @dataclass(frozen=True)
@@ -110,7 +129,9 @@ def find_sellers(pages: Sequence[Page], claimed_retailer: str | None = None, *,
                     continue
                 name = tuple(normalise_text(seller).split())
                 for market in markets:
-                    first = any(name[:len(f)] == f for f in market.first_party)
+                    # PP-OCR drops spaces ("AmazonEU s.ar.l"): the words are compared glued too
+                    first = any(name[:len(f)] == f or "".join(name).startswith("".join(f))
+                                for f in market.first_party)
                     out.append(SellerLine(market.name, seller, first, page.number, where.bbox(s, e), text.raw))
                     if first:
                         break

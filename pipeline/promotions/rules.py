@@ -37,7 +37,7 @@ from ..extract.facts import invoice_facts
 from ..extract.invoice_numbers import InvoiceNumber
 from ..extract.labels import Knowledge, canonical_category, default_knowledge
 from ..extract.normalise import model_tokens, normalise_text
-from ..extract.sellers import find_names, names_in
+from ..extract.sellers import SellerLine, find_names, names_in
 from ..matching.models import match_model, models_equivalent
 from ..matching.retailer import resolve_retailer, strip_legal_form
 from ..matching.serials import serial_key  # the one serial identity (re-exported: other callers import it here)
@@ -290,7 +290,10 @@ def _retailer_names(name: str) -> list[str]:
 
 
 def check_retailer_eligible(claim: Claim, invoices: Sequence[Read], terms: Terms, *,
-                            knowledge: Knowledge | None = None) -> Check:
+                            knowledge: Knowledge | None = None,
+                            sold_by: Mapping[str, Sequence[SellerLine]] | None = None) -> Check:
+    """sold_by: each invoice's "sold by" lines as every reading of it shows them (the reading
+    cascade's second engine may read the line the first could not); by default, from ``invoices``."""
     rules = terms.retailers
     claimed = claim.purchase.retailer
     excluded = list(rules.excluded)
@@ -320,17 +323,20 @@ def check_retailer_eligible(claim: Claim, invoices: Sequence[Read], terms: Terms
                          detail=f"the invoice shows {h.name}" + (" at its top" if top else ""))
     if good and rules.third_party_sellers == "excluded":
         sellers = [(n, s) for n, doc in good
-                   for s in invoice_facts(doc, country=claim.country, knowledge=knowledge).sellers(claimed)]
+                   for s in (sold_by[n] if sold_by is not None and n in sold_by else
+                             invoice_facts(doc, country=claim.country, knowledge=knowledge).sellers(claimed))]
         third = [(n, s) for n, s in sellers if not s.first_party]
         if third:
-            n, s = third[0]
-            mixed = len(third) < len(sellers)
+            n, s = next(((n, s) for n, s in third if not s.again), third[0])
+            # mixed sellers, or a line only the cascade's second engine read: a person looks
+            mixed = len(third) < len(sellers) or s.again
             return Check(name="retailer_eligible", product=None, status="uncertain" if mixed else "fail",
                          score=40 if mixed else 0, expected=expected, found=s.line,
                          evidence=Evidence(n, s.page, s.bbox),
                          reason="RETAILER_MAYBE_EXCLUDED" if mixed else "RETAILER_EXCLUDED",
                          detail=f"{s.marketplace} invoice: sold by {s.seller}, a third-party seller"
-                         + (" (other items are sold by the marketplace itself)" if mixed else ""))
+                         + (" (other items are sold by the marketplace itself)" if len(third) < len(sellers) else "")
+                         + (" (read by the second OCR engine only)" if s.again else ""))
     if rules.partners:
         names = _retailer_names(claimed) if claimed else []
         partner = next((p for p in rules.partners for n in names if names_in(n, [p]) or names_in(p, [n])), None)
@@ -954,7 +960,8 @@ def apply_promotion(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence
                     terms: Terms | None, store: ClaimStore | None, config: Config | None = None,
                     now: dt.datetime | None = None, knowledge: Knowledge | None = None,
                     photos: Sequence[Read] = (), image_hashes: Mapping[str, str] | None = None,
-                    claim_dir: str | None = None) -> PromotionOutcome:
+                    claim_dir: str | None = None,
+                    sold_by: Mapping[str, Sequence[SellerLine]] | None = None) -> PromotionOutcome:
     """Every promotion check of the contract for ``claim`` under ``terms``, and the reward.
 
     invoices, photos: the invoice and serial-photo reads; doc_checks: the document checks already
@@ -964,6 +971,7 @@ def apply_promotion(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence
     image_hashes: upload name -> perceptual hash (``pipeline.imagehash``), to find look-alike uploads.
     claim_dir: the folder the claim came from; its claim_id held by another folder or claimant
     raises ClaimIdConflict (``verify_claim`` decides it), nothing recorded.
+    sold_by: each invoice's marketplace "sold by" lines over all its readings (``check_retailer_eligible``).
     """
     if terms is None:
         return _unknown(claim)
@@ -979,7 +987,7 @@ def apply_promotion(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence
         check_claim_window(terms, claim.submitted_at, purchase_day(dates), territory,
                            decisive=any(d.decisive for d in dates)),
         check_territory(claim, terms),
-        check_retailer_eligible(claim, invoices, terms, knowledge=kb),
+        check_retailer_eligible(claim, invoices, terms, knowledge=kb, sold_by=sold_by),
     ]
     eligible = []
     product_checks = []
