@@ -220,3 +220,22 @@ def test_every_signal_is_listed_for_the_reviewer_page():
 
     assert set(SIGNALS) <= set(INTEGRITY_CHECKS)
     assert set(CFG.integrity.checks) <= set(SIGNALS)
+
+
+def test_a_misread_quantity_on_a_scan_is_not_a_line_that_does_not_add_up():
+    # Tesseract reads the lone "1" at a line's start as "2" or "4" (lab scans and photos, issue #13)
+    for first in ("2", "4"):
+        misread = (f"{first} MSI MEG X570 ACE 3 990,00 3 990,00",) + GOOD[1:]
+        assert sum_findings([_page(*misread, source="ocr", conf=95)], "NO") == [], first
+        # in a PDF's text layer the same line is what was written: it does not add up
+        assert [f.kind for f in sum_findings([_page(*misread)], "NO")][:1] == ["line"]
+    # a raised amount on a scan is still found: the unit price is not the amount
+    raised = ("1 MSI MEG X570 ACE 3 990,00 4 490,00",) + GOOD[1:]
+    assert "line" in [f.kind for f in sum_findings([_page(*raised, source="ocr", conf=95)], "NO")]
+
+
+def test_a_price_read_with_its_leading_digits_lost_on_a_photo_is_a_misreading():
+    # "199.90" read as "9.90" beside its amount (lab photo, issue #13)
+    rows = ("1 MSI MPG X570 GAMING EDGE WIFI 9.90 199.90",)
+    assert sum_findings([_page(*rows, source="ocr", conf=95)], "GB") == []
+    assert [f.kind for f in sum_findings([_page(*rows)], "GB")][:1] == ["line"]  # a PDF says what it says

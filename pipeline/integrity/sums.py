@@ -102,6 +102,13 @@ def _one_digit(a: Decimal, b: Decimal) -> bool:
     return len(x) == len(y) and sum(p != q for p, q in zip(x, y)) == 1
 
 
+def _digits_dropped(a: Decimal, b: Decimal) -> bool:
+    """One written as the other with leading digits lost ("9.90" read for "199.90"): what OCR does to a
+    figure squeezed against its neighbour."""
+    x, y = sorted((f"{a:.2f}", f"{b:.2f}"), key=len)
+    return x != y and y.endswith(x)
+
+
 def _item_line(line: Line, amounts) -> bool:
     """A line starting with a quantity, then a description (or "x"), then a unit price and an amount.
     A leading digit group that belongs to the first amount ("4 580,00" read on a line of its own)
@@ -184,9 +191,16 @@ def sum_findings(pages: Sequence[Page], country: str | None, *, min_conf: float 
                 # "GUNGNIR 100 109,90": a number of the description may be read into the price
                 units = {unit.value, *unit.alternatives}
                 if all(abs(qty * u - amount.value) > tol * max(1, qty) and not (
-                        page.source == "ocr" and _one_digit(qty * u, amount.value)) for u in units):
-                    out.append(Finding("line", f"{qty} x {unit.raw} is not {amount.raw}", page.number,
-                                       union_bbox(b for b in (unit.bbox, amount.bbox) if b)))
+                        page.source == "ocr" and (_one_digit(qty * u, amount.value)
+                                                  or _digits_dropped(qty * u, amount.value))) for u in units):
+                    if page.source == "ocr" and (line.words[0].conf < min_conf or amount.value in units):
+                        # the quantity, a lone glyph at the line's start, read without confidence, or
+                        # read other than 1 beside a unit price equal to the amount ("4 q MSI ... 594.90
+                        # 594.90"): a misread quantity, not a line that does not add up
+                        complete = False
+                    else:
+                        out.append(Finding("line", f"{qty} x {unit.raw} is not {amount.raw}", page.number,
+                                           union_bbox(b for b in (unit.bbox, amount.bbox) if b)))
                 continue
             if len(amounts) >= 2 or (_QTY.match(first) and any(
                     sum(ch.isalpha() for ch in w.text) >= 2 for w in line.words[1:])):
