@@ -239,3 +239,18 @@ def test_a_price_read_with_its_leading_digits_lost_on_a_photo_is_a_misreading():
     rows = ("1 MSI MPG X570 GAMING EDGE WIFI 9.90 199.90",)
     assert sum_findings([_page(*rows, source="ocr", conf=95)], "GB") == []
     assert [f.kind for f in sum_findings([_page(*rows)], "GB")][:1] == ["line"]  # a PDF says what it says
+
+
+def test_a_big_heading_running_into_small_text_is_a_layout_collision_not_text_typed_over():
+    from pipeline.integrity.documents import hidden_text
+    from pipeline.ocr.pdf import PdfChar, PdfForensics
+
+    def glyphs(text, x0, size, top):
+        return [PdfChar(ch, "Helvetica", size, (x0 + k * size // 2, top, x0 + (k + 1) * size // 2, top + size), 200)
+                for k, ch in enumerate(text)]
+    # a genuine lab PDF: "Newcastle-under-Lyme" (22 pt) drawn over "overclockers.co.uk" (9 pt)
+    heading = glyphs("overclockers.co.uk", 460, 9, 30) + glyphs("Newcastle-under-Lyme", 300, 22, 25)
+    assert hidden_text(PdfForensics({}, (), (tuple(heading),))) == []
+    # a date typed over another of the same size is drawn over
+    typed = glyphs("17.02.2020", 100, 10, 100) + glyphs("27.03.2020", 100, 10, 100)
+    assert [how for _, _, how in hidden_text(PdfForensics({}, (), (tuple(typed),)))] == ["overdrawn"]

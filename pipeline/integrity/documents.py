@@ -69,10 +69,16 @@ def _runs(chars: Sequence[PdfChar]) -> list[list[PdfChar]]:
     return out
 
 
+def _size_ratio(a: PdfChar, b: PdfChar) -> float:
+    ha, hb = max(a.size, 0.1), max(b.size, 0.1)
+    return max(ha, hb) / min(ha, hb)
+
+
 def hidden_text(f: PdfForensics, *, max_contrast: int = 24, overlap: float = 0.5,
-                min_chars: int = 3) -> list[tuple[int, list[PdfChar], str]]:
+                min_chars: int = 3, max_size_ratio: float = 1.5) -> list[tuple[int, list[PdfChar], str]]:
     """(page, glyphs, how) of each run of glyphs that does not show ('hidden') or is drawn over
-    other text ('overdrawn'), in the forensic render's pixels."""
+    other text of about its size ('overdrawn': at most ``max_size_ratio`` times taller or smaller),
+    in the forensic render's pixels."""
     out = []
     for number, chars in enumerate(f.pages, start=1):
         kind: dict[int, str] = {}
@@ -84,7 +90,8 @@ def hidden_text(f: PdfForensics, *, max_contrast: int = 24, overlap: float = 0.5
                 continue
             # drawn first, then covered by a glyph drawn later at the same place: by another character
             # (text typed over text), or by the same one (a retyped value keeps some of its characters)
-            later = [d for d in chars[i + 1:] if d.contrast > max_contrast and _overlap(c.bbox, d.bbox) >= overlap]
+            later = [d for d in chars[i + 1:] if d.contrast > max_contrast and _overlap(c.bbox, d.bbox) >= overlap
+                     and _size_ratio(c, d) <= max_size_ratio]
             if later:
                 kind[i] = "overdrawn" if any(d.text != c.text for d in later) else "retyped"
         run: list[int] = []
@@ -201,7 +208,7 @@ def pdf_checks(name: str, f: PdfForensics, *, dpi: int, models: Sequence[str] = 
                          expected="not written by an editing tool",
                          found=str(f.metadata.get("Producer") or "") or None))
     hidden = hidden_text(f, max_contrast=kb.pdf.hidden_max_contrast, overlap=kb.pdf.overlap,
-                         min_chars=kb.pdf.min_hidden_chars)
+                         min_chars=kb.pdf.min_hidden_chars, max_size_ratio=kb.pdf.overdrawn_max_size_ratio)
     if hidden:
         page, run, how = hidden[0]
         texts = ["".join(c.text for c in r) for _, r, _ in hidden]

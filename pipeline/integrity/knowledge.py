@@ -50,6 +50,7 @@ class _Pdf(_Strict):
     dpi: int = Field(ge=36, le=300)
     hidden_max_contrast: int = Field(ge=0, le=255)
     overlap: float = Field(gt=0, le=1)
+    overdrawn_max_size_ratio: float = Field(default=1.5, ge=1)
     min_hidden_chars: int = Field(ge=1)
 
 
