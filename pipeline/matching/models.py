@@ -301,8 +301,9 @@ _GLUE_SHORT = 2
 "3400GBox"."""
 
 
+@lru_cache(maxsize=65536)
 def _segment(run: str, glue: frozenset[str], short_start: bool, short_end: bool,
-             pairs: frozenset[str] = frozenset()) -> list[tuple[str, str]] | None:
+             pairs: frozenset[str] = frozenset()) -> tuple[tuple[str, str], ...] | None:
     """A letter run cut into words: [(piece, 'word' | 'pair' | 'short' | 'rest')], or None when it is
     not glued.
 
@@ -317,13 +318,13 @@ def _segment(run: str, glue: frozenset[str], short_start: bool, short_end: bool,
 
     >>> g = frozenset({"amd", "ryzen", "box", "msi", "godlike", "pro", "carbon"})
     >>> _segment("amdryzen", g, False, True), _segment("gbox", g, True, False)
-    ([('amd', 'word'), ('ryzen', 'word')], [('g', 'short'), ('box', 'word')])
+    ((('amd', 'word'), ('ryzen', 'word')), (('g', 'short'), ('box', 'word')))
     >>> _segment("msib", g, False, True), _segment("apro", g, True, False), _segment("tomahawk", g, False, False)
-    ([('msi', 'word'), ('b', 'short')], [('a', 'short'), ('pro', 'word')], None)
+    ((('msi', 'word'), ('b', 'short')), (('a', 'short'), ('pro', 'word')), None)
     >>> _segment("godlikeplytaglowna", g, True, False), _segment("ryzen", g, False, False)
-    ([('godlike', 'word'), ('plytaglowna', 'rest')], None)
+    ((('godlike', 'word'), ('plytaglowna', 'rest')), None)
     >>> _segment("carbonacbox", g, False, False, frozenset({"ac"})), _segment("carbonac", g, False, False, frozenset({"ac"}))
-    ([('carbon', 'word'), ('ac', 'pair'), ('box', 'word')], [('carbon', 'word'), ('ac', 'pair')])
+    ((('carbon', 'word'), ('ac', 'pair'), ('box', 'word')), (('carbon', 'word'), ('ac', 'pair')))
     """
     n = len(run)
     if n < _GLUE_MIN + 1 or run in glue:
@@ -358,7 +359,7 @@ def _segment(run: str, glue: frozenset[str], short_start: bool, short_end: bool,
              if at == n and len(state[3]) >= 2 and state[0] > 0 and (not r or state[2] >= _GLUE_LONG)]
     if not found:
         return None
-    return list(max(found, key=lambda s: s[:2])[3])
+    return tuple(max(found, key=lambda s: s[:2])[3])
 
 
 def _unglue_words(parts: list[str], glue: frozenset[str], loose: frozenset[str] = frozenset(),
