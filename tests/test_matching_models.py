@@ -476,6 +476,8 @@ def test_a_model_glued_to_its_neighbours_passes(claimed, line):
     ("B550 GAMING PLUS", "MSIB550GAMINGPRO"),
     ("MAG B550 TOMAHAWK", "MAGB550MTOMAHAWK"),
     ("AMD Ryzen 9 3900X", "AMDRyzen93900XTBox"),
+    ("MAG Infinite S3", "MSIMAGINFINITES314NUCSBox"),  # the sibling's code "14NUC5", its 5 read as S
+    ("MAG Infinite S3", "MSI MAG INFINITE S3 14NUCS"),
 ])
 def test_a_sibling_glued_to_its_neighbours_never_passes(claimed, line):
     m = match_model(claimed, [page_of("RECHNUNG Nr 2025-118", f"{line} 459,00", "Summe")])

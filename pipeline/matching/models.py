@@ -375,7 +375,17 @@ def _unglue_words(parts: list[str], glue: frozenset[str], loose: frozenset[str] 
     for k, part in enumerate(parts):
         before = k > 0 and parts[k - 1].isdigit()
         after = k + 1 < len(parts) and parts[k + 1].isdigit()
-        pieces = None if part.isdigit() else _segment(part, glue, before or len(parts) == 1, after, pairs)
+        code = max((w for w in glue - loose if part.startswith(w)), key=len, default="") if before else ""
+        if part.isdigit():
+            pieces = None
+        elif code:
+            # a run after a number that starts as a model's code does ("7900GREBox", "14NUCS" of
+            # "14NUC5"): the code stays with its number, only whole known words are cut after it
+            rest = part[len(code):]
+            seg = _segment(rest, glue, True, after, pairs) if rest not in glue else ((rest, "word"),)
+            pieces = ((code, "short"), *seg) if rest and seg and all(k != "rest" for _, k in seg) else None
+        else:
+            pieces = _segment(part, glue, before or len(parts) == 1, after, pairs)
         if pieces is None and before and part in loose:
             pieces = [(part, "word")]  # "3" + "box": an invoice's word glued after a number is no tier suffix
         if pieces is None:
