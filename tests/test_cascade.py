@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from pipeline.cache import CachedReader, ReadCache
-from pipeline.cascade import cascade_checks, combine_checks, contested, engine_config
+from pipeline.cascade import cascade_checks, combine_checks, contested, engine_config, with_context
 from pipeline.config import load_config
 from pipeline.decision import Check, Evidence
 from pipeline.read import read_document
+from pipeline.records import DocumentRead, Line, Page, Word
 from pipeline.verify import verify_claim
 from tests.test_checks import INVOICE, claim, doc
 
@@ -305,6 +306,61 @@ def test_a_first_reading_with_no_fail_is_handed_whole():
     assert contested(first, [unsure, elsewhere], name) is first
     on_text_layer = replace(elsewhere, evidence=Evidence(name, 1, (10, 20, 200, 40), "pdf_text"))
     assert contested(first, [on_text_layer], name) is first
+
+
+def _page_at(*rows: tuple[int, str, float]) -> DocumentRead:
+    """An invoice page of (y, text, confidence) rows, its words 12 px a character from x = 10."""
+    lines = []
+    for y, text, conf in rows:
+        x, words = 10, []
+        for token in text.split():
+            words.append(Word(token, conf, (x, y, x + 12 * len(token), y + 20)))
+            x += 12 * len(token) + 10
+        lines.append(Line(tuple(words)))
+    return DocumentRead("invoice.jpg", "jpeg", "0" * 64, (Page(1, 800, 1200, "ocr", tuple(lines)),))
+
+
+def test_a_region_reading_is_judged_with_the_first_readings_well_read_lines_as_context():
+    # Tesseract reads every line with confidence but misses the shop's (a logo); PP-OCR reads only
+    # that line: alone, one line is no readable invoice, with the lines Tesseract read well it is the
+    # page, and the shop passes on PP-OCR's reading of it.
+    body = [text for text in INVOICE[1:] if not text.startswith("Org.nr")]  # no registration number to go by
+    rows = [(60 + 40 * i, text, 95.0) for i, text in enumerate(body)]
+    first = _page_at((20, "~", 12.0), *rows)
+    second = _page_at((18, "Komplett AS", 92.0))
+    checks, escalated = cascade_checks(claim(), [("invoice.jpg", first)], [], REGIONS,
+                                       lambda name, config, barcodes, known=None: second)
+    shop = {c.name: c for c in checks}["retailer"]
+    assert escalated["invoices"] == ["ppocr"]
+    assert shop.status == "pass" and shop.evidence.engine == "ppocr"
+    merged, carried = with_context(second, first, REGIONS.ppocr.region_known_conf)
+    assert [line.text for line in carried[1]] == body  # the badly read line is not carried
+    assert merged.pages[0].lines[0].text == "Komplett AS" and len(merged.pages[0].lines) == len(body) + 1
+    # alone, PP-OCR's line is too little to judge (no readable invoice): the shop would stay unproven
+    from pipeline.checks import document_checks
+
+    alone = {c.name: c for c in document_checks(claim(), [("invoice.jpg", second)], [], CFG)}
+    assert alone["retailer"].status == "skipped"
+
+
+def test_a_fail_resting_only_on_a_carried_line_is_not_the_second_engines():
+    # PP-OCR reads the shop's line; a date contradiction the merged page shows only on a line Tesseract
+    # read (and PP-OCR never did) is Tesseract's reading: it cannot be PP-OCR's agreement.
+    from pipeline.cascade import _first_engines
+
+    first = _page_at((20, "Komplett AS", 95.0), (60, "Fakturadato: 19.02.2020", 95.0))
+    own = _page_at((18, "Komplett AS", 92.0))
+    merged, carried = with_context(own, first, REGIONS.ppocr.region_known_conf)
+    date_box = merged.pages[0].lines[1].bbox
+    fail = Check(name="purchase_date", product=None, status="fail", score=0, found="19.02.2020",
+                 evidence=Evidence("invoice.jpg", 1, date_box, "ocr"), reason="DATE_MISMATCH")
+    judged = _first_engines(fail, {"invoice.jpg": (own, carried)}, "tesseract")
+    assert judged.status == "uncertain" and judged.reason != "DATE_MISMATCH"
+    assert judged.evidence.engine == "tesseract"
+    # the same fail on a line PP-OCR read itself stands as the second engine's
+    shop_box = own.pages[0].lines[0].bbox
+    on_own = replace(fail, evidence=Evidence("invoice.jpg", 1, shop_box, "ocr"))
+    assert _first_engines(on_own, {"invoice.jpg": (own, carried)}, "tesseract") == on_own
 
 
 def test_a_wrong_date_on_a_line_tesseract_read_well_is_read_by_both_engines_and_rejects(tmp_path):
