@@ -313,13 +313,13 @@ def cascade_checks(claim: Claim, invoices: Sequence[Read], photos: Sequence[Read
         second_photos = (_second_reads(photos, engine_config(photo_config or config, engine), read_again, True, done)
                          if again_photos else list(photos))
         second = document_checks(claim, second_invoices, second_photos, config)
+        # the second engine's own lines, without the first reading's carried as context
+        second_own = [(name, context[name][0] if name in context else doc) for name, doc in second_invoices]
         if seen is not None and again_invoices:
-            seen.extend(second_invoices)
+            seen.extend(second_own)
         names = INVOICE_CHECKS * again_invoices + PHOTO_CHECKS * again_photos
         second = [_first_engines(s, context, engines[0]) if s.name in names else f
                   for s, f in zip(second, checks, strict=True)]
-        # the second engine's own lines, without the first reading's carried as context
-        second_own = [(name, context[name][0] if name in context else doc) for name, doc in second_invoices]
         # A confident fail the other engine left uncertain, though its reading holds the same other
         # date or model (either way round): the two engines agree on the contradiction, and it stands.
         confirmed: dict[int, Check] = {}

@@ -328,10 +328,12 @@ def test_a_region_reading_is_judged_with_the_first_readings_well_read_lines_as_c
     rows = [(60 + 40 * i, text, 95.0) for i, text in enumerate(body)]
     first = _page_at((20, "~", 12.0), *rows)
     second = _page_at((18, "Komplett AS", 92.0))
+    seen: list = []
     checks, escalated = cascade_checks(claim(), [("invoice.jpg", first)], [], REGIONS,
-                                       lambda name, config, barcodes, known=None: second)
+                                       lambda name, config, barcodes, known=None: second, seen=seen)
     shop = {c.name: c for c in checks}["retailer"]
     assert escalated["invoices"] == ["ppocr"]
+    assert seen == [("invoice.jpg", second)]  # the promotion rules get what PP-OCR read, not the carried lines
     assert shop.status == "pass" and shop.evidence.engine == "ppocr"
     merged, carried = with_context(second, first, REGIONS.ppocr.region_known_conf)
     assert [line.text for line in carried[1]] == body  # the badly read line is not carried
