@@ -143,15 +143,17 @@ def combine_checks(first: Sequence[Check], second: Sequence[Check], engines: tup
 
 
 def contested(doc: DocumentRead, checks: Sequence[Check], name: str) -> DocumentRead:
-    """The first reading of document ``name`` without the lines a ``fail`` among ``checks`` rests on:
-    what a region reading is handed as read, so that the second engine reads those lines itself.
+    """The first reading of document ``name`` without the lines the invoice checks among ``checks``
+    rest on where they did not pass (a ``fail``'s contradicting value, an ``uncertain`` check's value
+    found): what a region reading is handed as read, so that the second engine reads those lines itself.
 
     A region reading leaves out the lines the first engine read well; a contradiction read on such a
     line would then be seen by one engine only, and a reject needs both (a confidently misread line
-    must not reject a genuine customer). Withholding the contradicted lines makes the second engine
-    read every line a reject could rest on: the two engines still agree on a contradiction or not,
-    as with whole-page readings, for the price of recognising a few more lines on a claim that has
-    a contradiction (seldom a genuine one).
+    must not reject a genuine customer). Withholding those lines makes the second engine read every
+    line a reject could rest on: the two engines still agree on a contradiction or not, as with
+    whole-page readings. An uncertain check's value counts too: Tesseract may read a date well and
+    miss its label ("Invoice Date:" over a date it cannot place), while the second reading places it.
+    The price is a few more lines recognised on claims Tesseract did not prove.
 
     >>> from pipeline.decision import Evidence
     >>> from pipeline.records import Line, Page, Word
@@ -168,7 +170,8 @@ def contested(doc: DocumentRead, checks: Sequence[Check], name: str) -> Document
     boxes: dict[int, list] = {}
     for c in checks:
         ev = c.evidence
-        if (c.status == "fail" and c.name in INVOICE_CHECKS and ev is not None and ev.document == name
+        unsettled = c.status == "fail" or (c.status == "uncertain" and c.found)
+        if (unsettled and c.name in INVOICE_CHECKS and ev is not None and ev.document == name
                 and ev.source == "ocr" and ev.page is not None and ev.bbox is not None):
             boxes.setdefault(ev.page, []).append(ev.bbox)
     if not boxes:

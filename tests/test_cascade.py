@@ -297,13 +297,16 @@ def test_a_region_reading_is_handed_the_first_reading_without_the_lines_a_fail_r
     assert date.status == "uncertain" and date.reason != "DATE_MISMATCH"
 
 
-def test_a_first_reading_with_no_fail_is_handed_whole():
+def test_a_first_reading_with_nothing_unsettled_is_handed_whole():
     name, first = doc(*INVOICE)
     unsure = Check(name="retailer", product=None, status="uncertain", score=40,
                    evidence=Evidence(name, 1, (10, 20, 200, 40), "ocr"), reason="RETAILER_NOT_FOUND")
     elsewhere = Check(name="purchase_date", product=None, status="fail", score=0,
                       evidence=Evidence("other.jpg", 1, (10, 20, 200, 40), "ocr"), reason="DATE_MISMATCH")
     assert contested(first, [unsure, elsewhere], name) is first
+    # an uncertain check's value found on a line ("Invoice Date:" Tesseract could not place) is read again
+    placed = replace(unsure, found="Komplett AS", evidence=Evidence(name, 1, (10, 20, 200, 40), "ocr"))
+    assert len(contested(first, [placed], name).pages[0].lines) == len(first.pages[0].lines) - 1
     on_text_layer = replace(elsewhere, evidence=Evidence(name, 1, (10, 20, 200, 40), "pdf_text"))
     assert contested(first, [on_text_layer], name) is first
 
