@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from pipeline.cache import CachedReader, ReadCache
-from pipeline.cascade import cascade_checks, combine_checks, engine_config
+from pipeline.cascade import cascade_checks, combine_checks, contested, engine_config, with_context
 from pipeline.config import load_config
 from pipeline.decision import Check, Evidence
 from pipeline.read import read_document
+from pipeline.records import DocumentRead, Line, Page, Word
 from pipeline.verify import verify_claim
 from tests.test_checks import INVOICE, claim, doc
 
@@ -137,8 +138,8 @@ def test_a_fail_stands_where_the_other_reading_shows_the_same_other_date_either_
 
 def test_checks_out_of_step_are_an_error():
     with pytest.raises(ValueError):
-        combine_checks([Check(name="retailer", product=None, status="pass", score=90)], [Check(name="purchase_date", product=None, status="pass",
-                                                                     score=90)], ENGINES)
+        combine_checks([Check(name="retailer", product=None, status="pass", score=90)],
+                       [Check(name="purchase_date", product=None, status="pass", score=90)], ENGINES)
 
 
 # ------------------------------------------------------------------ the cascade on real documents
@@ -255,3 +256,146 @@ def test_region_reading_is_asked_for_invoices_not_for_stickers():
     whole = ppocr_cfg.model_copy(update={"ppocr": ppocr_cfg.ppocr.model_copy(update={"regions": False})})
     _second_reads([("b.jpg", first)], whole, read_again, False, set())
     assert asked == [("a.jpg", False, True), ("s.jpg", True, False), ("b.jpg", False, False)]
+
+
+# ------------------------------------------------------------------ region reading: the lines a fail rests on
+
+REGIONS = engine_config(CFG, "tesseract").model_copy(update={"ppocr": CFG.ppocr.model_copy(update={"regions": True})})
+
+
+def _second_reading_of(text_lines):
+    """A second engine's reading of the invoice, and the first readings it was handed (``known``)."""
+    handed = []
+
+    def read_again(name, config, barcodes, known=None):
+        handed.append(known)
+        return doc(*text_lines)[1]
+    return read_again, handed
+
+
+def test_a_region_reading_is_handed_the_first_reading_without_the_lines_a_fail_rests_on():
+    # Tesseract reads "Fakturadato: 19.02.2020" (confidence 95) against a claimed 21.02: a fail. The
+    # region reading must read that line itself, so it is withheld from what PP-OCR is told was read.
+    wrong = claim(date="2020-02-21")
+    first = [doc(*INVOICE)]
+    read_again, handed = _second_reading_of(INVOICE)
+    checks, escalated = cascade_checks(wrong, first, [], REGIONS, read_again)
+    assert escalated["invoices"] == ["ppocr"] and len(handed) == 1
+    lines = [line.text for line in handed[0].pages[0].lines]
+    assert "Fakturadato: 19.02.2020" not in lines and "Komplett AS" in lines
+    assert len(lines) == len(first[0][1].pages[0].lines) - 1
+    date = {c.name: c for c in checks}["purchase_date"]
+    assert date.status == "fail" and date.reason == "DATE_MISMATCH"  # both engines read 19.02.2020
+
+    # the second engine reads that line as the claimed date: the readings disagree, a person looks
+    read_again, _ = _second_reading_of([x.replace("19.02", "21.02") for x in INVOICE])
+    date = {c.name: c for c in cascade_checks(wrong, first, [], REGIONS, read_again)[0]}["purchase_date"]
+    assert date.status == "uncertain"
+    # the second engine cannot read the line (it is not in its reading): one engine only, review
+    read_again, _ = _second_reading_of([x for x in INVOICE if not x.startswith("Fakturadato")])
+    date = {c.name: c for c in cascade_checks(wrong, first, [], REGIONS, read_again)[0]}["purchase_date"]
+    assert date.status == "uncertain" and date.reason != "DATE_MISMATCH"
+
+
+def test_a_first_reading_with_nothing_unsettled_is_handed_whole():
+    name, first = doc(*INVOICE)
+    unsure = Check(name="retailer", product=None, status="uncertain", score=40,
+                   evidence=Evidence(name, 1, (10, 20, 200, 40), "ocr"), reason="RETAILER_NOT_FOUND")
+    elsewhere = Check(name="purchase_date", product=None, status="fail", score=0,
+                      evidence=Evidence("other.jpg", 1, (10, 20, 200, 40), "ocr"), reason="DATE_MISMATCH")
+    assert contested(first, [unsure, elsewhere], name) is first
+    # an uncertain check's value found on a line ("Invoice Date:" Tesseract could not place) is read again
+    placed = replace(unsure, found="Komplett AS", evidence=Evidence(name, 1, (10, 20, 200, 40), "ocr"))
+    assert len(contested(first, [placed], name).pages[0].lines) == len(first.pages[0].lines) - 1
+    on_text_layer = replace(elsewhere, evidence=Evidence(name, 1, (10, 20, 200, 40), "pdf_text"))
+    assert contested(first, [on_text_layer], name) is first
+
+
+def _page_at(*rows: tuple[int, str, float]) -> DocumentRead:
+    """An invoice page of (y, text, confidence) rows, its words 12 px a character from x = 10."""
+    lines = []
+    for y, text, conf in rows:
+        x, words = 10, []
+        for token in text.split():
+            words.append(Word(token, conf, (x, y, x + 12 * len(token), y + 20)))
+            x += 12 * len(token) + 10
+        lines.append(Line(tuple(words)))
+    return DocumentRead("invoice.jpg", "jpeg", "0" * 64, (Page(1, 800, 1200, "ocr", tuple(lines)),))
+
+
+def test_a_region_reading_is_judged_with_the_first_readings_well_read_lines_as_context():
+    # Tesseract reads every line with confidence but misses the shop's (a logo); PP-OCR reads only
+    # that line: alone, one line is no readable invoice, with the lines Tesseract read well it is the
+    # page, and the shop passes on PP-OCR's reading of it.
+    body = [text for text in INVOICE[1:] if not text.startswith("Org.nr")]  # no registration number to go by
+    rows = [(60 + 40 * i, text, 95.0) for i, text in enumerate(body)]
+    first = _page_at((20, "~", 12.0), *rows)
+    second = _page_at((18, "Komplett AS", 92.0))
+    seen: list = []
+    checks, escalated = cascade_checks(claim(), [("invoice.jpg", first)], [], REGIONS,
+                                       lambda name, config, barcodes, known=None: second, seen=seen)
+    shop = {c.name: c for c in checks}["retailer"]
+    assert escalated["invoices"] == ["ppocr"]
+    assert seen == [("invoice.jpg", second)]  # the promotion rules get what PP-OCR read, not the carried lines
+    assert shop.status == "pass" and shop.evidence.engine == "ppocr"
+    merged, carried = with_context(second, first, REGIONS.ppocr.region_known_conf)
+    assert [line.text for line in carried[1]] == body  # the badly read line is not carried
+    assert merged.pages[0].lines[0].text == "Komplett AS" and len(merged.pages[0].lines) == len(body) + 1
+    # alone, PP-OCR's line is too little to judge (no readable invoice): the shop would stay unproven
+    from pipeline.checks import document_checks
+
+    alone = {c.name: c for c in document_checks(claim(), [("invoice.jpg", second)], [], CFG)}
+    assert alone["retailer"].status == "skipped"
+
+
+def test_a_fail_resting_only_on_a_carried_line_is_not_the_second_engines():
+    # PP-OCR reads the shop's line; a date contradiction the merged page shows only on a line Tesseract
+    # read (and PP-OCR never did) is Tesseract's reading: it cannot be PP-OCR's agreement.
+    from pipeline.cascade import _first_engines
+
+    first = _page_at((20, "Komplett AS", 95.0), (60, "Fakturadato: 19.02.2020", 95.0))
+    own = _page_at((18, "Komplett AS", 92.0))
+    merged, carried = with_context(own, first, REGIONS.ppocr.region_known_conf)
+    date_box = merged.pages[0].lines[1].bbox
+    fail = Check(name="purchase_date", product=None, status="fail", score=0, found="19.02.2020",
+                 evidence=Evidence("invoice.jpg", 1, date_box, "ocr"), reason="DATE_MISMATCH")
+    judged = _first_engines(fail, {"invoice.jpg": (own, carried)}, "tesseract")
+    assert judged.status == "uncertain" and judged.reason != "DATE_MISMATCH"
+    assert judged.evidence.engine == "tesseract"
+    # the same fail on a line PP-OCR read itself stands as the second engine's
+    shop_box = own.pages[0].lines[0].bbox
+    on_own = replace(fail, evidence=Evidence("invoice.jpg", 1, shop_box, "ocr"))
+    assert _first_engines(on_own, {"invoice.jpg": (own, carried)}, "tesseract") == on_own
+
+
+def test_a_wrong_date_on_a_line_tesseract_read_well_is_read_by_both_engines_and_rejects(tmp_path):
+    # Receipt 019: Tesseract reads "18/03/18 15 17 06051 02" with every word at 90 or more, a line
+    # the region reading would not recognise again. Claimed 19/03: the line is handed to PP-OCR as
+    # unread, PP-OCR reads 18/03/18 too, and the wrong date is rejected as with whole-page readings.
+    from pipeline.ocr import ppocr
+
+    folder = _receipt_claim(tmp_path, "019", date="2018-03-19")
+    read = {}
+
+    class Keeping(EngineCountingReader):
+        def __call__(self, *args, config, **kwargs):
+            doc = super().__call__(*args, config=config, **kwargs)
+            read[config.ocr.engine] = (doc, kwargs.get("known"))
+            return doc
+
+    counting = Keeping()
+    decision = verify_claim(folder, REGIONS, reader=CachedReader(ReadCache(tmp_path / "cache"), counting), store=None)
+    date = _checks(decision)["purchase_date"]
+    assert counting.calls == {"tesseract": 1, "ppocr": 1}
+    assert (date.status, date.reason, decision.decision) == ("fail", "DATE_MISMATCH", "reject")
+    second, handed = read["ppocr"]
+    assert "18/03/18" in second.text.replace(" ", "")
+    tesseract = read["tesseract"][0].pages[0]
+    date_line = next(line for line in tesseract.lines if line.text.startswith("18/03/18"))
+    assert min(w.conf for w in date_line.words) >= REGIONS.ppocr.region_known_conf
+    assert date_line not in handed.pages[0].lines and len(handed.pages[0].lines) == len(tesseract.lines) - 1
+    # handed the whole first reading, PP-OCR does not read the date line again (what a reject then lacked)
+    from tests.test_ppocr import _receipt
+
+    alone = ppocr.ocr_image(_receipt("019")[0], REGIONS.ppocr, known=tesseract)
+    assert "18/03/18" not in alone.text.replace(" ", "")
