@@ -16,8 +16,8 @@ few text heights around the box: a few milliseconds per value.
 >>> page = np.clip(rng.normal(225, 4, (120, 400)), 0, 255).astype(np.uint8)
 >>> page[40:60, 150:250] = 235                      # a flat patch of paper pasted over a value
 >>> s = patch_stats(page, (160, 44, 240, 56), [])
->>> round(s.level), s.noise_around is None            # brighter than every side; no words around
-(10, True)
+>>> round(s.level), s.noise_around is None    # brighter than every side (its paper: p75 of 225 +- 4); no words around
+(8, True)
 """
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def _sharpness(g: np.ndarray, box: tuple[int, int, int, int]) -> float | None:
     """The steepest steps between neighbouring pixels in ``box`` (95th percentile over the ink's
     edges) over its ink-to-paper contrast: 1 for a sharp edge, about 0.4 for a blur of one pixel."""
     x0, y0, x1, y1 = box
-    part = g[y0:y1, x0:x1]
+    part = g[y0:y1, x0:x1].astype(np.float32)
     if part.shape[0] < 4 or part.shape[1] < 4:
         return None
     lo, hi = np.percentile(part, (3, 97))
@@ -91,32 +91,55 @@ def _sharpness(g: np.ndarray, box: tuple[int, int, int, int]) -> float | None:
     return float(np.percentile(edges, 95) / contrast)
 
 
-def _blocking(dx: np.ndarray, phase: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Mean |step| between neighbouring columns per phase (column mod 8) over the weighted pixels."""
-    sums = np.bincount(phase.ravel(), weights=(dx * weight).ravel(), minlength=8)
-    counts = np.bincount(phase.ravel(), weights=weight.ravel(), minlength=8)
-    return sums / np.maximum(1.0, counts)
+class _Paper:
+    """The paper in and just around some words' boxes: its noise residuals and its steps per JPEG
+    grid phase (columns and rows), accumulated word by word (each cut from the page with a margin)."""
 
+    def __init__(self) -> None:
+        self.residuals: list[np.ndarray] = []
+        self.steps = np.zeros((2, 8))
+        self.counts = np.zeros((2, 8))
 
-def _grid(g: np.ndarray, ox: int, oy: int, inside: np.ndarray, around: np.ndarray,
-          min_pixels: int) -> tuple[float | None, float | None]:
-    """(blocking inside, blocking around): the mean step across the 8x8 grid lines the surroundings
-    show most, over the median step at the other phases, minus 1; columns and rows averaged."""
-    stats = []
-    for gg, off, ins, aro in ((g, ox, inside, around), (g.T, oy, inside.T, around.T)):
-        dx = np.abs(np.diff(gg, axis=1))
-        phase = np.broadcast_to((np.arange(dx.shape[1]) + off + 1) % 8, dx.shape)
-        w_in = (ins[:, 1:] & ins[:, :-1]).astype(np.float32)
-        w_around = (aro[:, 1:] & aro[:, :-1]).astype(np.float32)
-        if w_in.sum() < 8 * min_pixels or w_around.sum() < 8 * min_pixels:
+    def add(self, grey: np.ndarray, box: Sequence[float], strip: float, ink_step: float) -> None:
+        H, W = grey.shape
+        x0, y0, x1, y1 = _clip(_grow(box, strip + 3, strip + 3), W, H)
+        g8 = np.ascontiguousarray(grey[y0:y1, x0:x1])
+        if g8.shape[0] < 8 or g8.shape[1] < 8:
+            return
+        g = g8.astype(np.float32)
+        # paper: pixels whose 5x5 neighbourhood spans less than ink_step once smoothed (away from
+        # ink and its edges, whatever the paper's own noise)
+        spread = cv2.morphologyEx(cv2.GaussianBlur(g8, (0, 0), 1.2), cv2.MORPH_GRADIENT,
+                                  cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
+        paper = spread < ink_step
+        paper[:3, :], paper[-3:, :], paper[:, :3], paper[:, -3:] = False, False, False, False  # the margin
+        self.residuals.append((g - cv2.GaussianBlur(g, (0, 0), 1.0))[paper])
+        for axis, (gg, off) in enumerate(((g, x0), (g.T, y0))):
+            dx = np.abs(np.diff(gg, axis=1))
+            phase = np.broadcast_to((np.arange(dx.shape[1]) + off + 1) % 8, dx.shape)
+            inside = np.ones(dx.shape, bool)
+            inside[:3, :], inside[-3:, :], inside[:, :3], inside[:, -3:] = False, False, False, False
+            self.steps[axis] += np.bincount(phase[inside], weights=dx[inside], minlength=8)
+            self.counts[axis] += np.bincount(phase[inside], minlength=8)
+
+    def noise(self, min_pixels: int) -> float | None:
+        values = np.concatenate(self.residuals) if self.residuals else np.zeros(0)
+        return _mad(values) if values.size >= min_pixels else None
+
+    def blocking(self, phase: tuple[int, int] | None, min_pixels: int) -> tuple[float | None, tuple[int, int] | None]:
+        """(blocking at ``phase`` (its own strongest when None), the phases): the mean step across
+        the 8x8 grid's lines over the median step at the other phases, minus 1, columns and rows averaged."""
+        if self.counts.sum() < 16 * min_pixels:
             return None, None
-        a, i = _blocking(dx, phase, w_around), _blocking(dx, phase, w_in)
-        best = int(np.argmax(a))
-        others_a, others_i = float(np.median(np.delete(a, best))), float(np.median(np.delete(i, best)))
-        if others_a < 0.5 or others_i < 0.5:
-            return None, None  # no steps to speak of (flat paper): nothing to compare
-        stats.append((i[best] / others_i - 1, a[best] / others_a - 1))
-    return float(np.mean([s[0] for s in stats])), float(np.mean([s[1] for s in stats]))
+        mean = self.steps / np.maximum(1.0, self.counts)
+        phase = phase or (int(np.argmax(mean[0])), int(np.argmax(mean[1])))
+        out = []
+        for axis in (0, 1):
+            others = float(np.median(np.delete(mean[axis], phase[axis])))
+            if others < 0.5:
+                return None, None  # no steps to speak of: nothing to compare
+            out.append(mean[axis][phase[axis]] / others - 1)
+        return float(np.mean(out)), phase
 
 
 def _level(g: np.ndarray, inner: tuple[int, int, int, int], sides: list[np.ndarray], percentile: float,
@@ -136,74 +159,77 @@ def _level(g: np.ndarray, inner: tuple[int, int, int, int], sides: list[np.ndarr
     return min(diffs, key=abs)
 
 
-def patch_stats(grey: np.ndarray, box: BBox, words: Sequence[BBox], *, kb: PatchKnowledge | None = None) -> PatchStats:
+def _near_words(box: BBox, words: Sequence[BBox], h: float, kb: PatchKnowledge) -> list[tuple]:
+    """The nearest words of about the value's height (its line first: blur changes across a page)."""
+    x0, y0, x1, y1 = box
+    cy = (y0 + y1) / 2
+    near = []
+    for wb in words:
+        if wb[0] >= x0 - 2 and wb[2] <= x1 + 2 and wb[1] >= y0 - 2 and wb[3] <= y1 + 2:
+            continue  # one of the value's own words
+        if min(wb[2], x1) - max(wb[0], x0) > 0 and min(wb[3], y1) - max(wb[1], y0) > 0:
+            continue  # overlaps the value
+        if not (0.6 * h <= wb[3] - wb[1] <= 1.6 * h):
+            continue
+        dx = max(0.0, wb[0] - x1, x0 - wb[2])
+        dy = abs((wb[1] + wb[3]) / 2 - cy)
+        if dx <= kb.words_reach * h and dy <= kb.words_reach * h:
+            near.append((dx + 2 * dy, tuple(wb)))
+    return [wb for _, wb in sorted(near)[:kb.max_words]]
+
+
+def patch_stats(grey: np.ndarray, box: BBox, words: Sequence[BBox], *, kb: PatchKnowledge | None = None,
+                measure_all: bool = False) -> PatchStats:
     """The statistics of the region around ``box`` (a value read on the page) against its
     surroundings. ``grey``: the page (uint8, page pixels); ``words``: the boxes of the page's other
-    words (the target's own words may be among them: words inside ``box`` are left out)."""
+    words (the target's own words may be among them: words inside ``box`` are left out).
+    ``measure_all``: also the statistics ``[patch].findings`` does not use (noise, blocking)."""
     from .knowledge import default_integrity
 
     kb = kb or default_integrity().patch
     H, W = grey.shape[:2]
-    x0, y0, x1, y1 = box
-    h = max(6.0, float(y1 - y0))
-    win = _clip(_grow(box, kb.context_x * h, kb.context_y * h), W, H)
-    wx0, wy0, wx1, wy1 = win
-    g8 = np.ascontiguousarray(grey[wy0:wy1, wx0:wx1])
-    g = g8.astype(np.float32)
+    h = max(6.0, float(box[3] - box[1]))
+    # the paper's level: the region against each side of a window around it
+    wx0, wy0, wx1, wy1 = _clip(_grow(box, kb.context_x * h, kb.context_y * h), W, H)
+    g = grey[wy0:wy1, wx0:wx1]
     gh, gw = g.shape
 
-    def local(b, dx=0.0, dy=None):
-        dy = dx if dy is None else dy
-        return _clip((b[0] - wx0 - dx, b[1] - wy0 - dy, b[2] - wx0 + dx, b[3] - wy0 + dy), gw, gh)
+    def local(dx: float) -> tuple[int, int, int, int]:
+        return _clip((box[0] - wx0 - dx, box[1] - wy0 - dx, box[2] - wx0 + dx, box[3] - wy0 + dx), gw, gh)
 
-    def mask(b):
+    def mask(b) -> np.ndarray:
         m = np.zeros(g.shape, bool)
         m[b[1]:b[3], b[0]:b[2]] = True
         return m
 
-    inner = local(box, kb.pad * h)
-    gap = local(box, kb.gap * h)
-    reach = local(box, (kb.gap + kb.ring) * h)
-    # paper: pixels whose 5x5 neighbourhood spans less than ink_step once smoothed (away from ink
-    # and its edges, whatever the paper's own noise)
-    spread = cv2.morphologyEx(cv2.GaussianBlur(g8, (0, 0), 1.2), cv2.MORPH_GRADIENT,
-                              cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
-    paper = spread < kb.ink_step
-    inside = mask(inner)
-    near = mask(reach) & ~mask(gap)
-    bx0, by0, bx1, by1 = local(box)
+    inner = local(kb.pad * h)
+    near = mask(local((kb.gap + kb.ring) * h)) & ~mask(local(kb.gap * h))
+    bx0, by0, bx1, by1 = local(0)
     sides = [near & mask((0, by0, bx0, by1)), near & mask((bx1, by0, gw, by1)),
              near & mask((bx0, 0, bx1, by0)), near & mask((bx0, by1, bx1, gh))]
     level = _level(g, inner, sides, kb.level_percentile, kb.min_pixels)
-    # the value's words against the other words of its lines (same height): text sharpness, and
-    # the paper in and just around the words (noise, JPEG blocking), like against like - a JPEG
-    # rings near ink, so paper by the letters is never as quiet as open paper
-    target = _sharpness(g, local(box, 1))
+    # the value's words against the nearest words of its height: text sharpness, and the paper in
+    # and just around the words (noise, JPEG blocking), like against like - a JPEG rings near ink,
+    # so paper by the letters is never as quiet as open paper
+    # (noise and blocking cost most: measured only when ``findings`` names them, or ``measure_all``)
+    paper = measure_all or bool({"noise", "grid"} & set(kb.findings))
+    target = _sharpness(grey, _clip(_grow(box, 1, 1), W, H))
+    mine, theirs = _Paper(), _Paper()
+    if paper:
+        mine.add(grey, box, kb.strip * h, kb.ink_step)
     around = []
-    others = np.zeros(g.shape, bool)
-    for wb in words:
-        if wb[0] >= x0 - 2 and wb[2] <= x1 + 2 and wb[1] >= y0 - 2 and wb[3] <= y1 + 2:
-            continue  # one of the value's own words
-        wh = wb[3] - wb[1]
-        if not (0.6 * h <= wh <= 1.6 * h) or wb[0] < wx0 or wb[2] > wx1 or wb[1] < wy0 or wb[3] > wy1:
-            continue
-        if min(wb[2], x1) - max(wb[0], x0) > 0 and min(wb[3], y1) - max(wb[1], y0) > 0:
-            continue  # overlaps the value
-        b = local(wb, kb.strip * h)
-        others[b[1]:b[3], b[0]:b[2]] = True
-        s = _sharpness(g, local(wb, 1))
+    for wb in _near_words(box, words, h, kb):
+        s = _sharpness(grey, _clip(_grow(wb, 1, 1), W, H))
         if s is not None:
             around.append(s)
-    sharp_around = float(np.median(around)) if len(around) >= kb.min_words else None
-    own = mask(local(box, kb.strip * h))
-    residual = g - cv2.GaussianBlur(g, (0, 0), 1.0)
-    mine, theirs = residual[own & paper], residual[others & paper & ~own]
-    noise = _mad(mine) if mine.size >= kb.min_pixels else None
-    noise_around = _mad(theirs) if theirs.size >= kb.min_pixels else None
-    grid_in, grid_around = _grid(g, wx0, wy0, own, others & ~own, kb.min_pixels)
-    return PatchStats(box=(wx0 + inner[0], wy0 + inner[1], wx0 + inner[2], wy0 + inner[3]), noise=noise,
-                      noise_around=noise_around, sharpness=target, sharpness_around=sharp_around, level=level,
-                      grid=grid_in, grid_around=grid_around, words_around=len(around))
+        if paper:
+            theirs.add(grey, wb, kb.strip * h, kb.ink_step)
+    grid_around, phase = theirs.blocking(None, kb.min_pixels)
+    grid = mine.blocking(phase, kb.min_pixels)[0] if phase else None
+    return PatchStats(box=(wx0 + inner[0], wy0 + inner[1], wx0 + inner[2], wy0 + inner[3]),
+                      noise=mine.noise(kb.min_pixels), noise_around=theirs.noise(kb.min_pixels), sharpness=target,
+                      sharpness_around=float(np.median(around)) if len(around) >= kb.min_words else None,
+                      level=level, grid=grid, grid_around=grid_around, words_around=len(around))
 
 
 def patch_findings(s: PatchStats, kb: PatchKnowledge) -> list[str]:
@@ -217,7 +243,7 @@ def patch_findings(s: PatchStats, kb: PatchKnowledge) -> list[str]:
             out.append(f"paper noise {s.noise:.1f} between its letters against {s.noise_around:.1f} around (rougher)")
     if "sharpness" in use and s.sharpness is not None and s.sharpness_around:
         ratio = s.sharpness / s.sharpness_around
-        if ratio >= kb.sharp_ratio or ratio <= 1 / kb.sharp_ratio:
+        if ratio >= kb.sharp_ratio or ratio <= kb.soft_ratio:
             out.append(f"text sharpness {s.sharpness:.2f} against {s.sharpness_around:.2f} for the "
                        f"{s.words_around} words around ({'sharper' if ratio > 1 else 'softer'})")
     if "level" in use and abs(s.level) >= max(kb.level_min, kb.level_noise * (s.noise_around or 0.0)):
@@ -264,10 +290,22 @@ def _targets(doc, checks, models: Sequence[str], max_values: int) -> list[tuple[
 
 
 def _page_grey(path, doc, number: int, config) -> np.ndarray:
-    """Page ``number`` of the upload as the reader saw it (page pixels), grey."""
+    """Page ``number`` of the upload as the reader saw it (page pixels, EXIF orientation applied),
+    grey. A single-page JPEG decodes its luminance only (the cheap way); anything else decodes
+    through ``pipeline.ingest`` (an image) or renders at ``[ingest].pdf_dpi`` (a scanned PDF)."""
     from ..ingest import decode_image_page, load_upload
 
     upload = load_upload(path, doc.name, config.ingest)
+    if upload.kind == "jpeg" and number == 1:
+        import io
+
+        from PIL import Image, ImageOps
+
+        with Image.open(io.BytesIO(upload.data)) as im:
+            if im.width * im.height > config.ingest.max_pixels:
+                raise ValueError(f"{doc.name} is over the pixel limit")
+            im.draft("L", im.size)
+            return np.asarray(ImageOps.exif_transpose(im).convert("L"))
     if upload.kind == "pdf":
         from ..ocr.pdf import open_pdf, render_page
 
