@@ -80,6 +80,7 @@ class PatchKnowledge(_Strict):
     grid_min_around: float = Field(gt=0)
     grid_ratio: float = Field(ge=0, lt=1)
     max_values: int = Field(ge=1, le=10)
+    line_reach: float = Field(ge=0, le=50)
     findings: list[Literal["noise", "sharpness", "level", "grid"]]
 
     @field_validator("gap")

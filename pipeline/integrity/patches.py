@@ -257,10 +257,18 @@ def patch_findings(s: PatchStats, kb: PatchKnowledge) -> list[str]:
 # ------------------------------------------------------------------------------ the check
 
 
-def _targets(doc, checks, models: Sequence[str], max_values: int) -> list[tuple[str, int, BBox, str]]:
+def _model_like(text: str) -> bool:
+    """A word that can be a model's distinguishing token: letters and digits, three characters or more."""
+    t = text.strip(".,:;()")
+    return len(t) >= 3 and any(ch.isdigit() for ch in t) and any(ch.isalpha() for ch in t)
+
+
+def _targets(doc, checks, models: Sequence[str], max_values: int, kb_reach: float = 4.0
+             ) -> list[tuple[str, int, BBox, str]]:
     """(what, page, box, text) of the values to examine on ``doc``: the box where the claimed date
-    was read, and the words of the claimed models' boxes that tell a model (letters and digits, what
-    a forger changes: 'B550' for 'X570'), on OCR pages only (a text layer has its own signals)."""
+    was read, and the words of the claimed models' lines that tell a model (letters and digits, what
+    a forger changes: 'B550' for 'X570'; the claimed ones first; ``kb_reach`` text heights either
+    side of the matched words), on OCR pages only (a text layer has its own signals)."""
     from ..extract.normalise import normalise_text
 
     tokens = {t for m in models for t in normalise_text(m).split()
@@ -276,10 +284,14 @@ def _targets(doc, checks, models: Sequence[str], max_values: int) -> list[tuple[
         if c.name == "purchase_date":
             out.append(("date", ev.page, tuple(ev.bbox), c.found or ""))
         elif c.name == "product_on_invoice":
+            # the matched words and the rest of their line: a pasted model may be the word OCR
+            # misread ('X57O'), left out of the match
             bx0, by0, bx1, by1 = ev.bbox
-            for w in page.words:
-                cx, cy = (w.bbox[0] + w.bbox[2]) / 2, (w.bbox[1] + w.bbox[3]) / 2
-                if bx0 <= cx <= bx1 and by0 <= cy <= by1 and normalise_text(w.text) in tokens:
+            reach = kb_reach * max(1, by1 - by0)
+            line = [w for w in page.words if by0 <= (w.bbox[1] + w.bbox[3]) / 2 <= by1
+                    and bx0 - reach <= (w.bbox[0] + w.bbox[2]) / 2 <= bx1 + reach]
+            for w in sorted(line, key=lambda w: normalise_text(w.text) not in tokens):
+                if normalise_text(w.text) in tokens or _model_like(w.text):
                     out.append(("model", ev.page, tuple(w.bbox), w.text))
     seen, unique = set(), []
     for t in out:
@@ -326,7 +338,7 @@ def patch_measurements(folder, invoices, checks, models: Sequence[str], config,
     for name, doc in invoices:
         if not isinstance(doc, DocumentRead) or folder is None:
             continue
-        targets = _targets(doc, checks, models, kb.max_values)
+        targets = _targets(doc, checks, models, kb.max_values, kb.line_reach)
         pages: dict[int, np.ndarray] = {}
         for what, number, box, text in targets:
             if number not in pages:
