@@ -35,6 +35,17 @@ Measured 2026-11-30 (24 genuine + 42 tampered, seed 17, 3 per kind; lab 120 clai
     used_product             3             3              3  (PRODUCT_CONDITION_EXCLUDED)
     all tampered            42            38             35  not approved 90.5 %, by its signal 83.3 %
     genuine of the set: 24, flagged by an integrity check 0; lab: 45 genuine, flagged 0
+
+``image_patch`` (a pasted date or model on a photo) is measured whether or not it is on by default,
+its own rates printed apart. Measured 2026-11-30 (held-out seed 29, ``--kinds
+photo_pasted_date,photo_pasted_model --per-kind 8 --genuine 24``; 3 pastes drew no readable date box
+and were skipped):
+
+    photo_pasted_date        6             3              3  INVOICE_PATCH_SUSPECTED 3
+    photo_pasted_model       7             7              3  PRODUCT_NOT_ELIGIBLE 5, BUNDLE_INCOMPLETE 5, ...
+    image_patch, caught on photo_pasted_date: 3 of 6 examined (50.0 %)
+    image_patch, caught on photo_pasted_model: 3 of 7 examined (42.9 %)
+    image_patch, genuine claims of the set falsely flagged: 0 of 18 examined (0.0 %; 24 claims)
 """
 from __future__ import annotations
 
