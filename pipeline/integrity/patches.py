@@ -6,10 +6,13 @@ the rest of the page: its paper can be flatter or noisier than around it (noise)
 or softer than the words of its line (sharpness), its paper a step brighter or darker than the
 paper around (level), and its pixels not on the JPEG 8x8 grid of the rest of the photo (grid).
 
-``patch_stats(grey, box, words)`` measures the four around one box (page pixels, the box where the
-date or the model was read) against its surroundings on the same lines; ``patch_findings`` says
-which of them differ beyond ``[patch]`` of ``integrity.toml``. Everything works on a window of a
-few text heights around the box: a few milliseconds per value.
+``patch_stats(grey, box, words)`` measures them around one box (page pixels, the box where the
+date or the model was read) against the nearest words of its height and the paper around it;
+``patch_findings`` says which of ``[patch].findings`` (``integrity.toml``) differ beyond their
+thresholds. Measured on the lab (README, "Pasted values on photos"): the text's sharpness and a
+patch's level tell a paste; paper noise by the words and the JPEG grid of a word-sized region do
+not (they vary more among genuine words), so they are measured only when named there. A couple
+of milliseconds per value; decoding the page again costs more.
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(1)
@@ -40,9 +43,10 @@ class PatchStats:
     box: BBox
     """The region compared: the value's box and a margin."""
     noise: float | None
-    """Paper noise in and just around the value's box (``strip``) (1.4826 x MAD of the residual after a Gaussian blur of sigma 1, grey levels)."""
+    """Paper noise in and just around the value's box (``strip``): 1.4826 x MAD of the residual after
+    a Gaussian blur of sigma 1, grey levels (None: too few pixels, or not measured)."""
     noise_around: float | None
-    """The same between the letters of the other words of its lines (None: too few pixels)."""
+    """The same in and around the nearest words of its height."""
     sharpness: float | None
     """The value's text: its steepest steps over its ink-to-paper contrast (``_sharpness``)."""
     sharpness_around: float | None
@@ -50,7 +54,8 @@ class PatchStats:
     level: float
     """The paper's level inside minus around, where it differs from every side the same way (grey levels)."""
     grid: float | None
-    """Blocking on the surroundings' JPEG 8x8 grid inside (excess over the other phases), None: too few pixels."""
+    """Blocking on the surroundings' JPEG 8x8 grid phase in the value's box (excess over the other
+    phases; None: too few pixels, or not measured)."""
     grid_around: float | None
     words_around: int = 0
 
