@@ -222,7 +222,7 @@ class DuplicatesConfig(_Section):
 
 class IntegrityConfig(_Section):
     checks: list[Literal["invoice_sums", "pdf_revisions", "pdf_editor", "pdf_hidden_text", "pdf_fonts",
-                         "image_editor"]]
+                         "image_editor", "image_patch"]]
 
 
 class CacheConfig(_Section):

@@ -597,3 +597,20 @@ def test_claim_page_shows_integrity_signals_with_evidence_and_linked_claims(sign
     assert "PRODUCT_CONDITION_EXCLUDED" in section and "[60, 300, 90, 314]" in section and "brukt" in section
     earlier = signed_in.get("/claims/E-1").text
     assert 'id="linked-claims"' in earlier and 'href="/claims/E-2"' in earlier and "raised by E-2" in earlier
+
+
+def test_claim_page_shows_a_pasted_region_as_an_integrity_signal(signed_in, site):
+    store = site["store"]
+    check = {"name": "image_patch", "product": None, "status": "uncertain", "score": 40,
+             "expected": "the values' pixels like their surroundings", "found": "date 23.02.2020",
+             "evidence": {"document": "faktura.jpg", "page": 1, "bbox": [612, 96, 760, 124], "source": "ocr"},
+             "reason": "INVOICE_PATCH_SUSPECTED",
+             "detail": "p.1 the date '23.02.2020', region [612, 96, 760, 124]: text sharpness 0.98 against 0.52 "
+                       "for the 4 words around (sharper)"}
+    store.save_decision({"claim_id": "P-1", "decision": "review", "score": 0.4, "reasons": [], "checks": [check],
+                         "reward": None, "pipeline_version": "test", "config_hash": "sha256:test",
+                         "claim_dir": str(site["tmp"] / "gone" / "P-1")})
+    html = signed_in.get("/claims/P-1").text
+    section = html[html.index('id="integrity"'):html.index("Your decision")]
+    assert "image_patch" in section and "INVOICE_PATCH_SUSPECTED" in section
+    assert "[612, 96, 760, 124]" in section and "sharper" in section

@@ -9,13 +9,14 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..datafiles import read_toml
 from ..errors import ConfigError
 
-__all__ = ["IntegrityKnowledge", "load_integrity", "default_integrity"]
+__all__ = ["IntegrityKnowledge", "PatchKnowledge", "load_integrity", "default_integrity"]
 
 
 class _Strict(BaseModel):
@@ -54,10 +55,47 @@ class _Pdf(_Strict):
     min_hidden_chars: int = Field(ge=1)
 
 
+class PatchKnowledge(_Strict):
+    """``[patch]``: a value pasted on a photo (``pipeline.integrity.patches``); sizes in text heights."""
+    context_x: float = Field(gt=0, le=20)
+    context_y: float = Field(gt=0, le=10)
+    pad: float = Field(ge=0, le=2)
+    gap: float = Field(ge=0, le=5)
+    ring: float = Field(gt=0, le=5)
+    strip: float = Field(ge=0, le=1)
+    level_percentile: float = Field(ge=50, le=99)
+    ink_step: float = Field(gt=0, le=128)
+    min_pixels: int = Field(ge=10)
+    min_words: int = Field(ge=1)
+    max_words: int = Field(ge=1, le=50)
+    words_reach: float = Field(gt=0, le=50)
+    noise_min_around: float = Field(ge=0)
+    noise_flat_ratio: float = Field(gt=0, lt=1)
+    noise_rough_ratio: float = Field(gt=1)
+    sharp_ratio: float = Field(gt=1)
+    soft_ratio: float = Field(gt=0, lt=1)
+    level_min: float = Field(gt=0)
+    level_noise: float = Field(ge=0)
+    grid_min_around: float = Field(gt=0)
+    grid_ratio: float = Field(ge=0, lt=1)
+    max_values: int = Field(ge=1, le=10)
+    line_reach: float = Field(ge=0, le=50)
+    findings: list[Literal["noise", "sharpness", "level", "grid"]]
+
+    @field_validator("gap")
+    @classmethod
+    def _gap(cls, v: float, info) -> float:
+        pad = info.data.get("pad")
+        if pad is not None and v < pad:
+            raise ValueError("gap (where the surroundings start) must be at least pad (where the region ends)")
+        return v
+
+
 class _File(_Strict):
     sums: _Sums
     editors: _Editors
     pdf: _Pdf
+    patch: PatchKnowledge
 
 
 class IntegrityKnowledge:
@@ -72,6 +110,7 @@ class IntegrityKnowledge:
         self.vat_labels = tuple(data.sums.vat_labels)
         self.vat_rates = {k: tuple(Decimal(str(r)) for r in v) for k, v in data.sums.vat_rates.items()}
         self.pdf = data.pdf
+        self.patch = data.patch
         self.editors = {"pdf": tuple(x.casefold() for x in data.editors.pdf),
                         "image": tuple(x.casefold() for x in data.editors.image)}
 

@@ -11,8 +11,11 @@ Kinds (``KINDS``):
 - ``pdf_editor``: the invoice saved again by Acrobat (metadata and a revision only);
 - ``sums_total``: the total lowered (PDF or phone photo) - nothing else changed;
 - ``sums_line``: one line's amount raised without its unit price;
-- ``photo_pasted_date`` / ``photo_pasted_model``: on the phone photo, a patch of blank paper
-  pasted over the date (or a model word) and another one typed on it;
+- ``photo_pasted_date`` / ``photo_pasted_model``: on the phone photo (a third of them hard phone
+  photos), the date (or a model word) covered by a patch - flat paper, paper with noise, or paper
+  cloned from the same photo - and another one typed on it in a close font, size and ink, softened
+  or not, the patch perhaps compressed on its own, the photo saved again as JPEG or as PNG
+  (``paste_value``);
 - ``image_editor``: the phone photo re-saved by Photoshop (EXIF Software);
 - ``reused_crop`` / ``reused_rotate`` / ``reused_recompress``: another claimant's invoice photo
   or scan, cropped, turned 3 degrees, or re-saved smaller;
@@ -43,7 +46,7 @@ from .invoice import InvoiceLine, invoice_sheet
 from .scenarios import Draft, draft_claim
 from .sheet import Text, pil_font, render_image, render_pdf
 
-__all__ = ["KINDS", "Tampered", "make_set"]
+__all__ = ["KINDS", "Tampered", "make_set", "paste_value", "PASTE_BACKGROUNDS"]
 
 KINDS: dict[str, tuple[str, ...]] = {
     # kind: reason codes any of which catches it
@@ -53,9 +56,9 @@ KINDS: dict[str, tuple[str, ...]] = {
     "pdf_editor": ("PDF_EDITOR", "PDF_REVISED"),
     "sums_total": ("INVOICE_SUMS_MISMATCH",),
     "sums_line": ("INVOICE_SUMS_MISMATCH",),
-    # no signal: a pasted patch on a JPEG photo was measured not to differ from its surroundings
-    "photo_pasted_date": (),
-    "photo_pasted_model": (),
+    # image_patch (off by default: see the README's measurement)
+    "photo_pasted_date": ("INVOICE_PATCH_SUSPECTED",),
+    "photo_pasted_model": ("INVOICE_PATCH_SUSPECTED",),
     "image_editor": ("IMAGE_EDITOR",),
     "reused_crop": ("INVOICE_ALREADY_USED", "INVOICE_POSSIBLY_EDITED", "INVOICE_POSSIBLY_REUSED"),
     "reused_rotate": ("INVOICE_ALREADY_USED", "INVOICE_POSSIBLY_EDITED", "INVOICE_POSSIBLY_REUSED"),
@@ -81,7 +84,7 @@ class Tampered:
 def _genuine(index: int, seed: int, history: list[Draft], form: str | None) -> Draft:
     name = "promo_genuine_duo" if index % 3 else "promo_genuine_trio"
     d = draft_claim(index, seed, name, history)
-    if form and d.invoice.style != "receipt":
+    if form and d.invoice.style != "receipt" and not (d.hard and form == "photo"):  # a hard phone photo stays one
         d.invoice_form = form
     return d
 
@@ -98,9 +101,9 @@ def _invoice_path(folder: Path) -> Path:
     return folder / _claim_json(folder)["documents"]["invoices"][0]
 
 
-def _label(folder: Path, kind: str, catches: tuple[str, ...]) -> Tampered:
-    (folder / "expected.json").write_text(json.dumps({"decision": "review", "tamper": kind,
-                                                      "catches": list(catches)}, indent=2) + "\n", encoding="utf-8")
+def _label(folder: Path, kind: str, catches: tuple[str, ...], how: dict | None = None) -> Tampered:
+    label = {"decision": "review", "tamper": kind, "catches": list(catches)} | ({"how": how} if how else {})
+    (folder / "expected.json").write_text(json.dumps(label, indent=2) + "\n", encoding="utf-8")
     return Tampered(folder, kind, catches)
 
 
@@ -194,6 +197,18 @@ def _resave_by_acrobat(data: bytes) -> bytes:
 # ------------------------------------------------------------------------------ photo edits
 
 
+def _date_box(path: Path, day: dt.date, country: str, config) -> tuple[int, int, int, int] | None:
+    """The box where ``day`` was read on the photo (real OCR, the date parser the checks use)."""
+    from ..extract.facts import invoice_facts
+    from ..read import read_document
+
+    doc = read_document(path, path.name, languages=config.languages_for(country), config=config)
+    for found in invoice_facts(doc, country=country).dates:
+        if found.date == day and found.page == 1 and found.bbox:
+            return tuple(found.bbox)
+    return None
+
+
 def _word_box(path: Path, wanted, config) -> tuple[int, int, int, int] | None:
     """The box of the first word read on the photo that ``wanted(text)`` accepts (real OCR)."""
     from ..read import read_document
@@ -206,7 +221,8 @@ def _word_box(path: Path, wanted, config) -> tuple[int, int, int, int] | None:
 
 
 def _paste(path: Path, box: tuple[int, int, int, int], text: str, quality: int = 88) -> None:
-    """Blank paper pasted over ``box`` of the photo and ``text`` typed on it, saved again."""
+    """Blank paper pasted over ``box`` of the photo and ``text`` typed on it, saved again (the crude
+    edit of an invoice number)."""
     image = Image.open(path).convert("RGB")
     x0, y0, x1, y1 = box
     pad = max(2, (y1 - y0) // 5)
@@ -219,6 +235,98 @@ def _paste(path: Path, box: tuple[int, int, int, int], text: str, quality: int =
     buf = io.BytesIO()
     image.save(buf, format="JPEG", quality=quality)
     path.write_bytes(buf.getvalue())
+
+
+PASTE_BACKGROUNDS = ("flat", "noised", "cloned")
+"""How a forger covers the old value: a flat fill of the paper's colour; the same with noise like
+the photo's added; paper cloned from a blank stretch of the same photo (its own grain and light)."""
+
+
+def _blank_stretch(grey: np.ndarray, w: int, h: int, near: tuple[int, int], rng: np.random.Generator
+                   ) -> tuple[int, int] | None:
+    """Top-left of a ``w`` x ``h`` stretch of blank paper near ``near`` (flattest of a few tries)."""
+    H, W = grey.shape
+    best = None
+    for _ in range(60):
+        x = int(np.clip(near[0] + rng.normal(0, 4 * h), 0, W - w - 1))
+        y = int(np.clip(near[1] + rng.normal(0, 6 * h), 0, H - h - 1))
+        cut = grey[y:y + h, x:x + w]
+        if cut.size == 0:
+            continue
+        spread = float(np.percentile(cut, 98) - np.percentile(cut, 2))
+        if cut.mean() > 120 and (best is None or spread < best[0]):
+            best = (spread, x, y)
+    return None if best is None or best[0] > 40 else (best[1], best[2])
+
+
+def paste_value(path: Path, box: tuple[int, int, int, int], text: str, rng: np.random.Generator, *,
+                background: str | None = None, out: str | None = None) -> dict:
+    """A realistic paste of ``text`` over the value read in ``box`` of the photo at ``path``: a patch
+    covering the old value (``PASTE_BACKGROUNDS``), the new value typed on it in a font, size and ink
+    close to the page's (a DejaVu face, 0.92-1.12 x the size the box's height says, the ink of the
+    words around), the
+    patch softened like the photo (or not) and perhaps compressed on its own first (cut from another
+    picture), pasted where the value was (any offset to the photo's 8x8 grid), then the photo saved
+    again as JPEG (``out`` 'jpeg', quality 70-95) or without re-compression (``out`` 'png', written
+    next to it and the claim pointed at it by the caller). Returns what was done (for the label)."""
+    image = np.asarray(Image.open(path).convert("RGB")).astype(np.float32)
+    grey = image.mean(axis=2)
+    H, W = grey.shape
+    x0, y0, x1, y1 = box
+    h = max(6, y1 - y0)
+    family = str(rng.choice(["sans", "sans", "serif", "mono"]))
+    bold = rng.random() < 0.2
+    size = max(8, int(round(h / 0.73 * rng.uniform(0.92, 1.12))))  # a word's box is about its capitals: 0.73 em
+    while size > 8 and pil_font(family, bold, size).getlength(text) > (x1 - x0) * 1.1:
+        size -= 1  # the new value fits where the old one was, as a forger makes it
+    font = pil_font(family, bold, size)
+    pad_x, pad_y = int(round(h * rng.uniform(0.15, 0.35))), int(round(h * rng.uniform(0.2, 0.45)))
+    px0, py0 = max(0, x0 - pad_x), max(0, y0 - pad_y)
+    width = int(min(W - px0, max(x1 - x0, font.getlength(text)) + 2 * pad_x))
+    height = int(min(H - py0, (y1 - y0) + 2 * pad_y))
+    background = background or str(rng.choice(PASTE_BACKGROUNDS))
+    around = grey[max(0, y0 - 2 * h):y1 + 2 * h, max(0, x0 - 4 * h):x1 + 4 * h]
+    ink_level = float(np.percentile(around, 2))
+    region = image[py0:py0 + height, px0:px0 + width]
+    paper = np.percentile(region.reshape(-1, 3), 85, axis=0)
+    residual = around - cv2.GaussianBlur(around, (0, 0), 1.5)
+    noise = float(1.4826 * np.median(np.abs(residual[around > np.percentile(around, 40)])))
+    if background == "cloned":
+        at = _blank_stretch(grey, width, height, (px0, py0), rng)
+        if at is None:
+            background = "noised"
+        else:
+            patch = image[at[1]:at[1] + height, at[0]:at[0] + width].copy()
+            patch *= (paper / np.maximum(1.0, np.percentile(patch.reshape(-1, 3), 85, axis=0)))[None, None, :]
+    if background != "cloned":
+        patch = np.broadcast_to(paper, (height, width, 3)).astype(np.float32).copy()
+        if background == "noised":
+            patch += rng.normal(0, max(0.5, noise), (height, width))[..., None]
+    layer = Image.new("L", (width, height), 0)
+    ImageDraw.Draw(layer).text((x0 - px0, y1 - py0), text, fill=255, font=font, anchor="ls")
+    alpha = np.asarray(layer).astype(np.float32) / 255
+    ink = ink_level + rng.uniform(-10, 25)
+    patch = patch * (1 - alpha[..., None]) + ink * alpha[..., None]
+    blur = float(rng.choice([0.0, rng.uniform(0.4, 1.3)]))
+    if blur:
+        patch = cv2.GaussianBlur(patch, (0, 0), blur)
+    own_jpeg = rng.random() < 0.4
+    patch = np.clip(patch, 0, 255).astype(np.uint8)
+    if own_jpeg:
+        buf = io.BytesIO()
+        Image.fromarray(patch).save(buf, format="JPEG", quality=int(rng.integers(60, 90)))
+        patch = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+    edited = np.clip(image, 0, 255).astype(np.uint8)
+    edited[py0:py0 + height, px0:px0 + width] = patch
+    out = out or str(rng.choice(["jpeg", "jpeg", "png"]))
+    buf = io.BytesIO()
+    if out == "png":
+        Image.fromarray(edited).save(buf, format="PNG")
+    else:
+        Image.fromarray(edited).save(buf, format="JPEG", quality=int(rng.integers(70, 96)))
+    path.write_bytes(buf.getvalue())
+    return {"background": background, "font": family, "size": size, "blur": round(blur, 2), "patch_jpeg": own_jpeg,
+            "saved": out, "box": [px0, py0, px0 + width, py0 + height]}
 
 
 # ------------------------------------------------------------------------------ reuse
@@ -285,6 +393,8 @@ def _make(kind: str, k: int, index: int, seed: int, history: list[Draft], source
     catches = KINDS[kind]
     if kind.startswith("pdf_") or (kind.startswith("sums_") and k % 2 == 0):
         form = "pdf"
+    elif kind.startswith("photo_pasted"):
+        form = "hard_photo" if k % 3 == 2 else "photo"  # a third on hard phone photos (shadow, glare, tilt)
     elif kind.startswith(("photo_", "image_", "sums_")):
         form = "photo"
     else:
@@ -294,6 +404,9 @@ def _make(kind: str, k: int, index: int, seed: int, history: list[Draft], source
             return None
         return _reuse(kind, k, index, seed, history, sources, root, cache, rng, config, catches)
     d = _genuine(index, seed, [], form)
+    if form == "hard_photo":
+        d.hard, d.level, d.sticker_level = True, "hard", "hard_photo"
+        d.invoice_form = "hard_receipt" if d.invoice.style == "receipt" else "hard_photo"
     if kind.startswith(("pdf_", "sums_")) and d.invoice.style == "receipt":
         d.invoice = replace(d.invoice, style="classic")
         if form:
@@ -310,17 +423,17 @@ def _make(kind: str, k: int, index: int, seed: int, history: list[Draft], source
     claim = _claim_json(folder)
     path = _invoice_path(folder)
     sheet = invoice_sheet(d.invoice)
+    how = None
     if kind in ("pdf_overlay_date", "pdf_rewrite_date", "pdf_font_date", "photo_pasted_date"):
         new = _new_date(d)
         old_text, new_text = d.invoice.date_text(), d.invoice.date_text(new)
         if kind == "pdf_font_date":
             _rewrite_invoice(folder, d, _retype(sheet, old_text, new_text, family="serif"), nprng)
         elif kind == "photo_pasted_date":
-            box = _word_box(path, lambda t: t.strip(":") == old_text or old_text.startswith(t) and len(t) >= 8,
-                            config)
+            box = _date_box(path, d.purchase, d.country, config)
             if box is None:
                 return None
-            _paste(path, box, new_text)
+            how = _paste_claim(folder, claim, path, box, new_text, nprng)
         else:
             path.write_bytes(_overlay_edit(path.read_bytes(), old_text, new_text,
                                            incremental=kind == "pdf_overlay_date"))
@@ -344,7 +457,7 @@ def _make(kind: str, k: int, index: int, seed: int, history: list[Draft], source
         if box is None:
             return None
         pasted = "X570" if target.upper() != "X570" else "B550"
-        _paste(path, box, pasted)
+        how = _paste_claim(folder, claim, path, box, pasted, nprng)
         for p in claim["products"]:
             if p["model"] == board.product.model:
                 p["model"] = p["model"].replace(target, pasted)
@@ -356,7 +469,18 @@ def _make(kind: str, k: int, index: int, seed: int, history: list[Draft], source
         image.save(buf, format="JPEG", quality=90, exif=exif.tobytes())
         path.write_bytes(buf.getvalue())
     _save_claim(folder, claim)
-    return _label(folder, kind, catches)
+    return _label(folder, kind, catches, how)
+
+
+def _paste_claim(folder: Path, claim: dict, path: Path, box, text: str, rng: np.random.Generator) -> dict:
+    """``paste_value`` on the claim's invoice photo; a photo saved without re-compression is a PNG
+    the claim now names."""
+    how = paste_value(path, box, text, rng)
+    if how["saved"] == "png":
+        png = path.with_suffix(".png")
+        path.rename(png)
+        claim["documents"]["invoices"][0] = png.name
+    return how
 
 
 def _reuse(kind, k, index, seed, history, sources, root, cache, rng, config, catches) -> Tampered | None:
