@@ -254,3 +254,11 @@ def test_a_big_heading_running_into_small_text_is_a_layout_collision_not_text_ty
     # a date typed over another of the same size is drawn over
     typed = glyphs("17.02.2020", 100, 10, 100) + glyphs("27.03.2020", 100, 10, 100)
     assert [how for _, _, how in hidden_text(PdfForensics({}, (), (tuple(typed),)))] == ["overdrawn"]
+
+
+def test_a_vat_read_without_its_decimals_on_a_scan_is_a_misreading():
+    # "55.12" read as "55" on a scanned PDF (lab, issue #13)
+    rows = ("1 MSI X570-A PRO 330.70 330.70", "Subtotal (ex. VAT) 275.58", "VAT 20 % 55", "Total 330.70")
+    assert sum_findings([_page(*rows, source="ocr", conf=95)], "GB") == []
+    lowered = ("1 MSI X570-A PRO 330.70 330.70", "Subtotal (ex. VAT) 275.58", "VAT 20 % 55.12", "Total 280.70")
+    assert "net + VAT" in [f.kind for f in sum_findings([_page(*lowered, source="ocr", conf=95)], "GB")]

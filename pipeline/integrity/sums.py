@@ -109,6 +109,12 @@ def _digits_dropped(a: Decimal, b: Decimal) -> bool:
     return x != y and y.endswith(x)
 
 
+def _has_decimals(raw: str) -> bool:
+    """Whether a figure is written with its cents ("55,12", "1 846,06"; not "55")."""
+    digits = raw.rstrip(" €$£%kr.-").replace(" ", "")
+    return len(digits) > 3 and digits[-3] in ",." and digits[-2:].isdigit()
+
+
 def _item_line(line: Line, amounts) -> bool:
     """A line starting with a quantity, then a description (or "x"), then a unit price and an amount.
     A leading digit group that belongs to the first amount ("4 580,00" read on a line of its own)
@@ -213,6 +219,9 @@ def sum_findings(pages: Sequence[Page], country: str | None, *, min_conf: float 
     ocr = any(p.source == "ocr" for p in pages)
     # a VAT larger than the net on a photo: the two figures are misread or misplaced, not edited
     misread = ocr and net is not None and vat is not None and vat.value > net.value * kb.ocr_max_vat_share
+    # ... or one of them read without the decimals the others show ("275.58 + 55 is not 330.70")
+    shown = [f for f in (net, vat, total) if f is not None]
+    misread = misread or (ocr and len({_has_decimals(f.raw) for f in shown}) > 1)
     if total_sure and net is not None and vat is not None and not misread and \
             not _adds_up(net, vat, total, 3 * tol, ocr):
         out.append(Finding("net + VAT", f"{net.raw} + {vat.raw} is not {total.raw}", total.page, total.bbox))
