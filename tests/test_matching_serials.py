@@ -286,6 +286,13 @@ def test_chk_one_character_off_needs_a_sure_reading():
     assert match_chk("A7C", barcodes=[_bar("SN:602-7C35-010B1912000123;CHK:A1C", "QRCODE")]).status == "fail"
 
 
+def test_a_chk_read_in_part_is_a_question_not_another_code():
+    # Tesseract read "97" after the label of 07L93 (lab hard photo, issue #13): a partial reading
+    m = match_chk("07L93", pages=[photo("CHK: 97", conf=95)])
+    assert (m.status, m.reason) == ("uncertain", "near"), m
+    assert match_chk("07L93", pages=[photo("CHK: 08K42", conf=95)]).status == "fail"  # another code in full
+
+
 def test_look_alikes_alone_never_reject_however_many():
     # "LODNS" for L0DN5, read at 95: two look-alikes (one more than a pass allows) are no other code
     m = match_chk("L0DN5", pages=[photo("CHK: LODNS", conf=95)])

@@ -440,6 +440,11 @@ def match_chk(
             # the OCR doubling or dropping a glyph, not another code, which would differ in place.
             return result("uncertain", min(84, _score(edits.distance)), cand, "near",
                           "the CHK code read has one character more or less than the claimed one")
+        if abs(len(cand.norm) - len(c)) >= 2:
+            # "97" read after the label of a five-character code: a part of it, not another code
+            return result("uncertain", min(84, _score(edits.distance)), cand, "near",
+                          f"the CHK code read has {len(cand.norm)} characters, the claimed one {len(c)}: a partial "
+                          "reading")
         if cand.source == "ocr" and cand.conf < one_edit_min_conf:
             # Three to five characters: any OCR difference is a small one ("SUT" for 8WT).
             return result("uncertain", min(84, _score(edits.distance)), cand, "near",
