@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .datafiles import read_toml
 from .errors import ConfigError
@@ -218,6 +218,17 @@ class DuplicatesConfig(_Section):
     differing_words: int = Field(ge=1)
     photo_phash_max_distance: int = Field(ge=0, le=31)
     max_near: int = Field(ge=1)
+    rare_word_share: float = Field(gt=0, le=1)
+    rare_word_min_df: int = Field(ge=1)
+    rare_word_max_df: int = Field(ge=1)
+    rare_words_shared: int = Field(ge=1)
+    rare_words_asked: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _rare_words_bounds(self) -> DuplicatesConfig:
+        if self.rare_word_min_df > self.rare_word_max_df:
+            raise ValueError("rare_word_min_df must not exceed rare_word_max_df")
+        return self
 
 
 class IntegrityConfig(_Section):

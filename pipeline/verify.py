@@ -20,7 +20,7 @@ from .cascade import cascade_checks
 from .checks import Read, recheck_retailer
 from .claim import ID_MAX_CHARS, Claim, escape_unsafe, load_claim
 from .config import Config, default_config
-from .db import open_store
+from .db import RareWords, open_store
 from .decide import decide
 from .decision import Check, Decision, Evidence
 from .errors import ClaimcheckError, ClaimError, DocumentError
@@ -120,10 +120,10 @@ def default_reader(config: Config) -> Reader:
 
 
 def store_options(config: Config) -> dict:
-    """``open_store`` options from the config: how near look-alike uploads are."""
+    """``open_store`` options from the config: how near look-alike uploads are, when a word is rare at a shop."""
     return {"phash_max_distance": config.matching.invoice_phash_max_distance,
             "photo_phash_max_distance": config.duplicates.photo_phash_max_distance,
-            "max_near": config.duplicates.max_near}
+            "max_near": config.duplicates.max_near, "rare_words": RareWords.from_config(config.duplicates)}
 
 
 def default_store(config: Config) -> ClaimStore | None:

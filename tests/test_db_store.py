@@ -31,7 +31,7 @@ from .test_promotions_rules import claim, get, komplett, run
 
 AT = "2020-03-20T10:00:00+00:00"
 TABLES = {"claims", "claim_serials", "invoice_fingerprints", "decisions", "reviewer_actions", "claim_documents",
-          "image_hash_bands", "claim_links"}
+          "image_hash_bands", "claim_links", "invoice_word_counts", "invoice_words"}
 
 
 # ------------------------------------------------------------------------------ databases

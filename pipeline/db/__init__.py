@@ -13,10 +13,10 @@ from pathlib import Path
 
 from ..promotions.store import ENV_STORE, default_store_path
 from .engine import make_engine, migrate, sql_url
-from .store import SavedAction, SavedDecision, SqlClaimStore, StoreError
+from .store import RareWords, SavedAction, SavedDecision, SqlClaimStore, StoreError
 
 __all__ = ["open_store", "store_url", "open_sql_store", "migrate", "make_engine", "sql_url", "SqlClaimStore",
-           "StoreError", "SavedDecision", "SavedAction"]
+           "StoreError", "SavedDecision", "SavedAction", "RareWords"]
 
 
 def open_sql_store(url: str | Path, **options) -> SqlClaimStore:

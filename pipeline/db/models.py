@@ -6,7 +6,7 @@ must match them (a test compares the two).
 
 >>> sorted(Base.metadata.tables)  # doctest: +NORMALIZE_WHITESPACE
 ['api_claims', 'claim_documents', 'claim_links', 'claim_serials', 'claims', 'decisions', 'image_hash_bands',
- 'invoice_fingerprints', 'reviewer_actions', 'webhook_attempts']
+ 'invoice_fingerprints', 'invoice_word_counts', 'invoice_words', 'reviewer_actions', 'webhook_attempts']
 """
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = ["Base", "Claim", "ClaimSerial", "InvoiceFingerprint", "Decision", "ReviewerAction", "ClaimDocument",
-           "ImageHashBand", "ClaimLink", "ApiClaim", "WebhookAttempt", "FINGERPRINT_KINDS", "REVIEWER_ACTIONS",
-           "API_STATUSES"]
+           "ImageHashBand", "InvoiceWord", "InvoiceWordCount", "SHOP_INVOICES", "ClaimLink", "ApiClaim",
+           "WebhookAttempt", "FINGERPRINT_KINDS", "REVIEWER_ACTIONS", "API_STATUSES"]
 
 FINGERPRINT_KINDS = ("sha256", "phash", "number")
 """'sha256:<hex>' the file's bytes, 'phash:<hex>' a perceptual hash of the image (near-duplicate
@@ -149,6 +149,36 @@ class ImageHashBand(Base):
                                         index=True)
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     anchor: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+SHOP_INVOICES = -1
+"""``InvoiceWordCount.word`` of the row counting the shop's invoices (word hashes are >= 0)."""
+
+
+class InvoiceWordCount(Base):
+    """How many invoices of one shop (in one promotion) show a word: which words are the shop's
+    template (every invoice shows them) and which are rare there (a buyer's name, street, lines).
+    ``key`` is ``pipeline.db.store.words_key`` of promotion and shop, ``word`` a ``word_hash`` as a
+    number; the row of word ``SHOP_INVOICES`` counts the shop's invoices."""
+
+    __tablename__ = "invoice_word_counts"
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    word: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    documents: Mapped[int] = mapped_column(Integer)
+
+
+class InvoiceWord(Base):
+    """The word index of invoices: (shop, word) -> the invoices showing it, kept only while the word
+    is seen on at most ``[duplicates].rare_word_max_df`` invoices of the shop (a template word's
+    list stops growing there: it is never looked up)."""
+
+    __tablename__ = "invoice_words"
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    word: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    doc_id: Mapped[int] = mapped_column(ForeignKey("claim_documents.id", ondelete="CASCADE"), primary_key=True,
+                                        index=True)
 
 
 class ClaimLink(Base):

@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import json
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    bindparam,
+    case,
     cast,
     delete,
     func,
@@ -45,6 +48,8 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import ClaimcheckError
@@ -54,7 +59,7 @@ from ..promotions.store import ClaimIdConflict, Holder, NearDocument, PriorClaim
 from . import models as m
 from .engine import is_sqlite, make_engine, migrate
 
-__all__ = ["SqlClaimStore", "StoreError", "SavedDecision", "SavedAction", "SavedLink"]
+__all__ = ["SqlClaimStore", "StoreError", "SavedDecision", "SavedAction", "SavedLink", "RareWords", "words_key"]
 
 _DECISION_FIELDS = ("claim_id", "decision", "score", "reasons", "checks", "reward", "pipeline_version",
                     "config_hash")
@@ -131,6 +136,12 @@ def _CLAIM_COLUMNS() -> tuple:  # noqa: N802 - a column list, built per statemen
     return (C.claim_id, C.seq, C.email, C.participant_key, C.decided_at)
 
 
+def _DOC_COLUMNS() -> tuple:  # noqa: N802 - a column list, built per statement
+    D = m.ClaimDocument
+    return (D.id.label("doc_id"), D.name.label("doc_name"), D.image_hash.label("doc_hash"),
+            D.identity.label("doc_identity"))
+
+
 def _content_keys(doc: DocumentIdentity, promotion_id: str) -> list[int]:
     """Index keys of an invoice's content (``DocumentIdentity.content``: shop, date, total), in the
     band index's key space (a 64-bit hash of another scope: never equal to a band's key)."""
@@ -155,6 +166,49 @@ def _index_rows(doc: DocumentIdentity, promotion_id: str) -> list[tuple[int, str
     return rows
 
 
+@dataclass(frozen=True)
+class RareWords:
+    """When a word is rare at a shop, and how many rare words an earlier invoice must share with a
+    new one to be compared with it (``[duplicates]`` rare_word_*, rare_words_*; see default.toml).
+
+    A word is rare when at most ``max(min_df, share x the shop's invoices)`` earlier invoices of
+    the shop show it, never more than ``max_df``; the word index keeps an invoice in a word's list
+    only while the word's count is at most ``max_df`` (a template word's list stops growing)."""
+
+    share: float
+    min_df: int
+    max_df: int
+    shared: int
+    asked: int
+
+    @classmethod
+    def from_config(cls, duplicates=None) -> RareWords:
+        """From a ``DuplicatesConfig`` (None: the packaged configuration's)."""
+        if duplicates is None:
+            from ..config import load_config
+
+            duplicates = load_config().duplicates
+        return cls(duplicates.rare_word_share, duplicates.rare_word_min_df, duplicates.rare_word_max_df,
+                   duplicates.rare_words_shared, duplicates.rare_words_asked)
+
+
+def words_key(promotion_id: str, shop: str) -> int:
+    """The word index's key of one shop in one promotion (a signed 64-bit hash)."""
+    return int.from_bytes(hashlib.blake2b(f"{promotion_id}\0words\0{shop}".encode(), digest_size=8).digest(),
+                          "big", signed=True)
+
+
+def _word_rows(documents: Iterable[DocumentIdentity], promotion_id: str) -> list[tuple[str, int, int]]:
+    """(document name, key, word) of every word of the invoices with a shop, and (name, key,
+    ``SHOP_INVOICES``) once per invoice: what the word index counts and lists."""
+    out = []
+    for d in documents:
+        if d.role == "invoice" and d.shop:
+            key = words_key(promotion_id, d.shop)
+            out += [(d.name, key, m.SHOP_INVOICES)] + [(d.name, key, int(w, 16)) for w in sorted(set(d.words))]
+    return out
+
+
 # The promotion's advisory lock, waited for no longer than ``timeout_s``: one statement (the select
 # list is evaluated in order, so the timeout is set before the wait).
 _PG_LOCK = text("SELECT set_config('lock_timeout', :ms, true), pg_advisory_xact_lock(:key)")
@@ -177,15 +231,28 @@ d AS (INSERT INTO claim_documents (claim_id, name, role, image_hash, identity)
 b AS (INSERT INTO image_hash_bands (doc_id, key, anchor)
       SELECT d.id, t.k, t.a FROM d
       JOIN unnest(CAST(:b_names AS text[]), CAST(:b_roles AS text[]), CAST(:b_keys AS bigint[]),
-                  CAST(:b_anchors AS text[])) AS t(n, r, k, a) ON d.name = t.n AND d.role = t.r)
+                  CAST(:b_anchors AS text[])) AS t(n, r, k, a) ON d.name = t.n AND d.role = t.r),
+w AS (SELECT * FROM unnest(CAST(:w_names AS text[]), CAST(:w_keys AS bigint[]), CAST(:w_words AS bigint[]))
+      AS t(n, k, w)),
+wc AS (INSERT INTO invoice_word_counts (key, word, documents)
+       SELECT k, w, count(*) FROM w GROUP BY k, w
+       ON CONFLICT (key, word) DO UPDATE SET documents = invoice_word_counts.documents + EXCLUDED.documents
+       RETURNING key, word, documents),
+p AS (INSERT INTO invoice_words (key, word, doc_id)
+      SELECT w.k, w.w, d.id FROM w JOIN d ON d.name = w.n AND d.role = 'invoice'
+      JOIN wc ON wc.key = w.k AND wc.word = w.w
+      WHERE w.w >= 0 AND wc.documents <= :max_df)
 SELECT seq FROM c
 """)
 
 
 def _pg_insert_params(claim_id: str, values: dict, claim_dir: str | None, serials: list[str],
-                      pairs: list[tuple[str, str]], documents: list[DocumentIdentity], promotion_id: str) -> dict:
+                      pairs: list[tuple[str, str]], documents: list[DocumentIdentity], promotion_id: str,
+                      max_df: int) -> dict:
     bands = [(d.name, d.role, k, a) for d in documents for k, a in _index_rows(d, promotion_id)]
-    return {"claim_id": claim_id, **values, "claim_dir": claim_dir, "serials": serials,
+    words = _word_rows(documents, promotion_id)
+    return {"w_names": [w[0] for w in words], "w_keys": [w[1] for w in words], "w_words": [w[2] for w in words],
+            "max_df": max_df,"claim_id": claim_id, **values, "claim_dir": claim_dir, "serials": serials,
             "kinds": [k for k, _ in pairs], "fp_values": [v for _, v in pairs],
             "names": [d.name for d in documents], "roles": [d.role for d in documents],
             "hashes": [d.image_hash for d in documents], "identities": [d.to_json() for d in documents],
@@ -201,14 +268,17 @@ class SqlClaimStore:
     most this many bits (``[matching].invoice_phash_max_distance``); photo_phash_max_distance: the
     same for serial photos (``[duplicates].photo_phash_max_distance``). Fingerprints match exactly.
     max_near: at most this many near uploads (nearest first) are returned per upload.
+    rare_words: when a word is rare at a shop (``RareWords``; None: the packaged ``[duplicates]``).
     timeout_s: how long to wait for a connection, and for another writer's transaction on the
     same promotion (PostgreSQL) or the same file (SQLite) before failing with StoreError.
     """
 
     def __init__(self, url: str | Path, *, migrate_schema: bool = True, timeout_s: float = 30.0,
-                 phash_max_distance: int = 10, photo_phash_max_distance: int = 10, max_near: int = 25) -> None:
+                 phash_max_distance: int = 10, photo_phash_max_distance: int = 10, max_near: int = 25,
+                 rare_words: RareWords | None = None) -> None:
         self.max_distance = {"invoice": phash_max_distance, "serial_photo": photo_phash_max_distance}
         self.max_near = max_near
+        self.rare_words = rare_words or RareWords.from_config()
         self.engine = make_engine(url, timeout_s=timeout_s)
         self._timeout_ms = max(1, round(timeout_s * 1000))
         if migrate_schema:
@@ -266,7 +336,7 @@ class SqlClaimStore:
                       "decided_at": decided_at}
             if row is None and pg and len({(d.role, d.name) for d in documents}) == len(documents):
                 conn.execute(_PG_INSERT, _pg_insert_params(claim_id, values, claim_dir, serials, pairs, documents,
-                                                           promotion_id))
+                                                           promotion_id, self.rare_words.max_df))
                 return prior
             if claim_dir or row is None:
                 values["claim_dir"] = claim_dir
@@ -278,6 +348,7 @@ class SqlClaimStore:
                 conn.execute(delete(m.InvoiceFingerprint).where(m.InvoiceFingerprint.claim_id == claim_id))
                 mine = select(m.ClaimDocument.id).where(m.ClaimDocument.claim_id == claim_id)
                 conn.execute(delete(m.ImageHashBand).where(m.ImageHashBand.doc_id.in_(mine)))
+                self._forget_words(conn, claim_id, mine)
                 conn.execute(delete(m.ClaimDocument).where(m.ClaimDocument.claim_id == claim_id))
             if serials:
                 conn.execute(insert(m.ClaimSerial), [{"claim_id": claim_id, "serial": s} for s in serials])
@@ -288,7 +359,44 @@ class SqlClaimStore:
             return prior
 
     @staticmethod
-    def _insert_documents(conn: Connection, claim_id: str, promotion_id: str,
+    def _forget_words(conn: Connection, claim_id: str, mine) -> None:
+        """Take a claim's earlier invoices out of the word index before it is recorded again."""
+        W = m.InvoiceWordCount
+        rows = conn.execute(select(m.Claim.promotion_id, m.ClaimDocument.name, m.ClaimDocument.identity)
+                            .join_from(m.ClaimDocument, m.Claim, m.Claim.claim_id == m.ClaimDocument.claim_id)
+                            .where(m.ClaimDocument.claim_id == claim_id, m.ClaimDocument.role == "invoice")).all()
+        counted = Counter((key, word) for promotion_id, name, identity in rows
+                          for _, key, word in _word_rows([DocumentIdentity.from_json(name, "invoice", None, identity)],
+                                                         promotion_id))
+        if counted:
+            conn.execute(update(W).where(W.key == bindparam("k"), W.word == bindparam("w"))
+                         .values(documents=W.documents - bindparam("n")),
+                         [{"k": k, "w": w, "n": n} for (k, w), n in counted.items()])
+        conn.execute(delete(m.InvoiceWord).where(m.InvoiceWord.doc_id.in_(mine)))
+
+    def _index_words(self, conn: Connection, ids: list[int], documents: list[DocumentIdentity],
+                     promotion_id: str) -> None:
+        """Count each invoice's words at its shop, and list the invoice under those seen on at most
+        ``rare_words.max_df`` of the shop's invoices (three statements whatever the number of words)."""
+        rows = _word_rows(documents, promotion_id)
+        if not rows:
+            return
+        W, P = m.InvoiceWordCount, m.InvoiceWord
+        counted = Counter((key, word) for _, key, word in rows)
+        upsert = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(W)
+        upsert = upsert.on_conflict_do_update(index_elements=[W.key, W.word],
+                                              set_={"documents": W.documents + upsert.excluded.documents})
+        conn.execute(upsert, [{"key": k, "word": w, "documents": n} for (k, w), n in counted.items()])
+        keys = sorted({k for k, _ in counted})
+        listed = {(k, w) for k, w in conn.execute(
+            select(W.key, W.word).where(W.key.in_(keys), W.word.in_(sorted({w for _, w in counted if w >= 0})),
+                                        W.documents <= self.rare_words.max_df))}
+        doc_id = {d.name: i for i, d in zip(ids, documents) if d.role == "invoice"}
+        postings = [{"key": k, "word": w, "doc_id": doc_id[name]} for name, k, w in rows if (k, w) in listed]
+        if postings:
+            conn.execute(insert(P), postings)
+
+    def _insert_documents(self, conn: Connection, claim_id: str, promotion_id: str,
                           documents: list[DocumentIdentity]) -> None:
         """The claim's uploads and their index keys: two statements whatever their number."""
         if not documents:
@@ -301,6 +409,7 @@ class SqlClaimStore:
                  for k, a in _index_rows(d, promotion_id)]
         if bands:
             conn.execute(insert(m.ImageHashBand), bands)
+        self._index_words(conn, ids, documents, promotion_id)
 
     def _near_part(self, earlier: list, promotion_id: str, index: int, doc: DocumentIdentity):
         """The look-up of earlier uploads whose image hash may be within the role's distance of ``doc``'s
@@ -321,8 +430,7 @@ class SqlClaimStore:
         column = every.selected_columns[0]
         sharing = every.with_only_columns(column).group_by(column).having(func.count() >= band_quorum(limit))
         return (select(literal("n").label("tag"), literal(str(index)).label("key"), *_CLAIM_COLUMNS(),
-                       D.id.label("doc_id"), D.name.label("doc_name"), D.image_hash.label("doc_hash"),
-                       D.identity.label("doc_identity"))
+                       *_DOC_COLUMNS())
                 .join_from(D, C, C.claim_id == D.claim_id)
                 .where(D.id.in_(sharing), D.role == doc.role, *earlier))
 
@@ -333,12 +441,38 @@ class SqlClaimStore:
         C, D, B = m.Claim, m.ClaimDocument, m.ImageHashBand
         anchors = [""] if doc.numbers else ["", "#"]
         found = (select(literal("c").label("tag"), literal(str(index)).label("key"), *_CLAIM_COLUMNS(),
-                        D.id.label("doc_id"), D.name.label("doc_name"), D.image_hash.label("doc_hash"),
-                        D.identity.label("doc_identity"))
+                        *_DOC_COLUMNS())
                  .join_from(B, D, D.id == B.doc_id).join(C, C.claim_id == D.claim_id)
                  .where(B.key.in_(_content_keys(doc, promotion_id)), B.anchor.in_(anchors), D.role == "invoice",
                         *earlier)
                  .order_by(D.id.desc()).limit(self.max_near))
+        return found.subquery().select()
+
+    def _words_part(self, earlier: list, promotion_id: str, index: int, doc: DocumentIdentity):
+        """The look-up of earlier invoices of ``doc``'s shop sharing at least ``rare_words.shared`` of
+        its confident words that are rare at the shop (``RareWords``), most shared first, at most
+        ``max_near``, as one part of ``_prior``'s statement: the shop's invoice count and its words'
+        counts (primary-key seeks), then the lists of the rarest ``rare_words.asked`` words only
+        (each at most ``max_df`` long). Its key column is 'index/shared'."""
+        C, D, W, P = m.Claim, m.ClaimDocument, m.InvoiceWordCount, m.InvoiceWord
+        rule = self.rare_words
+        key = words_key(promotion_id, doc.shop)
+        invoices = (select(W.documents).where(W.key == key, W.word == m.SHOP_INVOICES)
+                    .scalar_subquery())
+        share = func.coalesce(invoices, 0) * rule.share
+        limit = case((share < rule.min_df, rule.min_df), (share > rule.max_df, rule.max_df), else_=share)
+        rare = (select(W.word).where(W.key == key, W.word.in_(sorted({int(w, 16) for w in doc.sure_words})),
+                                     W.documents <= limit)
+                .order_by(W.documents, W.word).limit(rule.asked))
+        shared = func.count().label("shared")
+        sharing = (select(P.doc_id, shared).where(P.key == key, P.word.in_(rare.scalar_subquery()))
+                   .group_by(P.doc_id).having(func.count() >= rule.shared).subquery())
+        found = (select(literal("w").label("tag"),
+                        (literal(f"{index}/") + cast(sharing.c.shared, String)).label("key"), *_CLAIM_COLUMNS(),
+                        *_DOC_COLUMNS())
+                 .join_from(sharing, D, D.id == sharing.c.doc_id).join(C, C.claim_id == D.claim_id)
+                 .where(D.role == "invoice", *earlier)
+                 .order_by(sharing.c.shared.desc(), D.id.desc()).limit(self.max_near))
         return found.subquery().select()
 
     def _prior(self, conn: Connection, seq: int | None, promotion_id: str, email: str | None,
@@ -373,6 +507,8 @@ class SqlClaimStore:
         parts += [self._near_part(earlier, promotion_id, i, d) for i, d in enumerate(documents) if d.image_hash]
         parts += [self._content_part(earlier, promotion_id, i, d) for i, d in enumerate(documents)
                   if d.content and d.role == "invoice"]
+        parts += [self._words_part(earlier, promotion_id, i, d) for i, d in enumerate(documents)
+                  if d.shop and d.sure_words and d.role == "invoice"]
         if not parts:
             return PriorUse()
         query = parts[0] if len(parts) == 1 else union_all(*parts)
@@ -384,6 +520,7 @@ class SqlClaimStore:
         participant_hits: list[str] = []
         near_rows: dict[int, list] = {}
         content_rows: dict[int, list] = {}
+        word_rows: dict[int, list] = {}
         claims: dict[str, PriorClaim] = {}
         for r in rows:
             claims[r.claim_id] = PriorClaim(r.claim_id, r.email, r.participant_key, r.decided_at)
@@ -395,6 +532,9 @@ class SqlClaimStore:
                 email_hits.append(r.claim_id)
             elif r.tag == "p":
                 participant_hits.append(r.claim_id)
+            elif r.tag == "w":
+                index, _, shared = r.key.partition("/")
+                word_rows.setdefault(int(index), []).append((int(shared), r))
             else:
                 (near_rows if r.tag == "n" else content_rows).setdefault(int(r.key), []).append(r)
         near: list[NearDocument] = []
@@ -407,15 +547,18 @@ class SqlClaimStore:
                                   DocumentIdentity.from_json(r.doc_name, doc.role, r.doc_hash, r.doc_identity), d)
                      for d, _, _, r in close]
         seen = {(n.document, n.other.name, n.claim_id) for n in near}
-        for index, found in sorted(content_rows.items()):
+        found_by = [(index, [(0, r) for r in found], "content") for index, found in sorted(content_rows.items())]
+        found_by += [(index, sorted(found, key=lambda x: (-x[0], -x[1].doc_id)), "words")
+                     for index, found in sorted(word_rows.items())]
+        for index, found, how in found_by:
             doc = documents[index]
-            for r in found:
+            for shared, r in found:
                 if (doc.name, r.doc_name, r.claim_id) not in seen:
                     seen.add((doc.name, r.doc_name, r.claim_id))
                     d = phash_distance(doc.image_hash, r.doc_hash) if doc.image_hash and r.doc_hash else -1
                     near.append(NearDocument(doc.name, r.claim_id,
                                              DocumentIdentity.from_json(r.doc_name, "invoice", r.doc_hash,
-                                                                        r.doc_identity), d, "content"))
+                                                                        r.doc_identity), d, how, shared))
         used = {c for v in (*serial_hits.values(), *invoice_hits.values()) for c in v}
         used |= set(email_hits) | set(participant_hits) | {n.claim_id for n in near}
         return PriorUse({k: tuple(v) for k, v in serial_hits.items()},

@@ -16,6 +16,11 @@ So an image match is only a candidate, and what the documents say decides:
 - another number, the same date, and nothing else that differs: what an edited copy looks like,
   a person decides with both claims linked.
 
+An earlier invoice that neither looks alike nor shares a shop, date and total (a copy
+photographed again, whose original was read with no number, date or total) is found by the
+words rare at the claimed shop that both show (``DocumentIdentity.shop``, the store's word index);
+``compare(..., by="words")`` then sends it to a person unless what both read says another invoice.
+
 A serial photo that looks like an earlier claim's is another sticker when the serials decoded
 from both differ; else (the same serial, or none decoded) a person looks.
 
@@ -91,6 +96,11 @@ class DocumentIdentity:
     when the claimed shop is known and a total was read. An upload that does not
     *look* like an earlier one (cropped, turned, photographed again) is still found by these, and
     compared by what both say (``compare(..., by="content")``). Kept in the store's index only."""
+    shop: str | None = field(default=None, compare=False)
+    """The claimed shop's key (invoices): the store indexes the invoice's words per shop, and finds
+    earlier invoices of the shop sharing several words rare in that shop (a buyer's name, street,
+    order lines), whatever number, date or total was read (``compare(..., by="words")``). Kept in
+    the store's index only."""
 
     def anchors(self) -> tuple[str, ...]:
         """Index anchors: the dates (invoice) or serials (photo) read with confidence, else ('',).
@@ -104,14 +114,18 @@ class DocumentIdentity:
         return found or ("",)
 
     def to_json(self) -> str:
-        return json.dumps({"numbers": list(self.numbers), "dates": list(self.dates), "serials": list(self.serials),
-                           "words": list(self.words), "sure_words": list(self.sure_words)}, separators=(",", ":"))
+        data = {"numbers": list(self.numbers), "dates": list(self.dates), "serials": list(self.serials),
+                "words": list(self.words), "sure_words": list(self.sure_words)}
+        if self.shop:
+            data["shop"] = self.shop  # whose word index holds its words (taken out again on re-recording)
+        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, name: str, role: str, image_hash: str | None, text: str | None) -> DocumentIdentity:
         data = json.loads(text) if text else {}
         return cls(name, role, image_hash, tuple(data.get("numbers", ())), tuple(data.get("dates", ())),
-                   tuple(data.get("serials", ())), tuple(data.get("words", ())), tuple(data.get("sure_words", ())))
+                   tuple(data.get("serials", ())), tuple(data.get("words", ())), tuple(data.get("sure_words", ())),
+                   shop=data.get("shop"))
 
 
 def _overlaps(a: BBox | None, b: BBox | None) -> bool:
@@ -121,7 +135,8 @@ def _overlaps(a: BBox | None, b: BBox | None) -> bool:
 def invoice_identity(name: str, doc: DocumentRead, numbers: Sequence[InvoiceNumber], *, country: str | None,
                      image_hash: str | None, min_conf: float, shop: str | None = None) -> DocumentIdentity:
     """The identity of one invoice read: numbers and dates at ``min_conf`` or more, the other words;
-    with ``shop`` (the claimed shop's key) and a total read, its content keys."""
+    with ``shop`` (the claimed shop's key), the shop (its words are indexed per shop) and, with a
+    total read, its content keys."""
     sure_numbers, taken = [], []
     for n in numbers:
         taken.append((n.page, n.bbox))
@@ -154,7 +169,7 @@ def invoice_identity(name: str, doc: DocumentRead, numbers: Sequence[InvoiceNumb
     if shop and total is not None and total.value > 0:
         content = tuple(f"{shop}|{d}|{total.value.normalize():f}" for d in sorted(dates))
     return DocumentIdentity(name, "invoice", image_hash, tuple(sure_numbers), tuple(sorted(dates)), (),
-                            tuple(sorted(words)), tuple(sorted(sure)), plain, first, content)
+                            tuple(sorted(words)), tuple(sorted(sure)), plain, first, content, shop or None)
 
 
 def photo_identity(name: str, doc: DocumentRead, *, image_hash: str | None,
@@ -212,6 +227,10 @@ def compare(mine: DocumentIdentity, theirs: DocumentIdentity, *, differing_words
     shop, date and total (one shop's bundle sells many times a day): the same number is the same
     invoice; another number read on both is another invoice; numbers not read on both sides are a
     person's question only when the words say the same too (``words`` same), else another invoice.
+    'words': only words rare at the claimed shop that both show (a buyer's name, street, order lines;
+    not the shop's template): the same number is the same invoice; another number read on both, or
+    another date read on both, is another invoice; anything else (a number read on one side only,
+    none read) is a person's question, never a rejection.
     """
     if mine.role == "serial_photo":
         serial = _field(mine.serials, theirs.serials)
@@ -225,6 +244,15 @@ def compare(mine: DocumentIdentity, theirs: DocumentIdentity, *, differing_words
     else:
         words = "differs" if min(len(only_mine), len(only_theirs)) >= differing_words else "same"
     fields = {"number": number, "date": date, "words": words}
+    if by == "words" and number != "same":
+        # Only a number and a date read on both sides tell two invoices apart here. A number read on one
+        # side only and absent from the other's words is no evidence: the earlier upload was found this
+        # way because it was read badly (no number, date or total to find it by); and the words each
+        # side alone shows are OCR noise on two photos of one page (lab seed 41: a re-photographed copy
+        # and its original share 6 of their ~25 words, each shows 15-18 the other does not).
+        both = bool(mine.numbers and theirs.numbers) and number == "differs"
+        relation = "different" if both or date == "differs" else "unreadable"
+        return Comparison(relation, fields, tuple(mine.plain.get(h, h) for h in only_mine), len(only_theirs))
     if by == "content" and number != "same":
         relation = "unreadable" if number == "unknown" and words == "same" else "different"
         return Comparison(relation, fields, tuple(mine.plain.get(h, h) for h in only_mine), len(only_theirs))

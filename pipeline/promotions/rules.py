@@ -768,8 +768,9 @@ def _judge(near: Sequence[NearDocument], mine: Sequence[DocumentIdentity], confi
         if me is None:
             continue
         c = compare(me, n.other, differing_words=words, by=n.how)
-        if n.how == "content":
-            how = "has the shop, date and total of"
+        if n.how in ("content", "words"):
+            how = ("has the shop, date and total of" if n.how == "content" else
+                   f"shares {n.shared_words} words rare at the shop with")
             apart = f"; image hashes {n.distance} bits apart" if n.distance >= 0 else ""
         else:
             how, apart = "looks like", f"; image hashes {n.distance} bits apart"

@@ -68,8 +68,11 @@ class NearDocument:
     distance: int
     """Bits between the two image hashes (-1: not both hashed)."""
     how: str = "image"
-    """How it was found: 'image' (its hash is near) or 'content' (the same shop, date and total read:
-    ``DocumentIdentity.content``)."""
+    """How it was found: 'image' (its hash is near), 'content' (the same shop, date and total read:
+    ``DocumentIdentity.content``) or 'words' (words rare at the claimed shop that both show:
+    ``DocumentIdentity.shop``)."""
+    shared_words: int = 0
+    """Found by 'words': how many rare words both show."""
 
 
 @dataclass(frozen=True)
