@@ -229,6 +229,43 @@ def _read_again(folder: Path, reader: Reader, languages):
     return read_again
 
 
+class _NotKept(Exception):
+    """A reading the read cache does not hold (``_later_readings`` reads nothing)."""
+
+
+def _not_kept(*_args, **_kwargs):
+    raise _NotKept
+
+
+def _later_readings(folder: Path, reader, invoices: list[Read], languages, config: Config) -> dict:
+    """Invoice name -> its readings by the cascade's later engines, as far as the read cache holds
+    them (the cascade read the invoice again, in this run or when its checks were kept): what they
+    read is part of what the invoice says for the duplicate rules. Nothing is read here, so a claim
+    costs no more OCR than before; without a read cache, none."""
+    cache = getattr(reader, "cache", None)
+    if cache is None or not hasattr(cache, "get_entry"):
+        return {}
+    from .cache import CachedReader
+    from .cascade import engine_config
+
+    peek = CachedReader(cache, read=_not_kept)
+    out: dict[str, list[DocumentRead]] = {}
+    for engine in config.cascade.engines[1:]:
+        later = engine_config(config, engine)
+        for name, doc in invoices:
+            if not isinstance(doc, DocumentRead) or all(p.source != "ocr" for p in doc.pages):
+                continue
+            # the cascade's region reading is keyed by the first reading too (cascade._second_reads)
+            extra = {"known": doc} if engine == "ppocr" and later.ppocr.regions else {}
+            try:
+                again = peek(_document_path(folder, name), name, languages=languages, config=later, barcodes=False,
+                             **extra)
+            except (_NotKept, ClaimcheckError):
+                continue
+            out.setdefault(name, []).append(again)
+    return out
+
+
 _KNOWN_SHOPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 """Per open claim store: the shop names of its approved claims read so far, and the marks to read on from."""
 
@@ -392,9 +429,10 @@ def _verify(source, config: Config, base_dir, reader: Reader, promotions: dict[s
         return unprocessable(claim.claim_id, exc, config), folder
     hashes = _image_hashes(folder, invoices + photos, config) if claim_store is not None else None
     try:
+        later = _later_readings(folder, reader, invoices, languages, config) if claim_store is not None else None
         outcome = apply_promotion(claim, invoices, checks, terms=terms.get(claim.promotion_id), store=claim_store,
                                   config=config, photos=photos, image_hashes=hashes, claim_dir=own_dir,
-                                  sold_by=sold_by_lines(extracted))
+                                  sold_by=sold_by_lines(extracted), later_reads=later)
     except ClaimIdConflict as exc:  # taken by another claim between the look-up above and now
         return _conflict_decision(claim, checks, extracted, exc, own_dir, config, started), folder
     elapsed_ms = round((time.perf_counter() - started) * 1000)

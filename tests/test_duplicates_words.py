@@ -46,10 +46,11 @@ def by_words(prior) -> list[str]:
 @pytest.fixture
 def shop(store):  # noqa: F811
     """A big shop: 120 earlier invoices of one template and one bundle, each its own buyer, number
-    and date; invoice 7's number, date and total were not read (a badly read photo)."""
+    and date; invoice 7's number, date and total were not read, and few of its words with confidence
+    (a badly read photo)."""
     for i in range(120):
         if i == 7:
-            rec(store, "C-7", invoice(TEMPLATE + LINES + buyer(7)))
+            rec(store, "C-7", invoice(TEMPLATE + LINES + buyer(7), sure=LINES + buyer(7)))
         else:
             rec(store, f"C-{i}", invoice(TEMPLATE + LINES + buyer(i), number=f"FR2017{i:05d}",
                                          day=f"2020-03-{1 + i % 28:02d}"))
@@ -134,11 +135,56 @@ def test_a_small_shops_words_are_rare_below_the_minimum_count(tmp_path):
     # another number or another date read on both: another invoice (a buyer claiming twice)
     (invoice(buyer(1), number="FR1", day="2020-03-01"), invoice(buyer(1), number="FR2"), "different"),
     (invoice(buyer(1), number="FR1", day="2020-03-01"), invoice(buyer(1), day="2020-03-09"), "different"),
-    # a number read on one side only, whatever the words each side alone shows (two photos' OCR noise):
-    # a person decides
+    # a number read on one side only, shown nowhere on the other, read with confidence: another invoice
+    (invoice(buyer(1) + TEMPLATE, number="FR1", day="2020-03-01"), invoice(buyer(1) + TEMPLATE), "different"),
+    # ... on another read with few confident words, whatever the words each side alone shows (two photos
+    # read differently): a person decides
     (invoice(buyer(1) + TEMPLATE, number="FR1", day="2020-03-01"), invoice(buyer(1) + LINES), "unreadable"),
+    (invoice(buyer(1) + TEMPLATE), invoice(buyer(1) + LINES), "unreadable"),
     (invoice(buyer(1)), invoice(buyer(1), sure=[]), "unreadable"),
 ])
 def test_compare_by_words(mine, theirs, relation):
     assert compare(mine, theirs, by="words").relation == relation
     assert compare(theirs, mine, by="words").relation == relation
+
+
+# ------------------------------------------------------------------------------ every reading of an invoice
+
+
+def test_an_invoice_says_what_any_of_its_readings_read(tmp_path):
+    # C-1's first reading (Tesseract read the page in part) shows no invoice number; the cascade's
+    # second engine read it whole. C-2 uploads the same invoice again: with C-1's second reading its
+    # number is C-1's (rejected); from the first reading alone a person had to decide.
+    from pipeline.checks import document_checks
+    from pipeline.promotions import apply_promotion
+
+    from .test_promotions_rules import BOARD, CASHBACK, CONFIG, CPU, claim, get, invoice, komplett
+
+    part = invoice("Komplett AS", "Fakturadato: 19.02.2020", "MSI MEG X570 ACE 3990,00",
+                   "AMD Ryzen 9 3900X 5490,00", "TOTAL 9480,00 NOK")
+    whole = komplett()[1]
+
+    def verify(claim_id, invoices, later, s):
+        c = claim(claim_id=claim_id, email=f"{claim_id}@example.no",
+                  products=(dict(BOARD, serial=f"602-7C35-010B19120001{claim_id[-1]}"), CPU))
+        return apply_promotion(c, invoices, document_checks(c, invoices, [], CONFIG), terms=CASHBACK, store=s,
+                               config=CONFIG, later_reads=later)
+
+    for later, expected in (({"faktura.jpg": [whole]}, ("fail", "INVOICE_ALREADY_USED")),
+                            (None, ("uncertain", "INVOICE_POSSIBLY_REUSED"))):
+        with SqlClaimStore(f"sqlite:///{tmp_path / f'{later is None}.sqlite3'}") as s:
+            assert get(verify("C-1", [part], later, s), "duplicate_invoice").status == "pass"
+            check = get(verify("C-2", [komplett()], None, s), "duplicate_invoice")
+            assert (check.status, check.reason, check.found) == (*expected, "C-1"), check
+
+
+def test_merged_readings_keep_what_any_reading_read_with_confidence():
+    from pipeline.promotions.duplicates import merged
+
+    first = invoice(TEMPLATE + buyer(1), sure=TEMPLATE)
+    second = invoice(buyer(1) + ["FR1"], number="fr1", day="2020-03-01", sure=buyer(1))
+    both = merged(first, second)
+    assert (both.numbers, both.dates, both.shop) == (("fr1",), ("2020-03-01",), "fnac")
+    assert set(both.words) == set(first.words) | set(second.words)
+    assert set(both.sure_words) == set(first.sure_words) | set(second.sure_words)
+    assert merged(first) is first

@@ -48,7 +48,7 @@ from ..extract.folding import fold
 from ..extract.invoice_numbers import InvoiceNumber, invoice_number_key
 from ..records import BBox, DocumentRead
 
-__all__ = ["DocumentIdentity", "Comparison", "compare", "invoice_identity", "photo_identity", "word_hash",
+__all__ = ["DocumentIdentity", "Comparison", "compare", "invoice_identity", "photo_identity", "word_hash", "merged",
            "ROLES", "RELATIONS"]
 
 ROLES = ("invoice", "serial_photo")
@@ -172,6 +172,27 @@ def invoice_identity(name: str, doc: DocumentRead, numbers: Sequence[InvoiceNumb
                             tuple(sorted(words)), tuple(sorted(sure)), plain, first, content, shop or None)
 
 
+def merged(first: DocumentIdentity, *more: DocumentIdentity) -> DocumentIdentity:
+    """One upload's identity from several readings of it (the reading cascade's engines): what any
+    reading read, with confidence where any did. A page Tesseract read in part (no number, date,
+    total nor buyer) is often read whole by the next engine; kept from the first reading alone,
+    its copy photographed again was linked to nothing (lab seed 41: C-41-0089, C-41-0174)."""
+    if not more:
+        return first
+    every = (first, *more)
+
+    def union(field_name: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(v for d in every for v in getattr(d, field_name)))
+
+    plain = {}
+    for d in reversed(every):
+        plain.update(d.plain)
+    return DocumentIdentity(first.name, first.role, first.image_hash, union("numbers"), tuple(sorted(union("dates"))),
+                            union("serials"), tuple(sorted(union("words"))), tuple(sorted(union("sure_words"))),
+                            plain, next((d.number_bbox for d in every if d.number_bbox), None),
+                            tuple(sorted(union("content"))), first.shop)
+
+
 def photo_identity(name: str, doc: DocumentRead, *, image_hash: str | None,
                    serial_key) -> DocumentIdentity:
     """The identity of a serial photo: the serial keys its barcodes decode to."""
@@ -228,9 +249,9 @@ def compare(mine: DocumentIdentity, theirs: DocumentIdentity, *, differing_words
     invoice; another number read on both is another invoice; numbers not read on both sides are a
     person's question only when the words say the same too (``words`` same), else another invoice.
     'words': only words rare at the claimed shop that both show (a buyer's name, street, order lines;
-    not the shop's template): the same number is the same invoice; another number read on both, or
-    another date read on both, is another invoice; anything else (a number read on one side only,
-    none read) is a person's question, never a rejection.
+    not the shop's template): the same number is the same invoice; another number (read on both,
+    or read on one and shown nowhere on the other, read with confidence) or another date read on
+    both is another invoice; anything else is a person's question, never a rejection.
     """
     if mine.role == "serial_photo":
         serial = _field(mine.serials, theirs.serials)
@@ -245,13 +266,10 @@ def compare(mine: DocumentIdentity, theirs: DocumentIdentity, *, differing_words
         words = "differs" if min(len(only_mine), len(only_theirs)) >= differing_words else "same"
     fields = {"number": number, "date": date, "words": words}
     if by == "words" and number != "same":
-        # Only a number and a date read on both sides tell two invoices apart here. A number read on one
-        # side only and absent from the other's words is no evidence: the earlier upload was found this
-        # way because it was read badly (no number, date or total to find it by); and the words each
-        # side alone shows are OCR noise on two photos of one page (lab seed 41: a re-photographed copy
-        # and its original share 6 of their ~25 words, each shows 15-18 the other does not).
-        both = bool(mine.numbers and theirs.numbers) and number == "differs"
-        relation = "different" if both or date == "differs" else "unreadable"
+        # Only the number and the date tell two invoices apart here, not the words each side alone
+        # shows: two photos of one page read differently (lab seed 41: a re-photographed copy and its
+        # original, C-41-0471 / C-41-0164, each show words the other does not).
+        relation = "different" if number == "differs" or date == "differs" else "unreadable"
         return Comparison(relation, fields, tuple(mine.plain.get(h, h) for h in only_mine), len(only_theirs))
     if by == "content" and number != "same":
         relation = "unreadable" if number == "unknown" and words == "same" else "different"

@@ -43,7 +43,7 @@ from ..matching.retailer import resolve_retailer, strip_legal_form
 from ..matching.serials import serial_key  # the one serial identity (re-exported: other callers import it here)
 from ..records import DocumentRead, Line, Page, Word
 from .condition import check_product_condition
-from .duplicates import DocumentIdentity, compare, invoice_identity, photo_identity
+from .duplicates import DocumentIdentity, compare, invoice_identity, merged, photo_identity
 from .rewards import reward_for
 from .store import ClaimIdConflict, ClaimStore, NearDocument, PriorUse
 from .terms import ProductGroup, Terms, Territory
@@ -713,36 +713,48 @@ def _retailer_key(name: str | None) -> str | None:
     return strip_legal_form(name).replace(" ", "")
 
 
-def invoice_fingerprints(claim: Claim, invoices: Sequence[Read],
-                         numbers: dict[str, list[InvoiceNumber]]) -> dict[str, tuple[str, Evidence]]:
+Readings = Mapping[str, Sequence[tuple[DocumentRead, Sequence[InvoiceNumber]]]]
+"""Invoice name -> each reading of it (the first, then the reading cascade's later engines') with
+the invoice numbers found in that reading."""
+
+
+def _readings(invoices: Sequence[Read], numbers: dict[str, list[InvoiceNumber]],
+              later: Mapping[str, Sequence[tuple[DocumentRead, Sequence[InvoiceNumber]]]] | None) -> Readings:
+    return {name: [(doc, numbers.get(name, [])), *(later or {}).get(name, ())]
+            for name, doc in invoices if isinstance(doc, DocumentRead)}
+
+
+def invoice_fingerprints(claim: Claim, invoices: Sequence[Read], numbers: dict[str, list[InvoiceNumber]],
+                         later: Readings | None = None) -> dict[str, tuple[str, Evidence]]:
     """Fingerprint -> (how it reads, evidence): each upload's sha256, and the retailer with each
-    invoice number read (when a retailer is claimed: numbers repeat across shops). Look-alike
-    images are found from ``document_identities`` instead: a picture alone proves nothing."""
+    invoice number read (when a retailer is claimed: numbers repeat across shops), in any of its
+    readings (``later``: the reading cascade's later engines'). Look-alike images are found from
+    ``document_identities`` instead: a picture alone proves nothing."""
     out: dict[str, tuple[str, Evidence]] = {}
     retailer = _retailer_key(claim.purchase.retailer)
-    for name, doc in invoices:
-        if not isinstance(doc, DocumentRead):
-            continue
-        out[f"sha256:{doc.sha256}"] = (f"the same file as {name}", Evidence(name))
+    for name, readings in _readings(invoices, numbers, later).items():
+        out[f"sha256:{readings[0][0].sha256}"] = (f"the same file as {name}", Evidence(name))
         if retailer:
-            for n in numbers.get(name, []):
-                if len(n.key) >= 4:
-                    out[f"number:{retailer}:{n.key}"] = (f"invoice number {n.number}",
-                                                         Evidence(name, n.page, n.bbox, _source(doc, n.page)))
+            for doc, found in readings:
+                for n in found:
+                    if len(n.key) >= 4:
+                        out.setdefault(f"number:{retailer}:{n.key}", (
+                            f"invoice number {n.number}", Evidence(name, n.page, n.bbox, _source(doc, n.page))))
     return out
 
 
 def document_identities(claim: Claim, invoices: Sequence[Read], photos: Sequence[Read],
                         numbers: dict[str, list[InvoiceNumber]], image_hashes: Mapping[str, str],
-                        config: Config | None) -> list[DocumentIdentity]:
-    """What each upload says, for comparing it with earlier look-alike uploads (``duplicates``)."""
+                        config: Config | None, later: Readings | None = None) -> list[DocumentIdentity]:
+    """What each upload says, for comparing it with earlier look-alike uploads (``duplicates``): an
+    invoice's readings (the first and ``later`` ones) merged."""
     min_conf = config.duplicates.read_min_conf if config is not None else 80.0
     out = []
-    for name, doc in invoices:
-        if isinstance(doc, DocumentRead):
-            out.append(invoice_identity(name, doc, numbers.get(name, []), country=claim.country,
-                                        image_hash=image_hashes.get(name), min_conf=min_conf,
-                                        shop=_retailer_key(claim.purchase.retailer)))
+    shop = _retailer_key(claim.purchase.retailer)
+    for name, readings in _readings(invoices, numbers, later).items():
+        out.append(merged(*(invoice_identity(name, doc, found, country=claim.country,
+                                             image_hash=image_hashes.get(name), min_conf=min_conf, shop=shop)
+                            for doc, found in readings)))
     for name, doc in photos:
         if isinstance(doc, DocumentRead):
             out.append(photo_identity(name, doc, image_hash=image_hashes.get(name), serial_key=serial_key))
@@ -962,7 +974,8 @@ def apply_promotion(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence
                     now: dt.datetime | None = None, knowledge: Knowledge | None = None,
                     photos: Sequence[Read] = (), image_hashes: Mapping[str, str] | None = None,
                     claim_dir: str | None = None,
-                    sold_by: Mapping[str, Sequence[SellerLine]] | None = None) -> PromotionOutcome:
+                    sold_by: Mapping[str, Sequence[SellerLine]] | None = None,
+                    later_reads: Mapping[str, Sequence[DocumentRead]] | None = None) -> PromotionOutcome:
     """Every promotion check of the contract for ``claim`` under ``terms``, and the reward.
 
     invoices, photos: the invoice and serial-photo reads; doc_checks: the document checks already
@@ -970,6 +983,8 @@ def apply_promotion(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence
     are remembered; the claim is recorded in it, and claims it was compared with are linked to it
     (``set_links``, when the store keeps links). now: the decision time recorded (UTC now).
     image_hashes: upload name -> perceptual hash (``pipeline.imagehash``), to find look-alike uploads.
+    later_reads: invoice name -> its readings by the reading cascade's later engines: what they read
+    (invoice numbers, dates, words) is part of what the invoice says for the duplicate rules.
     claim_dir: the folder the claim came from; its claim_id held by another folder or claimant
     raises ClaimIdConflict (``verify_claim`` decides it), nothing recorded.
     sold_by: each invoice's marketplace "sold by" lines over all its readings (``check_retailer_eligible``).
@@ -1018,8 +1033,10 @@ def apply_promotion(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence
 
     serial_keys = {i: serial_key(p.serial) for i, p in enumerate(claim.product_list)
                    if (p.serial or "").strip() and serial_key(p.serial)}
-    fingerprints = invoice_fingerprints(claim, invoices, numbers)
-    identities = document_identities(claim, invoices, photos, numbers, image_hashes or {}, config)
+    later = {name: [(d, list(invoice_facts(d, country=claim.country, knowledge=kb).invoice_numbers)) for d in docs]
+             for name, docs in (later_reads or {}).items()}
+    fingerprints = invoice_fingerprints(claim, invoices, numbers, later)
+    identities = document_identities(claim, invoices, photos, numbers, image_hashes or {}, config, later)
     prior, store_error, matches = None, None, []
     if store is not None:
         email = _email(claim)
