@@ -106,6 +106,11 @@ def test_a_template_words_list_stops_growing_and_re_recording_counts_an_invoice_
                                   .where(m.InvoiceWordCount.key == key)).all())
     assert again[m.SHOP_INVOICES] == 120 and again[int(word_hash("nom5"), 16)] == 0
     assert again[int(word_hash("nom7"), 16)] == 1
+    rec(shop, "C-9", invoice(TEMPLATE + buyer(9)), promotion="other")  # moved to another promotion
+    with engine.connect() as conn:
+        moved = dict(conn.execute(select(m.InvoiceWordCount.word, m.InvoiceWordCount.documents)
+                                  .where(m.InvoiceWordCount.key == key)).all())
+    assert moved[m.SHOP_INVOICES] == 119 and moved[int(word_hash("nom9"), 16)] == 0
 
 
 def test_earlier_means_earlier_and_released_claims_are_not_found(shop):

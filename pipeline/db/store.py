@@ -251,8 +251,9 @@ def _pg_insert_params(claim_id: str, values: dict, claim_dir: str | None, serial
                       max_df: int) -> dict:
     bands = [(d.name, d.role, k, a) for d in documents for k, a in _index_rows(d, promotion_id)]
     words = _word_rows(documents, promotion_id)
-    return {"w_names": [w[0] for w in words], "w_keys": [w[1] for w in words], "w_words": [w[2] for w in words],
-            "max_df": max_df,"claim_id": claim_id, **values, "claim_dir": claim_dir, "serials": serials,
+    return {"claim_id": claim_id, **values, "claim_dir": claim_dir, "serials": serials,
+            "w_names": [w[0] for w in words], "w_keys": [w[1] for w in words], "w_words": [w[2] for w in words],
+            "max_df": max_df,
             "kinds": [k for k, _ in pairs], "fp_values": [v for _, v in pairs],
             "names": [d.name for d in documents], "roles": [d.role for d in documents],
             "hashes": [d.image_hash for d in documents], "identities": [d.to_json() for d in documents],
@@ -343,12 +344,12 @@ class SqlClaimStore:
             if row is None:
                 conn.execute(insert(m.Claim).values(claim_id=claim_id, released=False, **values))
             else:
+                mine = select(m.ClaimDocument.id).where(m.ClaimDocument.claim_id == claim_id)
+                self._forget_words(conn, claim_id, mine)  # counted in the promotion it was recorded in
                 conn.execute(update(m.Claim).where(m.Claim.claim_id == claim_id).values(**values))
                 conn.execute(delete(m.ClaimSerial).where(m.ClaimSerial.claim_id == claim_id))
                 conn.execute(delete(m.InvoiceFingerprint).where(m.InvoiceFingerprint.claim_id == claim_id))
-                mine = select(m.ClaimDocument.id).where(m.ClaimDocument.claim_id == claim_id)
                 conn.execute(delete(m.ImageHashBand).where(m.ImageHashBand.doc_id.in_(mine)))
-                self._forget_words(conn, claim_id, mine)
                 conn.execute(delete(m.ClaimDocument).where(m.ClaimDocument.claim_id == claim_id))
             if serials:
                 conn.execute(insert(m.ClaimSerial), [{"claim_id": claim_id, "serial": s} for s in serials])
