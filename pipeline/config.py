@@ -85,6 +85,9 @@ class PpocrConfig(_Section):
     max_side_px: int = Field(ge=320)
     text_score: float = Field(ge=0, le=1)
     use_direction_classifier: bool
+    rec_batch: int = Field(ge=1, le=64)
+    """Text lines recognised per ONNX Runtime call (rapidocr's ``rec_batch_num``). Lines are sorted by width and a
+    batch is padded to its widest line: a smaller batch pads less (cheaper) but reads some lines differently."""
     regions: bool
     """The cascade's second reading recognises only the text lines the first engine read badly or missed."""
     region_known_conf: float = Field(ge=0, le=100)

@@ -84,7 +84,7 @@ def model_version() -> str:
 def _get_engine(config: PpocrConfig):
     global _engine, _engine_settings
     settings = (config.intra_op_threads, config.inter_op_threads, config.max_side_px, config.text_score,
-                config.use_direction_classifier)
+                config.use_direction_classifier, config.rec_batch)
     if _engine is not None and _engine_settings == settings:
         return _engine
     if not probe()["available"]:
@@ -96,7 +96,8 @@ def _get_engine(config: PpocrConfig):
     try:
         _engine = RapidOCR(intra_op_num_threads=config.intra_op_threads,
                            inter_op_num_threads=config.inter_op_threads, max_side_len=config.max_side_px,
-                           text_score=config.text_score, use_cls=config.use_direction_classifier)
+                           text_score=config.text_score, use_cls=config.use_direction_classifier,
+                           rec_batch_num=config.rec_batch)
     except Exception as exc:  # noqa: BLE001 - ONNX Runtime raises its own exception types
         raise EngineError("ENGINE_FAILED", f"The PP-OCR engine could not start: {exc}") from exc
     _engine_settings = settings
