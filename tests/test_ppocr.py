@@ -91,6 +91,17 @@ def test_ppocr_settings_are_validated(tmp_path):
     bad.write_text('[cascade]\nengines = ["ppocr", "tesseract"]\n')
     with pytest.raises(ConfigError, match="cascade.engines"):
         load_config(bad)
+    bad.write_text("[ppocr]\nrec_batch = 0\n")
+    with pytest.raises(ConfigError, match="ppocr.rec_batch"):
+        load_config(bad)
+
+
+def test_the_recogniser_batch_is_the_configured_one():
+    config = default_config().ppocr
+    assert ppocr._get_engine(config).text_rec.rec_batch_num == config.rec_batch == 6
+    one = ppocr._get_engine(config.model_copy(update={"rec_batch": 1}))
+    assert one.text_rec.rec_batch_num == 1
+    assert ppocr._get_engine(config).text_rec.rec_batch_num == 6  # a change of setting builds the engine again
 
 
 _OFFLINE = """
