@@ -323,7 +323,8 @@ def _segment(run: str, glue: frozenset[str], short_start: bool, short_end: bool,
     ((('msi', 'word'), ('b', 'short')), (('a', 'short'), ('pro', 'word')), None)
     >>> _segment("godlikeplytaglowna", g, True, False), _segment("ryzen", g, False, False)
     ((('godlike', 'word'), ('plytaglowna', 'rest')), None)
-    >>> _segment("carbonacbox", g, False, False, frozenset({"ac"})), _segment("carbonac", g, False, False, frozenset({"ac"}))
+    >>> ac = frozenset({"ac"})
+    >>> _segment("carbonacbox", g, False, False, ac), _segment("carbonac", g, False, False, ac)
     ((('carbon', 'word'), ('ac', 'pair'), ('box', 'word')), (('carbon', 'word'), ('ac', 'pair')))
     """
     n = len(run)
@@ -334,7 +335,7 @@ def _segment(run: str, glue: frozenset[str], short_start: bool, short_end: bool,
     # state (end, rests used, last piece's kind) -> (known letters, -pieces, longest known word, pieces)
     best: dict[tuple[int, int, str], tuple] = {(0, 0, ""): (0, 0, 0, ())}
     for i in range(n):
-        for (at, r, last), here in [item for item in best.items() if item[0][0] == i]:
+        for (_at, r, last), here in [item for item in best.items() if item[0][0] == i]:
             known, neg, longest, pieces = here
             for j in range(i + 1, n + 1):
                 piece = run[i:j]
