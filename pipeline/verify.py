@@ -187,12 +187,14 @@ def _check_from_json(d: list) -> Check:
 
 
 def _document_results(claim: Claim, invoices: list[Read], photos: list[Read], config: Config,
-                      reader, folder: Path | None = None, read_again=None) -> tuple[list[Check], dict]:
+                      reader, folder: Path | None = None, read_again=None
+                      ) -> tuple[list[Check], dict, list[Read] | None]:
     """The document checks (over the reading cascade's readings), the integrity signals and what the
     invoices state. Behind a read cache they are kept too, keyed by the claim, each first read's key,
     ``[matching]``, ``[integrity]`` and ``[cascade]`` (``pipeline.cache.checks_key``): a re-run under
     new decision cut-offs, terms or policy recomputes only the promotion checks and the decision, and
-    reads nothing, not even with the cascade's second engine."""
+    reads nothing, not even with the cascade's second engine. Third: the invoices' second readings
+    made here (None when the checks were kept: ``_later_readings`` finds them in the cache)."""
     cache = key = None
     keys = list(reader.last_keys) if reader is not None else []
     if keys and getattr(reader.cache, "folder", None) is not None and all(len(k) == 64 for k in keys):
@@ -202,7 +204,7 @@ def _document_results(claim: Claim, invoices: list[Read], photos: list[Read], co
         hit = cache.get_value("checks", key)
         if hit is not None:
             try:
-                return [_check_from_json(c) for c in hit["checks"]], hit["extracted"]
+                return [_check_from_json(c) for c in hit["checks"]], hit["extracted"], None
             except (KeyError, TypeError, ValueError):
                 pass  # recomputed and overwritten below
     seen: list[Read] = []
@@ -211,7 +213,7 @@ def _document_results(claim: Claim, invoices: list[Read], photos: list[Read], co
     extracted = _extracted(claim, invoices, seen)
     if key is not None:
         cache.put_value("checks", key, {"checks": [_check_to_json(c) for c in checks], "extracted": extracted})
-    return checks, extracted
+    return checks, extracted, seen
 
 
 def _read_again(folder: Path, reader: Reader, languages):
@@ -227,6 +229,14 @@ def _read_again(folder: Path, reader: Reader, languages):
             if kept is not None:
                 reader.last_keys = kept  # the checks are keyed by the first readings (and [cascade])
     return read_again
+
+
+def _grouped(reads: Sequence[Read]) -> dict[str, list[DocumentRead]]:
+    out: dict[str, list[DocumentRead]] = {}
+    for name, doc in reads:
+        if isinstance(doc, DocumentRead):
+            out.setdefault(name, []).append(doc)
+    return out
 
 
 class _NotKept(Exception):
@@ -409,7 +419,7 @@ def _verify(source, config: Config, base_dir, reader: Reader, promotions: dict[s
                          barcodes=False)
     photos = _read_all(claim.documents.serial_photos or [], folder, reader, languages=languages,
                        config=_sticker_config(config), barcodes=True)
-    checks, extracted = _document_results(claim, invoices, photos, config, tracked, folder,
+    checks, extracted, seen = _document_results(claim, invoices, photos, config, tracked, folder,
                                           _read_again(folder, reader, languages))
     if claim_store is not None and any(c.name == "retailer" and c.reason == "RETAILER_NOT_FOUND" for c in checks):
         checks = recheck_retailer(checks, claim, invoices, config, known_shops(claim_store))
@@ -429,7 +439,9 @@ def _verify(source, config: Config, base_dir, reader: Reader, promotions: dict[s
         return unprocessable(claim.claim_id, exc, config), folder
     hashes = _image_hashes(folder, invoices + photos, config) if claim_store is not None else None
     try:
-        later = _later_readings(folder, reader, invoices, languages, config) if claim_store is not None else None
+        later = None
+        if claim_store is not None:  # the second readings in hand, else (checks kept) as the cache holds them
+            later = _grouped(seen) if seen is not None else _later_readings(folder, reader, invoices, languages, config)
         outcome = apply_promotion(claim, invoices, checks, terms=terms.get(claim.promotion_id), store=claim_store,
                                   config=config, photos=photos, image_hashes=hashes, claim_dir=own_dir,
                                   sold_by=sold_by_lines(extracted), later_reads=later)
