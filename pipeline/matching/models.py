@@ -363,6 +363,12 @@ def _segment(run: str, glue: frozenset[str], short_start: bool, short_end: bool,
     return tuple(max(found, key=lambda s: s[:2])[3])
 
 
+@lru_cache(maxsize=8)
+def _coded_words(glue: frozenset[str], loose: frozenset[str]) -> tuple[str, ...]:
+    """The known words model names glue to a number, longest first (computed once per lexicon)."""
+    return tuple(sorted(glue - loose, key=lambda w: (-len(w), w)))
+
+
 def _unglue_words(parts: list[str], glue: frozenset[str], loose: frozenset[str] = frozenset(),
                   pairs: frozenset[str] = frozenset()) -> list[list[str]]:
     """A chunk's letter/digit runs cut where a recognizer glued words together (``_segment``):
@@ -376,7 +382,7 @@ def _unglue_words(parts: list[str], glue: frozenset[str], loose: frozenset[str] 
     for k, part in enumerate(parts):
         before = k > 0 and parts[k - 1].isdigit()
         after = k + 1 < len(parts) and parts[k + 1].isdigit()
-        code = max((w for w in glue - loose if part.startswith(w)), key=len, default="") if before else ""
+        code = next((w for w in _coded_words(glue, loose) if part.startswith(w)), "") if before else ""
         if part.isdigit():
             pieces = None
         elif code:
