@@ -84,7 +84,8 @@ def _ppocr_code_hash() -> str:
     return _code_hash(Path(__file__).resolve().parent, (_PPOCR_CODE,))
 
 
-_CHECKS_ROOTS = ("checks.py", "cascade.py", "integrity/checks.py", "extract/invoice.py", "decision.py", "claim.py", "cache.py")
+_CHECKS_ROOTS = ("checks.py", "cascade.py", "integrity/checks.py", "extract/invoice.py", "decision.py", "claim.py",
+                 "cache.py")
 """The modules the cached document checks run from (``verify._document_results``: the checks, the
 integrity signals, what the invoices state, the records and the claim as keyed): their code and the
 code of every ``pipeline`` module they import, found from the imports themselves (no list to keep)."""

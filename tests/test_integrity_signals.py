@@ -78,6 +78,23 @@ def test_sums_read_without_confidence_or_dropped_by_ocr_are_not_edits():
     assert [f.kind for f in sum_findings([_page(*misread)], "NO")] == ["line", "items"]  # a PDF is exact
 
 
+def test_real_receipt_row_numbers_and_totals_naming_the_tax_are_not_edits():
+    # SROIE receipts (genuine, flagged before): a row number and an item code stand before the
+    # quantity ("5 130 PLAIN RICE 4 1.80 7.20" is 4 x 1.80) ...
+    rice = ("5 130 PLAIN RICE 4 1.80 7.20", "6 113 COCONUT 1 6.50 6.50")
+    assert sum_findings([_page(*rice, source="ocr", conf=95)], "MY") == []
+    # ... but a line that none of its numbers makes add up is still found
+    wrong = ("5 130 PLAIN RICE 4 1.80 10.80", "6 113 COCONUT 1 6.50 6.50")
+    assert [f.kind for f in sum_findings([_page(*wrong, source="ocr", conf=95)], "MY")] == ["line"]
+    # a total that names the tax ("Total After Adj Incl GST") is a total, not the GST
+    aeon = ("Sub-total 17.70", "Total Sales Incl GST 17.70", "Total After Adj Incl GST 17.70", "CASH 50.70",
+            "SR @ 6% 16.71 0.99", "Total 16.71 0.99")
+    assert sum_findings([_page(*aeon, source="ocr", conf=95)], "MY") == []
+    # "Total TVA" is the VAT, not the total: its rate is still held against the country's
+    fr = ("Total HT 1 000,00", "Total TVA 150,00", "Total TTC 1 150,00")
+    assert [f.kind for f in sum_findings([_page(*fr)], "FR")] == ["VAT rate"]
+
+
 def _lab_pdf(**changes) -> tuple[bytes, str]:
     doc = komplett_invoice(0, lines=(InvoiceLine("MSI MEG X570 ACE hovedkort", 1, 3990.0),
                                      InvoiceLine("AMD Ryzen 9 3900X prosessor", 1, 5490.0)))

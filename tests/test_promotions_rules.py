@@ -509,7 +509,8 @@ def test_a_sold_by_line_only_the_second_engine_read_is_seen_and_sent_to_review()
     assert "second OCR engine" in check.detail and check.evidence.bbox is not None
     # both engines read it: the marketplace seller is excluded
     both = {"faktura.jpg": list(found)}
-    check = get(apply_promotion(c, [garbled], checks, terms=CASHBACK, store=None, config=CONFIG, sold_by=both), "retailer_eligible")
+    check = get(apply_promotion(c, [garbled], checks, terms=CASHBACK, store=None, config=CONFIG, sold_by=both),
+                "retailer_eligible")
     assert (check.status, check.reason) == ("fail", "RETAILER_EXCLUDED"), check
 
 

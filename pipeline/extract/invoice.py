@@ -158,14 +158,19 @@ def _has_label(folded: str, labels: Sequence[str]) -> bool:
     return any(re.search(r"(?<![a-z])" + re.escape(label) + r"(?![a-z])", folded) for label in labels)
 
 
+def is_total_line(text: str) -> bool:
+    """Whether a line is labelled as the invoice's total ("Totalt inkl. mva", "Total Sales Incl GST";
+    not "Subtotal" nor "Total GST")."""
+    k, folded = invoice_knowledge(), fold(text)
+    return _has_label(folded, k["total"]) and not _has_label(folded, k["not_total"])
+
+
 def find_total(pages: Sequence[Page]) -> Amount | None:
     """The invoice total: the largest amount on a line labelled as the total."""
-    k = invoice_knowledge()
     best: Amount | None = None
     for p in pages:
         for line in p.lines:
-            folded = fold(line.text)
-            if not _has_label(folded, k["total"]) or _has_label(folded, k["not_total"]):
+            if not is_total_line(line.text):
                 continue
             for value, raw, bbox in _line_amounts(line):
                 if best is None or value > best.value:

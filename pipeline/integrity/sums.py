@@ -40,7 +40,7 @@ from ..checks import Read
 from ..claim import Claim
 from ..decision import Check, Evidence
 from ..extract.facts import InvoiceFacts, invoice_facts
-from ..extract.invoice import has_label, line_amounts, parse_amount
+from ..extract.invoice import has_label, is_total_line, line_amounts, parse_amount
 from ..records import BBox, DocumentRead, Line, Page, union_bbox
 from .knowledge import IntegrityKnowledge, default_integrity
 
@@ -185,7 +185,8 @@ def sum_findings(pages: Sequence[Page], country: str | None, *, min_conf: float 
             if has_label(text, kb.net_labels):
                 net = figures[-1] if sure else net
                 continue
-            if has_label(text, kb.vat_labels):
+            if has_label(text, kb.vat_labels) and not is_total_line(text):
+                # "Total Sales Incl GST 17.70" is a total naming the VAT, not the VAT
                 if sure:
                     vat = figures[-1]
                     m = _PERCENT.search(text)
@@ -196,9 +197,14 @@ def sum_findings(pages: Sequence[Page], country: str | None, *, min_conf: float 
                 items.append(amount)
                 # "GUNGNIR 100 109,90": a number of the description may be read into the price
                 units = {unit.value, *unit.alternatives}
-                if all(abs(qty * u - amount.value) > tol * max(1, qty) and not (
-                        page.source == "ocr" and (_one_digit(qty * u, amount.value)
-                                                  or _digits_dropped(qty * u, amount.value))) for u in units):
+                # "5 130 PLAIN RICE 4 1.80 7.20": a receipt's row number and item code come before the
+                # quantity; any whole number standing before the unit price may be it
+                qtys = [qty, *(int(w.text) for w in line.words[1:] if _QTY.match(w.text) and int(w.text) > 0
+                               and unit.bbox is not None and w.bbox[2] <= unit.bbox[0])]
+                if all(abs(q * u - amount.value) > tol * max(1, q) and not (
+                        page.source == "ocr" and (_one_digit(q * u, amount.value)
+                                                  or _digits_dropped(q * u, amount.value)))
+                       for u in units for q in qtys):
                     if page.source == "ocr" and (line.words[0].conf < min_conf or amount.value in units):
                         # the quantity, a lone glyph at the line's start, read without confidence, or
                         # read other than 1 beside a unit price equal to the amount ("4 q MSI ... 594.90
