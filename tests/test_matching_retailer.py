@@ -143,6 +143,19 @@ def test_a_short_name_alone_is_not_enough():
     assert match_retailer("Power.no", [page_of("POWER Norge AS", "Kvittering")]).status == "pass"
 
 
+def test_a_short_name_standing_alone_as_the_heading_passes():
+    # a receipt whose name is only in its logo: "=POWER" (the mark read as "=") over the address
+    logo = page_of("=POWER", "Ratapihantie 16, 00380 Helsinki", "Y-tunnus 0932271-1", "KUITTI")
+    m = match_retailer("Power", [logo])
+    assert (m.status, m.reason, m.found) == ("pass", "short_name_heading", "=POWER")
+    # not read with confidence, or not at the top: still only a short form
+    assert match_retailer("Power", [page_of("=POWER", "Ratapihantie 16", conf=40)]).status == "uncertain"
+    low = page_of("KUITTI", *["Ratapihantie 16"] * 30, "POWER", height=1000)
+    assert match_retailer("Power", [low]).status == "uncertain"
+    # another shop's claim on it fails as before: the heading names another retailer
+    assert match_retailer("Elkjøp", [logo]).status == "fail"
+
+
 def test_generic_words_do_not_make_a_match():
     page = page_of("LIAN CHI PU TIAN VEGETARIAN", "RESTAURANT SDN BHD", "TOTAL 12.00")
     assert match_retailer("RESTAURANT SIN DU", [page]).status != "pass"

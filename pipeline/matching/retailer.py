@@ -569,6 +569,19 @@ def _coverage(tokens: tuple[str, ...], window: _Window) -> float:
     return got / total
 
 
+def _heading_line(core: str, pages: Sequence[Page], top_fraction: float, min_conf: float):
+    """The line at the top of page 1 that is ``core`` and nothing else, every word read with at least
+    ``min_conf`` (None if there is none): a name standing alone as the document's heading or logo,
+    not letters inside other words."""
+    for page in pages[:1]:
+        for line in page.lines:
+            if (line.words and _is_top(page, line.bbox, top_fraction)
+                    and "".join(_compact(w.text) for w in line.words) == core
+                    and all(w.conf >= min_conf for w in line.words)):
+                return page.number, line
+    return None
+
+
 def _standalone_mentions(core: str, pages: Sequence[Page]) -> int:
     """Lines on which ``core`` stands as a whole word (normalised, exact)."""
     count = 0
@@ -1044,6 +1057,14 @@ def match_retailer(
         # A short brand ("OYO", "LDLC") written as a word of its own on several lines is the
         # issuer talking about itself, not a few letters inside someone else's words.
         return near(best, "pass", pass_score, "repeated_short_name")
+    heading = (_heading_line(best.term.core, pages, top_fraction, seller_min_conf)
+               if best is not None and best.short and score >= uncertain_score else None)
+    if heading is not None:
+        # ... or as the whole of a line at the top of page 1, read with confidence: the shop's heading
+        # or logo ("POWER" over the address of a receipt whose name is only in its logo).
+        number, line = heading
+        return RetailerMatch("pass", pass_score, line.text, number, line.bbox, retailer_id, best.term.alias,
+                             "short_name_heading", f"{best.term.alias!r} stands alone as the invoice's heading")
     if best is not None and score >= uncertain_score:
         return near(best, "uncertain", score, "short_name_only" if best.short else "near",
                     "only a short form of the name was found" if best.short else "a name close to the claimed one")
