@@ -148,6 +148,9 @@ def test_a_short_name_standing_alone_as_the_heading_passes():
     logo = page_of("=POWER", "Ratapihantie 16, 00380 Helsinki", "Y-tunnus 0932271-1", "KUITTI")
     m = match_retailer("Power", [logo])
     assert (m.status, m.reason, m.found) == ("pass", "short_name_heading", "=POWER")
+    # PP-OCR reads the mark as a glyph of another script
+    assert match_retailer("Power", [page_of("三POWER", "Ratapihantie 16")]).reason == "short_name_heading"
+    assert match_retailer("Power", [page_of("EPOWER", "Ratapihantie 16")]).status == "uncertain"
     # not read with confidence, or not at the top: still only a short form
     assert match_retailer("Power", [page_of("=POWER", "Ratapihantie 16", conf=40)]).status == "uncertain"
     low = page_of("KUITTI", *["Ratapihantie 16"] * 30, "POWER", height=1000)

@@ -627,6 +627,20 @@ def test_portal_required_documents(change, reason):
     assert CONFIG.reasons[reason].severity == "review"
 
 
+def test_an_invoice_number_only_the_second_engine_read_counts():
+    # a hard photo: Tesseract read the date and the product but not the number; PP-OCR read it
+    c = portal_claim("boost-your-success", AIO, date="2025-02-15")
+    first = nota("15/02/2025", "MSI Modern AM242 12M", number=None)
+    second = nota("15/02/2025", "MSI Modern AM242 12M", number="INV/2025/II/00042")[1]
+    checks = document_checks(c, [first], [], CONFIG)
+    terms = PROMOTIONS["boost-your-success"]
+    alone = apply_promotion(c, [first], checks, terms=terms, store=None, config=CONFIG)
+    assert [x.reason for x in alone.checks if x.name == "required_documents"] == ["INVOICE_NUMBER_NOT_FOUND"]
+    both = apply_promotion(c, [first], checks, terms=terms, store=None, config=CONFIG,
+                           later_reads={"faktura.jpg": [second]})
+    assert [x.status for x in both.checks if x.name == "required_documents"] == ["pass"]
+
+
 # ------------------------------------------------------------------------------ reasons
 
 def test_every_reason_the_rules_raise_is_in_reasons_toml_with_a_portal_message():

@@ -575,11 +575,15 @@ def _heading_line(core: str, pages: Sequence[Page], top_fraction: float, min_con
     not letters inside other words."""
     for page in pages[:1]:
         for line in page.lines:
-            if (line.words and _is_top(page, line.bbox, top_fraction)
-                    and "".join(_compact(w.text) for w in line.words) == core
+            # a logo's mark read as a glyph no name is written in ("三POWER") is not part of the name
+            text = _NOT_LATIN_ENDS.sub("", "".join(_compact(w.text) for w in line.words))
+            if (line.words and _is_top(page, line.bbox, top_fraction) and text == core
                     and all(w.conf >= min_conf for w in line.words)):
                 return page.number, line
     return None
+
+
+_NOT_LATIN_ENDS = re.compile(r"^[^a-z0-9]+|[^a-z0-9]+$")
 
 
 def _standalone_mentions(core: str, pages: Sequence[Page]) -> int:

@@ -1055,7 +1055,10 @@ def apply_promotion(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence
                                    photos=any(d.role == "serial_photo" for d in identities))
     checks += dup_checks
     _link(store, claim.claim_id, dup_checks)
-    checks += check_required_documents(claim, terms, numbers, bool(good))
+    # a number the cascade's later engine read counts too (a hard photo Tesseract read little of)
+    every_number = {name: [*numbers.get(name, []), *(x for _, xs in later.get(name, ()) for x in xs)]
+                    for name in {*numbers, *later}}
+    checks += check_required_documents(claim, terms, every_number, bool(good))
 
     reward = None
     if territory is not None and not any(c.status == "fail" for c in checks):
