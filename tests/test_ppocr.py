@@ -98,10 +98,10 @@ def test_ppocr_settings_are_validated(tmp_path):
 
 def test_the_recogniser_batch_is_the_configured_one():
     config = default_config().ppocr
-    assert ppocr._get_engine(config).text_rec.rec_batch_num == config.rec_batch == 6
-    one = ppocr._get_engine(config.model_copy(update={"rec_batch": 1}))
-    assert one.text_rec.rec_batch_num == 1
-    assert ppocr._get_engine(config).text_rec.rec_batch_num == 6  # a change of setting builds the engine again
+    assert ppocr._get_engine(config).text_rec.rec_batch_num == config.rec_batch == 1
+    six = ppocr._get_engine(config.model_copy(update={"rec_batch": 6}))
+    assert six.text_rec.rec_batch_num == 6
+    assert ppocr._get_engine(config).text_rec.rec_batch_num == 1  # a change of setting builds the engine again
 
 
 _OFFLINE = """
