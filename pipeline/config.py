@@ -135,6 +135,11 @@ class PdfConfig(_Section):
     timeout_s: float = Field(gt=0)
     min_text_chars: int = Field(ge=0)
     max_garbage_ratio: float = Field(ge=0, le=1)
+    pictures: bool
+    """OCR the pictures of a page with a text layer (a shop's name only in its logo)."""
+    picture_min_px: int = Field(ge=8)
+    picture_max_count: int = Field(ge=0, le=50)
+    picture_min_conf: float = Field(ge=0, le=100)
 
 
 class BarcodeConfig(_Section):
@@ -154,6 +159,7 @@ class ModelMatchConfig(_Section):
     conflict_min_score: int = Field(ge=0, le=100)
     min_margin: float = Field(ge=0)
     fail_min_conf: float = Field(ge=0, le=100)
+    max_window_lines: int = Field(ge=1, le=5)
 
 
 class SerialMatchConfig(_Section):

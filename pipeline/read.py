@@ -17,7 +17,7 @@ from .ingest import iter_image_pages, load_upload
 from .ocr import pdf as pdf_engine
 from .ocr import tesseract
 from .ocr.preprocess import page_confidence, prepare_for_ocr, read_upright, rotate_quarter
-from .records import DocumentRead, Page
+from .records import DocumentRead, Line, Page
 
 __all__ = ["read_document", "ocr_page_image"]
 
@@ -115,6 +115,40 @@ def merge_readings(first: Page, second: Page) -> Page:
     return replace(first, lines=first.lines + second.lines)
 
 
+def _reading_order(line: Line) -> tuple:
+    box = line.bbox or (0, 0, 0, 0)
+    return ((box[1] + box[3]) / 2, box[0])
+
+
+def _picture_lines(plumber, rendered, index: int, languages: list[str], config: Config, name: str) -> list[Line]:
+    """The text OCR reads in the embedded pictures of a page that has a text layer (a logo naming the
+    shop, a stamp), as lines in the page's pixels at ``[ingest].pdf_dpi``. Read by Tesseract whatever
+    the engine (a clean render needs no second engine); confidences are Tesseract's, not the text
+    layer's 100; words under ``[pdf].picture_min_conf`` are left out (a photo's texture read as
+    letters is no text, and a garbled line would stand for an unreadable product line)."""
+    dpi = config.ingest.pdf_dpi
+    boxes = pdf_engine.picture_boxes(plumber, index, dpi=dpi, min_px=config.pdf.picture_min_px,
+                                     max_count=config.pdf.picture_max_count)
+    if not boxes:
+        return []
+    image = pdf_engine.render_page(rendered, index, dpi=dpi, max_pixels=config.ingest.max_pixels, name=name)
+    w_pt = plumber.pages[index].width
+    ratio = image.shape[1] / (float(w_pt) * dpi / 72) if w_pt else 1.0  # a page lowered under max_pixels
+    out: list[Line] = []
+    for x0, y0, x1, y1 in boxes:
+        crop = image[int(y0 * ratio):int(y1 * ratio), int(x0 * ratio):int(x1 * ratio)]
+        if crop.size == 0:
+            continue
+        read = tesseract.ocr_image(crop, languages, config.ocr, page=index + 1)
+        for line in read.lines:
+            words = tuple(replace(w, bbox=(x0 + int(w.bbox[0] / ratio), y0 + int(w.bbox[1] / ratio),
+                                           x0 + int(w.bbox[2] / ratio), y0 + int(w.bbox[3] / ratio)))
+                          for w in line.words if w.text.strip() and w.conf >= config.pdf.picture_min_conf)
+            if words:
+                out.append(Line(words))
+    return out
+
+
 def read_document(
     path: str | Path,
     name: str | None = None,
@@ -160,8 +194,10 @@ def read_document(
                     )
                 if lines is not None:
                     w_pt, h_pt = plumber.pages[index].width, plumber.pages[index].height
+                    if ocr and not barcodes and config.pdf.pictures:
+                        lines = lines + _picture_lines(plumber, rendered, index, languages, config, upload.name)
                     page = Page(number, int(round(w_pt * dpi / 72)), int(round(h_pt * dpi / 72)),
-                                "pdf_text", tuple(lines))
+                                "pdf_text", tuple(sorted(lines, key=_reading_order)))
                 elif barcodes:
                     page = _read_sticker(image, languages, config, number, ocr, known_page(index))
                 elif ocr:

@@ -158,6 +158,16 @@ def test_product_name_split_over_two_invoice_lines():
     assert m.bbox == (10, 20, 420, 70)  # GEFORCE..3060TI above, SIG..TRIO below
 
 
+def test_product_name_wrapped_over_three_lines():
+    # a till receipt's narrow column wrapped the name, and PP-OCR cut its second line once more
+    page = page_of("MSI GEF0RCE RTX 4070", "SUPER 12G GAMINGX", "SLIM", "7 030,00")
+    assert match_model("GeForce RTX 4070 Super 12G Gaming X Slim", [page]).status == "pass"
+    # the sibling without the last word is not proven by it, nor is the name without it
+    assert match_model("GeForce RTX 4070 Super 12G Gaming X", [page]).status != "pass"
+    short = page_of("MSI GEFORCE RTX 4070 SUPER 12G GAMING X", "7 030,00")
+    assert match_model("GeForce RTX 4070 Super 12G Gaming X Slim", [short]).status == "uncertain"
+
+
 def test_a_line_break_does_not_hide_a_suffix():
     page = page_of("1 x MSI GEFORCE RTX 3060", "Ti GAMING TRIO OC 1049,00")
     assert match_model("RTX 3060", [page]).status == "fail"

@@ -57,3 +57,32 @@ def test_usable_text_rejects_cid_garbage_and_near_empty_layers():
     assert not usable_text("", min_chars=20, max_garbage_ratio=0.3)
     assert not usable_text("(cid:3)(cid:4)(cid:5) abc" * 5, min_chars=5, max_garbage_ratio=0.3)
     assert usable_text("INVOICE 2020-03-17 total 100.00", min_chars=20, max_garbage_ratio=0.3)
+
+
+def test_a_shop_named_only_in_its_logo_is_read_from_the_picture(tmp_path):
+    """A digital invoice whose text layer never names the shop: its logo (an embedded picture) is read
+    by OCR and its words join the page, where the retailer check finds them."""
+    import datetime as dt
+
+    from pipeline.lab.invoice import InvoiceDoc, InvoiceLine, invoice_sheet
+    from pipeline.lab.locales import LOCALES
+    from pipeline.lab.sheet import render_pdf
+    from pipeline.matching.retailer import match_retailer
+
+    shop = next(r for r in LOCALES["IT"].retailers if r.id == "mediamarkt")
+    doc = InvoiceDoc("IT", shop, "IT208709724", dt.date(2020, 5, 24),
+                     lines=(InvoiceLine("MSI MEG X570 ACE", 1, 399.9),), shop_in_logo=True)
+    path = tmp_path / "fattura.pdf"
+    path.write_bytes(render_pdf(invoice_sheet(doc)))
+    config = load_config()
+    page = read_document(path, config=config).pages[0]
+    assert page.source == "pdf_text"
+    logo = [line for line in page.lines if any(w.conf < 100 for w in line.words)]
+    assert logo and "MEDIAWORLD" in " ".join(line.text for line in logo).upper()
+    assert logo[0].bbox[1] < page.height * 0.2  # where the logo is drawn, in the page's pixels
+    assert match_retailer("MediaWorld", [page]).status == "pass"
+    # off: the text layer alone, which does not name the shop
+    off = config.model_copy(update={"pdf": config.pdf.model_copy(update={"pictures": False})})
+    bare = read_document(path, config=off).pages[0]
+    assert all(w.conf == 100 for line in bare.lines for w in line.words)
+    assert match_retailer("MediaWorld", [bare]).status != "pass"

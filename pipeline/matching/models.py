@@ -1153,6 +1153,7 @@ def match_model(
     conflict_min_score: int = 40,
     min_margin: float = 1.0,
     fail_min_conf: float = 60.0,
+    max_window_lines: int = 3,
     vocabulary: ModelVocabulary | None = None,
     catalogue: Catalogue | None = None,
 ) -> ModelMatch:
@@ -1168,6 +1169,8 @@ def match_model(
     min_margin: how much better (token weights, a code counts 2) the winning hypothesis must fit
         than the next one to pass or fail.
     fail_min_conf: OCR confidence (0..100) every word showing "a different model" needs for a fail.
+    max_window_lines: the name is looked for in windows of 1 up to this many consecutive lines (a
+        wrapped name: a till receipt's narrow column, a line PP-OCR cut into boxes).
     vocabulary: word lists; the packaged ``models.toml`` by default.
     catalogue: the product catalogue; the packaged ``catalogue.toml`` by default.
     """
@@ -1188,7 +1191,7 @@ def match_model(
         line_atoms = [_atoms_of([w.text for w in words], lex, drop_brands=False, chunk_base=k * 10_000)
                       for k, words in enumerate(line_words)]
         views = [_line_views(atoms) for atoms in line_atoms]
-        for size in (1, 2):
+        for size in range(1, max_window_lines + 1):
             for k in range(len(page.lines) - size + 1):
                 words: list[Word] = []
                 cand: list[_Atom] = []

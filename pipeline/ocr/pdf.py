@@ -347,6 +347,30 @@ def text_layer(plumber, index: int, *, dpi: int, name: str, config: PdfConfig | 
     return _group_lines(words, dpi / 72.0)
 
 
+def picture_boxes(plumber, index: int, *, dpi: int, min_px: int, max_count: int) -> list[tuple[int, int, int, int]]:
+    """The boxes of the page's embedded pictures in pixels at ``dpi`` (a logo, a stamp), largest first:
+    at most ``max_count``, each at least ``min_px`` on both sides. A damaged image list is no pictures
+    (the text layer was read; its pictures are extra)."""
+    try:
+        page = plumber.pages[index]
+        images = list(page.images)
+        w_pt, h_pt = float(page.width), float(page.height)
+    except (PdfminerException, PDFSyntaxError, PSException, ValueError, TypeError, KeyError, AttributeError):
+        return []
+    scale = dpi / 72.0
+    boxes = set()
+    for im in images:
+        try:
+            x0, top, x1, bottom = (max(0.0, min(float(im[k]), lim)) for k, lim in
+                                   (("x0", w_pt), ("top", h_pt), ("x1", w_pt), ("bottom", h_pt)))
+        except (KeyError, TypeError, ValueError):
+            continue
+        box = (int(x0 * scale), int(top * scale), int(round(x1 * scale)), int(round(bottom * scale)))
+        if box[2] - box[0] >= min_px and box[3] - box[1] >= min_px:
+            boxes.add(box)
+    return sorted(boxes, key=lambda b: (-(b[2] - b[0]) * (b[3] - b[1]), b))[:max_count]
+
+
 def render_page(rendered, index: int, *, dpi: int, max_pixels: int, name: str) -> np.ndarray:
     """The page as an RGB array at ``dpi``, lowered if the page is so big it would pass ``max_pixels``."""
     try:
