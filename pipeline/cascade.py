@@ -23,8 +23,8 @@ Policy (``[cascade]`` in default.toml):
   reading (both engines give boxes in the pixels of the page as uploaded).
 
 >>> combine_checks([Check(name="retailer", product=None, status="uncertain", score=40)],
-...                [Check(name="retailer", product=None, status="pass", score=97)], ("tesseract", "ppocr"))[0].status
-'pass'
+...                [Check(name="retailer", product=None, status="pass", score=97)], ("tesseract", "ppocr"))[0].status == "pass"
+True
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ from .claim import Claim
 from .config import Config
 from .decision import Check
 from .errors import ClaimcheckError
-from .records import DocumentRead, Line
+from .records import BBox, DocumentRead, Line
 
 __all__ = ["cascade_checks", "combine_checks", "contested", "engine_config", "with_context", "needs_second_reading",
            "INVOICE_CHECKS", "PHOTO_CHECKS"]
@@ -232,10 +232,30 @@ def with_context(second: DocumentRead, handed: DocumentRead, min_conf: float) ->
                      and not any(_centre_in(w.bbox, box) for w in line.words for box in read))
         if keep:
             carried[page.number] = keep
-            order = sorted(page.lines + keep, key=lambda line: ((line.bbox[1] + line.bbox[3]) / 2, line.bbox[0]))
-            page = replace(page, lines=tuple(order))
+            page = replace(page, lines=_rows(page.lines, keep))
         pages.append(page)
     return replace(second, pages=tuple(pages)), carried
+
+
+def _same_row(a: BBox, b: BBox) -> bool:
+    """Side by side on one printed row: mostly the same height, not overlapping across."""
+    overlap = min(a[3], b[3]) - max(a[1], b[1])
+    return overlap >= 0.5 * min(a[3] - a[1], b[3] - b[1]) and (a[2] <= b[0] or b[2] <= a[0])
+
+
+def _rows(own: tuple[Line, ...], carried: tuple[Line, ...]) -> tuple[Line, ...]:
+    """The second engine's lines and the carried ones in reading order, a carried line standing on the
+    same row as one of the second engine's joined to it ("SLIM" read again beside the price "7 030,00"
+    the first engine read alone: one row of a wrapped product name, not two lines)."""
+    lines = [line for line in own if line.words]
+    rest = []
+    for extra in carried:
+        k = next((i for i, line in enumerate(lines) if _same_row(line.bbox, extra.bbox)), None)
+        if k is None:
+            rest.append(extra)
+        else:
+            lines[k] = Line(tuple(sorted(lines[k].words + extra.words, key=lambda w: w.bbox[0])))
+    return tuple(sorted(lines + rest, key=lambda line: ((line.bbox[1] + line.bbox[3]) / 2, line.bbox[0])))
 
 
 def _first_engines(check: Check, context: dict[str, tuple[DocumentRead, Carried]], first_engine: str) -> Check:

@@ -348,6 +348,21 @@ def test_a_region_reading_is_judged_with_the_first_readings_well_read_lines_as_c
     assert alone["retailer"].status == "skipped"
 
 
+def test_a_carried_line_on_the_same_row_as_a_read_one_joins_it():
+    # receipt: Tesseract read the price of the wrapped name's last row but not the word beside it;
+    # PP-OCR, reading the product lines again, read "SLIM": one row, not two lines (a name wrapped
+    # over three rows must not have the price in between)
+    first = DocumentRead("r.jpg", "jpeg", "0" * 64, (Page(1, 800, 1200, "ocr", (
+        Line((Word("7", 96, (560, 819, 575, 840)), Word("030,00", 96, (585, 817, 660, 843)))),
+        Line((Word("TOTALT", 96, (200, 903, 300, 926)),)))),))
+    own = DocumentRead("r.jpg", "jpeg", "0" * 64, (Page(1, 800, 1200, "ocr", (
+        Line((Word("SUPER", 97, (200, 776, 280, 816)), Word("GAMINGX", 97, (290, 776, 400, 816)))),
+        Line((Word("SLIM", 96, (200, 821, 270, 857)),)))),))
+    merged, carried = with_context(own, first, REGIONS.ppocr.region_known_conf)
+    assert [line.text for line in merged.pages[0].lines] == ["SUPER GAMINGX", "SLIM 7 030,00", "TOTALT"]
+    assert [line.text for line in carried[1]] == ["7 030,00", "TOTALT"]
+
+
 def test_a_fail_resting_only_on_a_carried_line_is_not_the_second_engines():
     # PP-OCR reads the shop's line; a date contradiction the merged page shows only on a line Tesseract
     # read (and PP-OCR never did) is Tesseract's reading: it cannot be PP-OCR's agreement.
