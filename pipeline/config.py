@@ -139,6 +139,7 @@ class PdfConfig(_Section):
     """OCR the pictures of a page with a text layer (a shop's name only in its logo)."""
     picture_min_px: int = Field(ge=8)
     picture_max_count: int = Field(ge=0, le=50)
+    picture_pages: int = Field(ge=0, le=50)
     picture_min_conf: float = Field(ge=0, le=100)
 
 

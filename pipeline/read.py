@@ -194,10 +194,11 @@ def read_document(
                     )
                 if lines is not None:
                     w_pt, h_pt = plumber.pages[index].width, plumber.pages[index].height
-                    if ocr and not barcodes and config.pdf.pictures:
-                        lines = lines + _picture_lines(plumber, rendered, index, languages, config, upload.name)
+                    if ocr and not barcodes and config.pdf.pictures and index < config.pdf.picture_pages:
+                        seen = _picture_lines(plumber, rendered, index, languages, config, upload.name)
+                        lines = sorted(lines + seen, key=_reading_order) if seen else lines
                     page = Page(number, int(round(w_pt * dpi / 72)), int(round(h_pt * dpi / 72)),
-                                "pdf_text", tuple(sorted(lines, key=_reading_order)))
+                                "pdf_text", tuple(lines))
                 elif barcodes:
                     page = _read_sticker(image, languages, config, number, ocr, known_page(index))
                 elif ocr:
