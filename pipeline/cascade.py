@@ -23,7 +23,8 @@ Policy (``[cascade]`` in default.toml):
   reading (both engines give boxes in the pixels of the page as uploaded).
 
 >>> combine_checks([Check(name="retailer", product=None, status="uncertain", score=40)],
-...                [Check(name="retailer", product=None, status="pass", score=97)], ("tesseract", "ppocr"))[0].status == "pass"
+...                [Check(name="retailer", product=None, status="pass", score=97)],
+...                ("tesseract", "ppocr"))[0].status == "pass"
 True
 """
 from __future__ import annotations

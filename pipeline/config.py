@@ -226,6 +226,8 @@ class MatchingConfig(_Section):
 class DuplicatesConfig(_Section):
     read_min_conf: float = Field(ge=0, le=100)
     differing_words: int = Field(ge=1)
+    near_number_min_chars: int = Field(ge=2)
+    near_number_max_diff: int = Field(ge=0)
     photo_phash_max_distance: int = Field(ge=0, le=31)
     max_near: int = Field(ge=1)
     rare_word_share: float = Field(gt=0, le=1)

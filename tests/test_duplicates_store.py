@@ -4,6 +4,7 @@ says "another invoice", and links between claims are shown on both; and ``compar
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import text
@@ -136,10 +137,37 @@ KARI, OLA = ["kari", "nordmann", "storgata", "oslo"], ["ola", "hansen", "kirkeve
     # ... on a side read without confidence: cannot tell
     (_inv(["204417811"], ["2020-02-17"], TEMPLATE + KARI), _inv([], ["2020-02-17"], TEMPLATE + OLA, sure=[]),
      "unreadable"),
+    # numbers one character apart, each read with confidence: one misread digit of a re-photographed
+    # copy (lab seed 47: "236430257" / "238430257"), or two of one series: a person looks
+    (_inv(["238430257"], ["2020-03-11"], TEMPLATE + KARI), _inv(["236430257"], ["2020-03-11"], TEMPLATE + OLA),
+     "unreadable"),
+    # ... and one read among the other's words, one character off
+    (_inv([], ["2020-03-11"], TEMPLATE + KARI + ["238430257"]), _inv(["236430257"], ["2020-03-11"], TEMPLATE + OLA),
+     "unreadable"),
+    # ... but on another date, read with confidence on both, another invoice of the series
+    (_inv(["238430257"], ["2020-03-11"], TEMPLATE + KARI), _inv(["236430257"], ["2020-03-12"], TEMPLATE + OLA),
+     "different"),
+    # short numbers one character apart are two numbers
+    (_inv(["12"], ["2020-02-17"], TEMPLATE + KARI), _inv(["13"], ["2020-02-17"], TEMPLATE + OLA), "different"),
 ])
 def test_compare_decides_from_what_the_documents_say(mine, theirs, relation):
     assert compare(mine, theirs).relation == relation
     assert compare(theirs, mine).relation == relation  # the order of the claims does not matter
+
+
+def test_a_copy_whose_number_ocr_misread_is_no_other_invoice():
+    """This claim's copy read "133566220" (no label found, so no number) where the earlier invoice
+    says "111566220": two characters apart on a word read as printed, a person looks; the words of
+    a well-read copy that show nothing like the number still make it another invoice."""
+    plain = {word_hash(w): w for w in TEMPLATE + OLA + ["133566220"]}
+    copy = replace(_inv([], ["2020-03-05"], TEMPLATE + OLA + ["133566220"], sure=TEMPLATE + OLA), plain=plain)
+    earlier = _inv(["111566220"], ["2020-03-05"], TEMPLATE + KARI)
+    assert compare(copy, earlier).relation == "unreadable"
+    far = replace(copy, plain={word_hash(w): w for w in TEMPLATE + OLA + ["987654321"]},
+                  words=tuple(word_hash(w) for w in TEMPLATE + OLA + ["987654321"]))
+    assert compare(far, earlier).relation == "different"
+    assert compare(copy, earlier, near_max_diff=1).relation == "different"
+
 
 
 @pytest.mark.parametrize("a, b, relation", [

@@ -101,6 +101,9 @@ class DocumentIdentity:
     earlier invoices of the shop sharing several words rare in that shop (a buyer's name, street,
     order lines), whatever number, date or total was read (``compare(..., by="words")``). Kept in
     the store's index only."""
+    unsure_numbers: tuple[str, ...] = field(default=(), compare=False)
+    """Invoice number keys read without confidence: such a document shows a number (its box is left
+    out of ``words``), so it cannot be said to show another's nowhere."""
 
     def anchors(self) -> tuple[str, ...]:
         """Index anchors: the dates (invoice) or serials (photo) read with confidence, else ('',).
@@ -118,6 +121,8 @@ class DocumentIdentity:
                 "words": list(self.words), "sure_words": list(self.sure_words)}
         if self.shop:
             data["shop"] = self.shop  # whose word index holds its words (taken out again on re-recording)
+        if self.unsure_numbers:
+            data["unsure_numbers"] = list(self.unsure_numbers)
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
@@ -125,11 +130,16 @@ class DocumentIdentity:
         data = json.loads(text) if text else {}
         return cls(name, role, image_hash, tuple(data.get("numbers", ())), tuple(data.get("dates", ())),
                    tuple(data.get("serials", ())), tuple(data.get("words", ())), tuple(data.get("sure_words", ())),
-                   shop=data.get("shop"))
+                   shop=data.get("shop"), unsure_numbers=tuple(data.get("unsure_numbers", ())))
 
 
-def _overlaps(a: BBox | None, b: BBox | None) -> bool:
-    return a is not None and b is not None and a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+def _centre_in(a: BBox | None, b: BBox | None) -> bool:
+    """Whether box ``a``'s centre lies in box ``b`` (a word read where a number or date was: not a word
+    beside it whose box the next line's touches)."""
+    if a is None or b is None:
+        return False
+    x, y = (a[0] + a[2]) / 2, (a[1] + a[3]) / 2
+    return b[0] <= x <= b[2] and b[1] <= y <= b[3]
 
 
 def invoice_identity(name: str, doc: DocumentRead, numbers: Sequence[InvoiceNumber], *, country: str | None,
@@ -137,11 +147,14 @@ def invoice_identity(name: str, doc: DocumentRead, numbers: Sequence[InvoiceNumb
     """The identity of one invoice read: numbers and dates at ``min_conf`` or more, the other words;
     with ``shop`` (the claimed shop's key), the shop (its words are indexed per shop) and, with a
     total read, its content keys."""
-    sure_numbers, taken = [], []
+    sure_numbers, unsure, taken = [], [], []
     for n in numbers:
         taken.append((n.page, n.bbox))
-        if _read_confidence(doc, n) >= min_conf and n.key not in sure_numbers:
-            sure_numbers.append(n.key)
+        if _read_confidence(doc, n) >= min_conf:
+            if n.key not in sure_numbers:
+                sure_numbers.append(n.key)
+        elif n.key not in unsure:
+            unsure.append(n.key)
     dates = []
     for d in invoice_facts(doc, country=country).dates:
         taken.append((d.page, d.bbox))
@@ -152,7 +165,7 @@ def invoice_identity(name: str, doc: DocumentRead, numbers: Sequence[InvoiceNumb
         boxes = [b for p, b in taken if p == page.number]
         for w in page.words:
             token = _token(w.text)
-            if len(token) < 2 or any(_overlaps(w.bbox, b) for b in boxes):
+            if len(token) < 2 or any(_centre_in(w.bbox, b) for b in boxes):
                 continue
             h = word_hash(token)
             words.add(h)
@@ -169,7 +182,8 @@ def invoice_identity(name: str, doc: DocumentRead, numbers: Sequence[InvoiceNumb
     if shop and total is not None and total.value > 0:
         content = tuple(f"{shop}|{d}|{total.value.normalize():f}" for d in sorted(dates))
     return DocumentIdentity(name, "invoice", image_hash, tuple(sure_numbers), tuple(sorted(dates)), (),
-                            tuple(sorted(words)), tuple(sorted(sure)), plain, first, content, shop or None)
+                            tuple(sorted(words)), tuple(sorted(sure)), plain, first, content, shop or None,
+                            tuple(k for k in unsure if k not in sure_numbers))
 
 
 def merged(first: DocumentIdentity, *more: DocumentIdentity) -> DocumentIdentity:
@@ -190,7 +204,8 @@ def merged(first: DocumentIdentity, *more: DocumentIdentity) -> DocumentIdentity
     return DocumentIdentity(first.name, first.role, first.image_hash, union("numbers"), tuple(sorted(union("dates"))),
                             union("serials"), tuple(sorted(union("words"))), tuple(sorted(union("sure_words"))),
                             plain, next((d.number_bbox for d in every if d.number_bbox), None),
-                            tuple(sorted(union("content"))), first.shop)
+                            tuple(sorted(union("content"))), first.shop,
+                            tuple(k for k in union("unsure_numbers") if k not in union("numbers")))
 
 
 def photo_identity(name: str, doc: DocumentRead, *, image_hash: str | None,
@@ -205,7 +220,8 @@ class Comparison:
     relation: str
     """One of ``RELATIONS``."""
     fields: dict[str, str]
-    """'number', 'date', 'words' (invoices) or 'serial' (photos) -> 'same', 'differs' or 'unknown'."""
+    """'number', 'date', 'words' (invoices) or 'serial' (photos) -> 'same', 'differs' or 'unknown'
+    (the number also 'near': one character apart)."""
     only_mine: tuple[str, ...] = ()
     """Words only the new document shows, as read (when it is this claim's own)."""
     only_theirs: int = 0
@@ -224,26 +240,61 @@ def _field(a: Sequence[str], b: Sequence[str]) -> str:
     return "same" if set(a) & set(b) else "differs"
 
 
-def _number_field(mine: DocumentIdentity, theirs: DocumentIdentity, sure_words: int) -> str:
+_KEY_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _one_apart(number: str, min_chars: int) -> set[str]:
+    """``word_hash`` of every key one character away from ``number`` (an invoice number key of
+    ``min_chars`` or more; none for a shorter one: "1" and "2" are two numbers)."""
+    if len(number) < min_chars:
+        return set()
+    return {word_hash(number[:i] + c + number[i + 1:]) for i in range(len(number)) for c in _KEY_CHARS
+            if c != number[i]}
+
+
+def _read_near(numbers: Sequence[str], doc: DocumentIdentity, min_chars: int, most: int) -> bool:
+    """Whether ``doc`` (this claim's own, whose words are known as read) shows a word of a number's
+    length at most ``most`` characters from one of ``numbers`` (a photographed copy whose number OCR
+    read "133566220" for "111566220", its label garbled so that no number was found)."""
+    read = {_token(t) for t in doc.plain.values()}
+    return any(len(t) == len(n) >= min_chars and sum(a != b for a, b in zip(t, n)) <= most
+               for n in numbers for t in read)
+
+
+def _number_field(mine: DocumentIdentity, theirs: DocumentIdentity, sure_words: int, near_min_chars: int = 6,
+                  near_max_diff: int = 2) -> str:
     """Both numbers read: same or differs. One read: the same when the other document shows it among
     its words, another when the other was read with confidence (``sure_words`` words) and shows it
-    nowhere; else unknown."""
+    nowhere; else unknown. 'near': the two differ in one character only ("236430257" and
+    "238430257", each read with confidence): one misread digit or two numbers of one shop's series,
+    which only a person tells apart."""
     if mine.numbers and theirs.numbers:
-        return _field(mine.numbers, theirs.numbers)
+        found = _field(mine.numbers, theirs.numbers)
+        if found == "differs" and any(word_hash(b) in _one_apart(a, near_min_chars)
+                                      for a in mine.numbers for b in theirs.numbers):
+            return "near"
+        return found
     known, other = (mine, theirs) if mine.numbers else (theirs, mine)
     if not known.numbers:
         return "unknown"
-    if any(word_hash(n) in set(other.words) for n in known.numbers):
+    shown = set(other.words)
+    if any(word_hash(n) in shown for n in known.numbers):
         return "same"
+    if any(_one_apart(n, near_min_chars) & shown for n in known.numbers) or _read_near(
+            known.numbers, other, near_min_chars, near_max_diff):
+        return "near"
+    if other.unsure_numbers:
+        return "unknown"  # the other shows a number, read without confidence
     return "differs" if len(other.sure_words) >= sure_words else "unknown"
 
 
 def compare(mine: DocumentIdentity, theirs: DocumentIdentity, *, differing_words: int = 3,
-            by: str = "image") -> Comparison:
+            by: str = "image", near_min_chars: int = 6, near_max_diff: int = 2) -> Comparison:
     """Whether two look-alike uploads are one document (see the module docstring for the rules).
 
     differing_words: how many confidently read words each side must show that the other does not
     for "other words differ" (a buyer's name and address, other lines, another order number).
+    near_min_chars, near_max_diff: when invoice numbers are 'near' (``_number_field``).
     by: how the earlier upload was found. 'image': its picture is near. 'content': only the same
     shop, date and total (one shop's bundle sells many times a day): the same number is the same
     invoice; another number read on both is another invoice; numbers not read on both sides are a
@@ -257,7 +308,8 @@ def compare(mine: DocumentIdentity, theirs: DocumentIdentity, *, differing_words
         serial = _field(mine.serials, theirs.serials)
         relation = "different" if serial == "differs" else ("same" if serial == "same" else "unreadable")
         return Comparison(relation, {"serial": serial})
-    number, date = _number_field(mine, theirs, 10 * differing_words), _field(mine.dates, theirs.dates)
+    number = _number_field(mine, theirs, 10 * differing_words, near_min_chars, near_max_diff)
+    date = _field(mine.dates, theirs.dates)
     only_mine = [h for h in mine.sure_words if h not in set(theirs.words)]
     only_theirs = [h for h in theirs.sure_words if h not in set(mine.words)]
     if not mine.sure_words or not theirs.sure_words:
@@ -272,11 +324,12 @@ def compare(mine: DocumentIdentity, theirs: DocumentIdentity, *, differing_words
         relation = "different" if number == "differs" or date == "differs" else "unreadable"
         return Comparison(relation, fields, tuple(mine.plain.get(h, h) for h in only_mine), len(only_theirs))
     if by == "content" and number != "same":
-        relation = "unreadable" if number == "unknown" and words == "same" else "different"
+        relation = ("unreadable" if (number == "unknown" and words == "same") or number == "near"
+                    else "different")
         return Comparison(relation, fields, tuple(mine.plain.get(h, h) for h in only_mine), len(only_theirs))
     if number == "same":
         relation = "same"
-    elif number == "unknown":
+    elif number == "unknown" or (number == "near" and date != "differs"):
         relation = "unreadable"
     elif date == "differs" or words == "differs":
         relation = "different"

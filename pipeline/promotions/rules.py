@@ -769,6 +769,8 @@ class _Match:
     mine: DocumentIdentity
     relation: str
     detail: str
+    number: str = "unknown"
+    """What the invoice numbers showed (``Comparison.fields['number']``; 'near': one character apart)."""
 
 
 def _judge(near: Sequence[NearDocument], mine: Sequence[DocumentIdentity], config: Config | None) -> list[_Match]:
@@ -779,7 +781,9 @@ def _judge(near: Sequence[NearDocument], mine: Sequence[DocumentIdentity], confi
         me = own.get((n.other.role, n.document))
         if me is None:
             continue
-        c = compare(me, n.other, differing_words=words, by=n.how)
+        near = ({"near_min_chars": config.duplicates.near_number_min_chars,
+                 "near_max_diff": config.duplicates.near_number_max_diff} if config is not None else {})
+        c = compare(me, n.other, differing_words=words, by=n.how, **near)
         if n.how in ("content", "words"):
             how = ("has the shop, date and total of" if n.how == "content" else
                    f"shares {n.shared_words} words rare at the shop with")
@@ -787,7 +791,8 @@ def _judge(near: Sequence[NearDocument], mine: Sequence[DocumentIdentity], confi
         else:
             how, apart = "looks like", f"; image hashes {n.distance} bits apart"
         out.append(_Match(n, me, c.relation, f"{n.document} {how} {n.other.name} of claim {n.claim_id} "
-                                           f"({apart[2:] or 'not both images'}); {c.describe()}"))
+                                           f"({apart[2:] or 'not both images'}); {c.describe()}",
+                          c.fields.get("number", "unknown")))
     return out
 
 
@@ -860,7 +865,8 @@ def _duplicate_checks(claim: Claim, terms: Terms, prior: PriorUse | None, finger
             x = doubt[0]
             reason = "INVOICE_POSSIBLY_EDITED" if x.relation == "edited" else "INVOICE_POSSIBLY_REUSED"
             why = ("only the number differs: an edited copy?" if x.relation == "edited"
-                   else "the invoice numbers could not both be read with confidence")
+                   else "the invoice numbers differ in one character: one misread, or two of one series?"
+                   if x.number == "near" else "the invoice numbers could not both be read with confidence")
             out.append(Check(name="duplicate_invoice", product=None, status="uncertain", score=40, expected=expected,
                              found=x.near.claim_id, evidence=_match_evidence(x), reason=reason,
                              detail=f"{x.detail}: {why}"))
