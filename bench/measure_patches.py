@@ -5,7 +5,8 @@ catch / false-flag rates they give under ``[patch]`` of integrity.toml (or a gri
 Each claim is verified (no claim store) with ``image_patch`` among ``[integrity].checks``; the
 statistics of each examined value are recorded as the check computes them. Claims are the folders
 holding a claim.json under the given roots; a claim whose expected.json names a ``photo_pasted_*``
-tamper counts as pasted, one labelled approve as genuine (others are left out).
+tamper counts as pasted, one labelled approve as genuine, and so does a real document's claim made by
+``$REALWORLD/make_claims.py`` whose expected checks all pass (others are left out).
 
     .venv/bin/python bench/measure_patches.py /tmp/lab /tmp/tampered --out /tmp/patch-stats.jsonl --workers 2 \
         --drop-checks-cache      # with a read cache of one's own: kept checks are not measured again
@@ -33,6 +34,8 @@ def _label(folder: Path) -> str | None:
         return None
     if str(exp.get("tamper", "")).startswith("photo_pasted"):
         return "pasted"
+    if "decision" not in exp and exp.get("checks") and set(exp["checks"].values()) == {"pass"}:
+        return "genuine"  # a real document's claim ($REALWORLD/make_claims.py): every check it names passes
     return "genuine" if exp.get("decision") == "approve" and not exp.get("tamper") else None
 
 

@@ -102,6 +102,7 @@ def test_a_sharp_date_typed_on_a_blurred_photo_is_flagged():
     edited = _jpeg(paste(grey, boxes[1][2], "23.02.2020"), 90)
     s, found = _findings(edited, boxes)
     assert any("sharper" in f for f in found), s
+    assert s.page_z >= default_integrity().patch.page_z  # beyond how the page's own words differ
 
 
 def test_a_soft_date_pasted_from_another_picture_is_flagged():
@@ -131,6 +132,59 @@ def test_a_noisier_patch_is_measured_and_flagged_when_noise_is_a_finding():
     kb = default_integrity().patch.model_copy(update={"findings": ["noise"]})
     assert any("rougher" in f for f in _findings(edited, boxes, kb=kb)[1])
     assert _findings(grey, boxes, kb=kb)[1] == []
+
+
+def thermal_receipt(seed: int):
+    """(grey page, word boxes, the date's box): a scanned thermal receipt - each word printed a little
+    sharper or softer than the next (the head's dots, the paper's grain), the date bold, the scan
+    sharpened (a bright halo along dark strokes: lighter than the paper between bold letters)."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    page = np.full((560, 700), 225, np.float32)
+    boxes, date = [], None
+    for n in range(9):
+        x, y = 30, 50 + 55 * n
+        for k in range(4):
+            is_date = (n, k) == (4, 0)
+            word = "18-11-18" if is_date else ["TOTAL", "CASH", "13:58", "SH01", "CHANGE", "4.50", "OPERATOR"][(n + k) % 7]
+            im = Image.new("L", (200, 50), 0)
+            ImageDraw.Draw(im).text((5, 38), word, fill=255, font=pil_font("mono", is_date, 24), anchor="ls")
+            ink = cv2.GaussianBlur(np.asarray(im).astype(np.float32) / 255, (0, 0), float(rng.uniform(0.5, 1.3)))
+            page[y - 38:y + 12, x - 5:x + 195] -= 190 * ink
+            ys, xs = np.nonzero(ink > 0.5)
+            boxes.append((x - 5 + int(xs.min()), y - 38 + int(ys.min()), x - 5 + int(xs.max()) + 1,
+                          y - 38 + int(ys.max()) + 1))
+            date = boxes[-1] if is_date else date
+            x = boxes[-1][2] + 25
+    page += rng.normal(0, 2, page.shape)
+    page += 1.5 * (page - cv2.GaussianBlur(page, (0, 0), 2.0))
+    return _jpeg(np.clip(page, 0, 255).astype(np.uint8), 85), boxes, date
+
+
+def test_a_genuine_thermal_receipt_raises_nothing():
+    """Real SROIE receipts were flagged so (a bold date 'sharper' than its words, a date's paper
+    'brighter' from the scan's halo): a value is compared with how the page's own words differ from
+    theirs, and the paper's level is its paper pixels', away from ink."""
+    kb = default_integrity().patch
+    beyond = 0
+    for seed in range(12):
+        grey, boxes, date = thermal_receipt(seed)
+        s = patch_stats(grey, date, boxes, kb=kb)
+        ratio = s.sharpness / s.sharpness_around
+        beyond += ratio >= kb.lone_sharp_ratio or ratio <= kb.lone_soft_ratio  # what a fixed ratio would flag
+        assert patch_findings(s, kb) == [], (seed, s)
+        assert abs(s.page_z) < kb.page_z and s.page_words >= kb.page_min_words and abs(s.level) < kb.level_min
+    assert beyond >= 6
+
+
+def test_too_few_words_on_the_page_fall_back_to_the_fixed_ratios():
+    grey, boxes = photographed(1, blur=1.1)
+    edited = _jpeg(paste(grey, boxes[1][2], "23.02.2020"), 90)
+    kb = default_integrity().patch.model_copy(update={"page_min_words": 500})
+    s, found = _findings(edited, boxes, kb=kb)
+    assert s.page_z is None and s.sharpness / s.sharpness_around >= kb.lone_sharp_ratio
+    assert any("sharper" in f and "spreads" not in f for f in found), s
 
 
 def _claim_folder(tmp_path, grey, boxes, name="invoice.png"):
@@ -199,7 +253,8 @@ def _section(name, values):
 
 
 @pytest.mark.parametrize("bad", [{"gap": 0.05, "pad": 0.5}, {"sharp_ratio": 0.9}, {"noise_flat_ratio": 1.5},
-                                 {"unknown": 1}])
+                                 {"unknown": 1}, {"lone_sharp_ratio": 1.1}, {"lone_soft_ratio": 0.9},
+                                 {"page_z": 0}, {"page_min_words": 1}])
 def test_bad_thresholds_are_refused(tmp_path, bad):
     with pytest.raises(ConfigError):
         load_integrity(_write(tmp_path, bad))

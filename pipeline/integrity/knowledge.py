@@ -66,6 +66,7 @@ class PatchKnowledge(_Strict):
     level_percentile: float = Field(ge=50, le=99)
     ink_step: float = Field(gt=0, le=128)
     min_pixels: int = Field(ge=10)
+    level_min_pixels: int = Field(ge=8)
     min_words: int = Field(ge=1)
     max_words: int = Field(ge=1, le=50)
     words_reach: float = Field(gt=0, le=50)
@@ -74,6 +75,11 @@ class PatchKnowledge(_Strict):
     noise_rough_ratio: float = Field(gt=1)
     sharp_ratio: float = Field(gt=1)
     soft_ratio: float = Field(gt=0, lt=1)
+    page_z: float = Field(gt=0)
+    page_spread_min: float = Field(gt=0, le=1)
+    page_min_words: int = Field(ge=3)
+    lone_sharp_ratio: float = Field(gt=1)
+    lone_soft_ratio: float = Field(gt=0, lt=1)
     level_min: float = Field(gt=0)
     level_noise: float = Field(ge=0)
     grid_min_around: float = Field(gt=0)
@@ -81,6 +87,20 @@ class PatchKnowledge(_Strict):
     max_values: int = Field(ge=1, le=10)
     line_reach: float = Field(ge=0, le=50)
     findings: list[Literal["noise", "sharpness", "level", "grid"]]
+
+    @field_validator("lone_sharp_ratio")
+    @classmethod
+    def _lone_sharp(cls, v: float, info) -> float:
+        if v < info.data.get("sharp_ratio", v):
+            raise ValueError("lone_sharp_ratio (a page too small to know its spread) must be at least sharp_ratio")
+        return v
+
+    @field_validator("lone_soft_ratio")
+    @classmethod
+    def _lone_soft(cls, v: float, info) -> float:
+        if v > info.data.get("soft_ratio", v):
+            raise ValueError("lone_soft_ratio (a page too small to know its spread) must be at most soft_ratio")
+        return v
 
     @field_validator("gap")
     @classmethod

@@ -9,8 +9,10 @@ paper around (level), and its pixels not on the JPEG 8x8 grid of the rest of the
 ``patch_stats(grey, box, words)`` measures them around one box (page pixels, the box where the
 date or the model was read) against the nearest words of its height and the paper around it;
 ``patch_findings`` says which of ``[patch].findings`` (``integrity.toml``) differ beyond their
-thresholds. Measured on the lab (README, "Pasted values on photos"): the text's sharpness and a
-patch's level tell a paste; paper noise by the words and the JPEG grid of a word-sized region do
+thresholds. Measured on the lab and on real scanned receipts (README, "Pasted values on photos"):
+the text's sharpness - against its nearest words, and more so than the page's own words against
+theirs (``page_sharpness``: a thermal receipt's print varies more than a laser print's) - and a
+patch's paper level tell a paste; paper noise by the words and the JPEG grid of a word-sized region do
 not (they vary more among genuine words), so they are measured only when named there. A couple
 of milliseconds per value; decoding the page again costs more.
 
@@ -19,8 +21,8 @@ of milliseconds per value; decoding the page again costs more.
 >>> page = np.clip(rng.normal(225, 4, (120, 400)), 0, 255).astype(np.uint8)
 >>> page[40:60, 150:250] = 235                      # a flat patch of paper pasted over a value
 >>> s = patch_stats(page, (160, 44, 240, 56), [])
->>> round(s.level), s.noise_around is None    # brighter than every side (its paper: p75 of 225 +- 4); no words around
-(8, True)
+>>> round(s.level), s.noise_around is None    # brighter than every side (its paper: median 225); no words around
+(10, True)
 """
 from __future__ import annotations
 
@@ -34,7 +36,8 @@ from ..decision import Check, Evidence
 from ..records import BBox
 from .knowledge import PatchKnowledge
 
-__all__ = ["PatchStats", "patch_stats", "patch_findings", "patch_measurements", "image_patch_check"]
+__all__ = ["PatchStats", "PageSharpness", "page_sharpness", "patch_stats", "patch_findings", "patch_measurements",
+           "image_patch_check"]
 
 
 @dataclass(frozen=True)
@@ -52,12 +55,19 @@ class PatchStats:
     sharpness_around: float | None
     """The median of the same over the other words of its lines (None: fewer than ``min_words``)."""
     level: float
-    """The paper's level inside minus around, where it differs from every side the same way (grey levels)."""
+    """The paper's level inside minus around, where it differs from every side the same way (grey
+    levels; the paper's pixels only, away from ink: a scan's sharpening lights the paper between
+    bold letters)."""
     grid: float | None
     """Blocking on the surroundings' JPEG 8x8 grid phase in the value's box (excess over the other
     phases; None: too few pixels, or not measured)."""
     grid_around: float | None
     words_around: int = 0
+    page_z: float | None = None
+    """The value's sharpness ratio (``sharpness / sharpness_around``) against the same ratio of every
+    word of its height on the page (``PageSharpness``), in the page's robust spreads (None: fewer than
+    ``page_min_words`` such words)."""
+    page_words: int = 0
 
     def to_dict(self) -> dict:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
@@ -78,6 +88,17 @@ def _mad(values: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(values - np.median(values))))
 
 
+def _percentiles(values: np.ndarray, qs: Sequence[float]) -> list[float]:
+    """``np.percentile(values, qs)`` (its linear method), without its overhead: one partial sort
+    (the page's every word is measured, a few hundred calls a page)."""
+    flat = values.ravel()
+    at = [q / 100 * (flat.size - 1) for q in qs]
+    ks = sorted({k for a in at for k in (int(np.floor(a)), min(flat.size - 1, int(np.floor(a)) + 1))})
+    part = np.partition(flat, ks)
+    return [float(part[int(np.floor(a))] + (a - np.floor(a)) * (part[min(flat.size - 1, int(np.floor(a)) + 1)]
+                                                                 - part[int(np.floor(a))])) for a in at]
+
+
 def _sharpness(g: np.ndarray, box: tuple[int, int, int, int]) -> float | None:
     """The steepest steps between neighbouring pixels in ``box`` (95th percentile over the ink's
     edges) over its ink-to-paper contrast: 1 for a sharp edge, about 0.4 for a blur of one pixel."""
@@ -85,7 +106,7 @@ def _sharpness(g: np.ndarray, box: tuple[int, int, int, int]) -> float | None:
     part = g[y0:y1, x0:x1].astype(np.float32)
     if part.shape[0] < 4 or part.shape[1] < 4:
         return None
-    lo, hi = np.percentile(part, (3, 97))
+    lo, hi = _percentiles(part, (3, 97))
     contrast = float(hi - lo)
     if contrast < 20:
         return None
@@ -93,7 +114,7 @@ def _sharpness(g: np.ndarray, box: tuple[int, int, int, int]) -> float | None:
     edges = steps[steps > 0.1 * contrast]
     if edges.size < 8:
         return None
-    return float(np.percentile(edges, 95) / contrast)
+    return _percentiles(edges, (95,))[0] / contrast
 
 
 class _Paper:
@@ -112,11 +133,7 @@ class _Paper:
         if g8.shape[0] < 8 or g8.shape[1] < 8:
             return
         g = g8.astype(np.float32)
-        # paper: pixels whose 5x5 neighbourhood spans less than ink_step once smoothed (away from
-        # ink and its edges, whatever the paper's own noise)
-        spread = cv2.morphologyEx(cv2.GaussianBlur(g8, (0, 0), 1.2), cv2.MORPH_GRADIENT,
-                                  cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
-        paper = spread < ink_step
+        paper = _paper(g8, ink_step)
         paper[:3, :], paper[-3:, :], paper[:, :3], paper[:, -3:] = False, False, False, False  # the margin
         self.residuals.append((g - cv2.GaussianBlur(g, (0, 0), 1.0))[paper])
         for axis, (gg, off) in enumerate(((g, x0), (g.T, y0))):
@@ -147,48 +164,104 @@ class _Paper:
         return float(np.mean(out)), phase
 
 
-def _level(g: np.ndarray, inner: tuple[int, int, int, int], sides: list[np.ndarray], percentile: float,
-           min_pixels: int) -> float:
-    """The paper's level inside minus around (the ``percentile`` of the pixels: the paper's, text
-    being the darker minority), as the smallest difference to any side (left, right, above, below)
-    when all measured sides (three at least) differ the same way; 0 otherwise. A patch differs from
-    all its surroundings; a shaded cell, a shadow's edge or a glare spot from some."""
+def _level(g: np.ndarray, paper: np.ndarray, inner: tuple[int, int, int, int], sides: list[np.ndarray],
+           percentile: float, min_pixels: int) -> float:
+    """The paper's level inside minus around (the ``percentile`` of the ``paper`` pixels: away from
+    ink and its edges, so neither how much text a side holds nor a scan's bright halo around bold
+    letters moves it), as the smallest difference to any side (left, right, above, below) when all
+    measured sides (three at least) differ the same way; 0 otherwise. A patch differs from all its
+    surroundings; a shaded cell, a shadow's edge or a glare spot from some."""
     x0, y0, x1, y1 = inner
-    part = g[y0:y1, x0:x1]
+    part = g[y0:y1, x0:x1][paper[y0:y1, x0:x1]]
     if part.size < min_pixels:
         return 0.0
     level = float(np.percentile(part, percentile))
-    diffs = [level - float(np.percentile(g[m], percentile)) for m in sides if m.sum() >= min_pixels]
+    diffs = [level - float(np.percentile(g[m & paper], percentile)) for m in sides if (m & paper).sum() >= min_pixels]
     if len(diffs) < 3 or not (all(d > 0 for d in diffs) or all(d < 0 for d in diffs)):
         return 0.0
     return min(diffs, key=abs)
 
 
+def _paper(g8: np.ndarray, ink_step: float) -> np.ndarray:
+    """Paper: the pixels whose 5x5 neighbourhood spans less than ``ink_step`` once smoothed (away
+    from ink and its edges, whatever the paper's own noise)."""
+    spread = cv2.morphologyEx(cv2.GaussianBlur(g8, (0, 0), 1.2), cv2.MORPH_GRADIENT,
+                              cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
+    return spread < ink_step
+
+
+def _neighbours(target: Sequence[float], boxes: np.ndarray, h: float, kb: PatchKnowledge) -> np.ndarray:
+    """The indices in ``boxes`` (n x 4) of the nearest words of about ``target``'s height ``h`` (its
+    line first: blur changes across a page), none inside or overlapping ``target``."""
+    if not len(boxes):
+        return np.zeros(0, int)
+    x0, y0, x1, y1 = target
+    bx0, by0, bx1, by1 = boxes.T
+    inside = (bx0 >= x0 - 2) & (bx1 <= x1 + 2) & (by0 >= y0 - 2) & (by1 <= y1 + 2)  # one of the value's own words
+    overlaps = (np.minimum(bx1, x1) - np.maximum(bx0, x0) > 0) & (np.minimum(by1, y1) - np.maximum(by0, y0) > 0)
+    dx = np.maximum(0.0, np.maximum(bx0 - x1, x0 - bx1))
+    dy = np.abs((by0 + by1) / 2 - (y0 + y1) / 2)
+    ok = (~inside & ~overlaps & (by1 - by0 >= 0.6 * h) & (by1 - by0 <= 1.6 * h)
+          & (dx <= kb.words_reach * h) & (dy <= kb.words_reach * h))
+    idx = np.flatnonzero(ok)
+    return idx[np.argsort(dx[idx] + 2 * dy[idx], kind="stable")][:kb.max_words]
+
+
 def _near_words(box: BBox, words: Sequence[BBox], h: float, kb: PatchKnowledge) -> list[tuple]:
-    """The nearest words of about the value's height (its line first: blur changes across a page)."""
-    x0, y0, x1, y1 = box
-    cy = (y0 + y1) / 2
-    near = []
-    for wb in words:
-        if wb[0] >= x0 - 2 and wb[2] <= x1 + 2 and wb[1] >= y0 - 2 and wb[3] <= y1 + 2:
-            continue  # one of the value's own words
-        if min(wb[2], x1) - max(wb[0], x0) > 0 and min(wb[3], y1) - max(wb[1], y0) > 0:
-            continue  # overlaps the value
-        if not (0.6 * h <= wb[3] - wb[1] <= 1.6 * h):
+    """The nearest words of about the value's height (its line first)."""
+    boxes = np.asarray(words, float).reshape(-1, 4)
+    return [tuple(words[i]) for i in _neighbours(box, boxes, h, kb)]
+
+
+def _word_sharpness(grey: np.ndarray, box: Sequence[float]) -> float | None:
+    H, W = grey.shape[:2]
+    return _sharpness(grey, _clip(_grow(box, 1, 1), W, H))
+
+
+@dataclass(frozen=True)
+class PageSharpness:
+    """Every word of a page against the nearest words of its height, as ``patch_stats`` measures a
+    value: what a genuine word's ratio looks like on this page (its print, its scan or photo)."""
+    heights: np.ndarray
+    """Each word's box height (words whose ratio could not be measured left out)."""
+    log_ratios: np.ndarray
+    """log(its sharpness / the median of its nearest words')."""
+
+
+def page_sharpness(grey: np.ndarray, words: Sequence[BBox], kb: PatchKnowledge) -> PageSharpness:
+    """The sharpness ratio of every word of the page against its own nearest words (``_neighbours``)."""
+    boxes = np.asarray(words, float).reshape(-1, 4)
+    sharp = [_word_sharpness(grey, b) for b in boxes]
+    heights, ratios = [], []
+    for i, b in enumerate(boxes):
+        if sharp[i] is None:
             continue
-        dx = max(0.0, wb[0] - x1, x0 - wb[2])
-        dy = abs((wb[1] + wb[3]) / 2 - cy)
-        if dx <= kb.words_reach * h and dy <= kb.words_reach * h:
-            near.append((dx + 2 * dy, tuple(wb)))
-    return [wb for _, wb in sorted(near)[:kb.max_words]]
+        h = max(6.0, float(b[3] - b[1]))
+        around = [sharp[j] for j in _neighbours(b, boxes, h, kb) if sharp[j] is not None]
+        if len(around) >= kb.min_words and np.median(around) > 0:
+            heights.append(float(b[3] - b[1]))
+            ratios.append(float(np.log(sharp[i] / np.median(around))))
+    return PageSharpness(np.asarray(heights), np.asarray(ratios))
+
+
+def _page_z(ratio: float, box: Sequence[float], page: PageSharpness, kb: PatchKnowledge) -> tuple[float | None, int]:
+    """(how far the value's log ratio lies from the page's words of its height, in robust spreads
+    (1.4826 x MAD, at least ``page_spread_min``); None below ``page_min_words`` such words, their number)."""
+    h = float(box[3] - box[1])
+    mine = page.log_ratios[(page.heights >= 0.6 * h) & (page.heights <= 1.6 * h)]
+    if mine.size < kb.page_min_words:
+        return None, int(mine.size)
+    spread = max(kb.page_spread_min, _mad(mine))
+    return float((np.log(ratio) - np.median(mine)) / spread), int(mine.size)
 
 
 def patch_stats(grey: np.ndarray, box: BBox, words: Sequence[BBox], *, kb: PatchKnowledge | None = None,
-                measure_all: bool = False) -> PatchStats:
+                measure_all: bool = False, page: PageSharpness | None = None) -> PatchStats:
     """The statistics of the region around ``box`` (a value read on the page) against its
     surroundings. ``grey``: the page (uint8, page pixels); ``words``: the boxes of the page's other
     words (the target's own words may be among them: words inside ``box`` are left out).
-    ``measure_all``: also the statistics ``[patch].findings`` does not use (noise, blocking)."""
+    ``measure_all``: also the statistics ``[patch].findings`` does not use (noise, blocking);
+    ``page``: ``page_sharpness(grey, words, kb)`` when several values of one page are measured."""
     from .knowledge import default_integrity
 
     kb = kb or default_integrity().patch
@@ -212,7 +285,7 @@ def patch_stats(grey: np.ndarray, box: BBox, words: Sequence[BBox], *, kb: Patch
     bx0, by0, bx1, by1 = local(0)
     sides = [near & mask((0, by0, bx0, by1)), near & mask((bx1, by0, gw, by1)),
              near & mask((bx0, 0, bx1, by0)), near & mask((bx0, by1, bx1, gh))]
-    level = _level(g, inner, sides, kb.level_percentile, kb.min_pixels)
+    level = _level(g, _paper(g, kb.ink_step), inner, sides, kb.level_percentile, kb.level_min_pixels)
     # the value's words against the nearest words of its height: text sharpness, and the paper in
     # and just around the words (noise, JPEG blocking), like against like - a JPEG rings near ink,
     # so paper by the letters is never as quiet as open paper
@@ -231,10 +304,17 @@ def patch_stats(grey: np.ndarray, box: BBox, words: Sequence[BBox], *, kb: Patch
             theirs.add(grey, wb, kb.strip * h, kb.ink_step)
     grid_around, phase = theirs.blocking(None, kb.min_pixels)
     grid = mine.blocking(phase, kb.min_pixels)[0] if phase else None
+    sharpness_around = float(np.median(around)) if len(around) >= kb.min_words else None
+    page_z, page_words = None, 0
+    if target is not None and sharpness_around:
+        # how this page's own words differ from their neighbours (its print, its scan): a thermal
+        # receipt's words vary more than a laser print's
+        page = page if page is not None else page_sharpness(grey, words, kb)
+        page_z, page_words = _page_z(target / sharpness_around, box, page, kb)
     return PatchStats(box=(wx0 + inner[0], wy0 + inner[1], wx0 + inner[2], wy0 + inner[3]),
                       noise=mine.noise(kb.min_pixels), noise_around=theirs.noise(kb.min_pixels), sharpness=target,
-                      sharpness_around=float(np.median(around)) if len(around) >= kb.min_words else None,
-                      level=level, grid=grid, grid_around=grid_around, words_around=len(around))
+                      sharpness_around=sharpness_around, level=level, grid=grid, grid_around=grid_around,
+                      words_around=len(around), page_z=page_z, page_words=page_words)
 
 
 def patch_findings(s: PatchStats, kb: PatchKnowledge) -> list[str]:
@@ -248,9 +328,15 @@ def patch_findings(s: PatchStats, kb: PatchKnowledge) -> list[str]:
             out.append(f"paper noise {s.noise:.1f} between its letters against {s.noise_around:.1f} around (rougher)")
     if "sharpness" in use and s.sharpness is not None and s.sharpness_around:
         ratio = s.sharpness / s.sharpness_around
-        if ratio >= kb.sharp_ratio or ratio <= kb.soft_ratio:
+        if s.page_z is None:  # too few words on the page to know how they vary: the wider fixed ratios
+            differs = ratio >= kb.lone_sharp_ratio or ratio <= kb.lone_soft_ratio
+        else:  # different from its neighbours, and more so than the page's own words from theirs
+            differs = (ratio >= kb.sharp_ratio and s.page_z >= kb.page_z) or (ratio <= kb.soft_ratio
+                                                                              and s.page_z <= -kb.page_z)
+        if differs:
+            page = "" if s.page_z is None else f", {abs(s.page_z):.1f} spreads beyond the page's {s.page_words} words"
             out.append(f"text sharpness {s.sharpness:.2f} against {s.sharpness_around:.2f} for the "
-                       f"{s.words_around} words around ({'sharper' if ratio > 1 else 'softer'})")
+                       f"{s.words_around} words around ({'sharper' if ratio > 1 else 'softer'}{page})")
     if "level" in use and abs(s.level) >= max(kb.level_min, kb.level_noise * (s.noise_around or 0.0)):
         out.append(f"paper {abs(s.level):.1f} grey levels {'brighter' if s.level > 0 else 'darker'} than around")
     if ("grid" in use and s.grid is not None and s.grid_around is not None and s.grid_around >= kb.grid_min_around
@@ -340,6 +426,7 @@ def patch_measurements(folder, invoices, checks, models: Sequence[str], config,
     from ..records import DocumentRead
 
     out = []
+    sharpness: dict[tuple[str, int], PageSharpness] = {}
     for name, doc in invoices:
         if not isinstance(doc, DocumentRead) or folder is None:
             continue
@@ -353,7 +440,9 @@ def patch_measurements(folder, invoices, checks, models: Sequence[str], config,
             if grey.shape[:2] != (page.height, page.width):
                 continue  # not the pixels the boxes are in
             words = [w.bbox for w in page.words]
-            out.append((name, what, number, text, patch_stats(grey, box, words, kb=kb)))
+            if (name, number) not in sharpness:
+                sharpness[(name, number)] = page_sharpness(grey, words, kb)
+            out.append((name, what, number, text, patch_stats(grey, box, words, kb=kb, page=sharpness[(name, number)])))
     return out
 
 
