@@ -134,6 +134,9 @@ def test_a_noisier_patch_is_measured_and_flagged_when_noise_is_a_finding():
     assert _findings(grey, boxes, kb=kb)[1] == []
 
 
+RECEIPT_WORDS = ["TOTAL", "CASH", "13:58", "SH01", "CHANGE", "4.50", "OPERATOR"]
+
+
 def thermal_receipt(seed: int):
     """(grey page, word boxes, the date's box): a scanned thermal receipt - each word printed a little
     sharper or softer than the next (the head's dots, the paper's grain), the date bold, the scan
@@ -147,7 +150,7 @@ def thermal_receipt(seed: int):
         x, y = 30, 50 + 55 * n
         for k in range(4):
             is_date = (n, k) == (4, 0)
-            word = "18-11-18" if is_date else ["TOTAL", "CASH", "13:58", "SH01", "CHANGE", "4.50", "OPERATOR"][(n + k) % 7]
+            word = "18-11-18" if is_date else RECEIPT_WORDS[(n + k) % len(RECEIPT_WORDS)]
             im = Image.new("L", (200, 50), 0)
             ImageDraw.Draw(im).text((5, 38), word, fill=255, font=pil_font("mono", is_date, 24), anchor="ls")
             ink = cv2.GaussianBlur(np.asarray(im).astype(np.float32) / 255, (0, 0), float(rng.uniform(0.5, 1.3)))
