@@ -262,3 +262,13 @@ def test_bad_thresholds_are_refused(tmp_path, bad):
     with pytest.raises(ConfigError):
         load_integrity(_write(tmp_path, bad))
     assert load_integrity(_write(tmp_path, {})).patch == default_integrity().patch
+
+
+def test_the_fast_percentiles_are_numpys():
+    from pipeline.integrity.patches import _percentiles
+
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 7, 100, 1001):
+        a = rng.normal(size=n).astype(np.float32)
+        for qs in ((3, 97), (95,), (0, 100), (50,)):
+            assert np.allclose(_percentiles(a, qs), np.percentile(a, qs), atol=1e-6)
