@@ -3,7 +3,7 @@ one check per signal (the first document that raised it gives the evidence).
 
 >>> from pipeline.config import default_config
 >>> sorted(default_config().integrity.checks)[:2]
-['image_editor', 'invoice_sums']
+['image_editor', 'image_patch']
 """
 from __future__ import annotations
 
