@@ -167,6 +167,12 @@ def test_a_copy_whose_number_ocr_misread_is_no_other_invoice():
                   words=tuple(word_hash(w) for w in TEMPLATE + OLA + ["987654321"]))
     assert compare(far, earlier).relation == "different"
     assert compare(copy, earlier, near_max_diff=1).relation == "different"
+    # a number found but read without confidence: near the earlier one, a person looks; far, it is
+    # another invoice's (lab seed 47: C-47-0196's 17203278546 against C-47-0195's 1t202451414)
+    unsure = replace(_inv([], ["2020-03-05"], TEMPLATE + OLA), unsure_numbers=("111566228",))
+    assert compare(unsure, earlier).relation == "unreadable"
+    assert compare(replace(unsure, unsure_numbers=("17203278546",)), earlier).relation == "different"
+    assert DocumentIdentity.from_json("x.jpg", "invoice", None, unsure.to_json()).unsure_numbers == ("111566228",)
 
 
 

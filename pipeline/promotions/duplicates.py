@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..checks import _read_confidence
@@ -102,8 +102,8 @@ class DocumentIdentity:
     order lines), whatever number, date or total was read (``compare(..., by="words")``). Kept in
     the store's index only."""
     unsure_numbers: tuple[str, ...] = field(default=(), compare=False)
-    """Invoice number keys read without confidence: such a document shows a number (its box is left
-    out of ``words``), so it cannot be said to show another's nowhere."""
+    """Invoice number keys read without confidence (their box is left out of ``words``): another
+    document's number a few characters from one of them may be this one, misread ('near')."""
 
     def anchors(self) -> tuple[str, ...]:
         """Index anchors: the dates (invoice) or serials (photo) read with confidence, else ('',).
@@ -252,13 +252,19 @@ def _one_apart(number: str, min_chars: int) -> set[str]:
             if c != number[i]}
 
 
+def _close(numbers: Sequence[str], read: Iterable[str], min_chars: int, most: int) -> bool:
+    """Whether a key of ``read`` has a number's length (``min_chars`` or more) and is at most ``most``
+    characters from one of ``numbers``."""
+    read = tuple(read)
+    return any(len(t) == len(n) >= min_chars and sum(a != b for a, b in zip(t, n)) <= most
+               for n in numbers for t in read)
+
+
 def _read_near(numbers: Sequence[str], doc: DocumentIdentity, min_chars: int, most: int) -> bool:
     """Whether ``doc`` (this claim's own, whose words are known as read) shows a word of a number's
     length at most ``most`` characters from one of ``numbers`` (a photographed copy whose number OCR
     read "133566220" for "111566220", its label garbled so that no number was found)."""
-    read = {_token(t) for t in doc.plain.values()}
-    return any(len(t) == len(n) >= min_chars and sum(a != b for a, b in zip(t, n)) <= most
-               for n in numbers for t in read)
+    return _close(numbers, {_token(t) for t in doc.plain.values()}, min_chars, most)
 
 
 def _number_field(mine: DocumentIdentity, theirs: DocumentIdentity, sure_words: int, near_min_chars: int = 6,
@@ -281,10 +287,9 @@ def _number_field(mine: DocumentIdentity, theirs: DocumentIdentity, sure_words: 
     if any(word_hash(n) in shown for n in known.numbers):
         return "same"
     if any(_one_apart(n, near_min_chars) & shown for n in known.numbers) or _read_near(
-            known.numbers, other, near_min_chars, near_max_diff):
-        return "near"
-    if other.unsure_numbers:
-        return "unknown"  # the other shows a number, read without confidence
+            known.numbers, other, near_min_chars, near_max_diff) or _close(
+            known.numbers, other.unsure_numbers, near_min_chars, near_max_diff):
+        return "near"  # ... or the number the other read without confidence is this one, misread
     return "differs" if len(other.sure_words) >= sure_words else "unknown"
 
 
