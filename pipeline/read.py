@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import Config, default_config
-from .errors import DocumentError
+from .errors import DocumentError, EngineError
 from .ingest import iter_image_pages, load_upload
 from .ocr import pdf as pdf_engine
 from .ocr import tesseract
@@ -131,7 +131,10 @@ def _picture_lines(plumber, rendered, index: int, languages: list[str], config: 
                                      max_count=config.pdf.picture_max_count)
     if not boxes:
         return []
-    image = pdf_engine.render_page(rendered, index, dpi=dpi, max_pixels=config.ingest.max_pixels, name=name)
+    try:
+        image = pdf_engine.render_page(rendered, index, dpi=dpi, max_pixels=config.ingest.max_pixels, name=name)
+    except DocumentError:
+        return []  # the page's text layer was read: a page pdfium cannot draw still has it
     w_pt = plumber.pages[index].width
     ratio = image.shape[1] / (float(w_pt) * dpi / 72) if w_pt else 1.0  # a page lowered under max_pixels
     out: list[Line] = []
@@ -139,7 +142,12 @@ def _picture_lines(plumber, rendered, index: int, languages: list[str], config: 
         crop = image[int(y0 * ratio):int(y1 * ratio), int(x0 * ratio):int(x1 * ratio)]
         if crop.size == 0:
             continue
-        read = tesseract.ocr_image(crop, languages, config.ocr, page=index + 1)
+        try:
+            read = tesseract.ocr_image(crop, languages, config.ocr, page=index + 1)
+        except EngineError as exc:
+            if exc.code == "ENGINE_MISSING":
+                raise
+            continue  # a picture Tesseract times out on: the page's text layer stands without it
         for line in read.lines:
             words = tuple(replace(w, bbox=(x0 + int(w.bbox[0] / ratio), y0 + int(w.bbox[1] / ratio),
                                            x0 + int(w.bbox[2] / ratio), y0 + int(w.bbox[3] / ratio)))

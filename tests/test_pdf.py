@@ -86,3 +86,7 @@ def test_a_shop_named_only_in_its_logo_is_read_from_the_picture(tmp_path):
     bare = read_document(path, config=off).pages[0]
     assert all(w.conf == 100 for line in bare.lines for w in line.words)
     assert match_retailer("MediaWorld", [bare]).status != "pass"
+    # a picture Tesseract cannot read in time costs its words, never the page's text layer
+    hurried = config.model_copy(update={"ocr": config.ocr.model_copy(update={"timeout_s": 0.001})})
+    rushed = read_document(path, config=hurried).pages[0]
+    assert [line.text for line in rushed.lines] == [line.text for line in bare.lines]
