@@ -439,9 +439,9 @@ def _verify(source, config: Config, base_dir, reader: Reader, promotions: dict[s
         return unprocessable(claim.claim_id, exc, config), folder
     hashes = _image_hashes(folder, invoices + photos, config) if claim_store is not None else None
     try:
-        later = None
-        if claim_store is not None:  # the second readings in hand, else (checks kept) as the cache holds them
-            later = _grouped(seen) if seen is not None else _later_readings(folder, reader, invoices, languages, config)
+        # the second readings in hand, else (checks kept) as the cache holds them: the duplicate rules and
+        # the terms' required invoice number look at them, with or without a claim store
+        later = _grouped(seen) if seen is not None else _later_readings(folder, reader, invoices, languages, config)
         outcome = apply_promotion(claim, invoices, checks, terms=terms.get(claim.promotion_id), store=claim_store,
                                   config=config, photos=photos, image_hashes=hashes, claim_dir=own_dir,
                                   sold_by=sold_by_lines(extracted), later_reads=later)
