@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from .checks import UNCONFIRMED as _UNCONFIRMED
 from .checks import Read, document_checks, fails_agree, reading_confirms_fail
 from .claim import Claim
 from .config import Config
@@ -45,11 +46,6 @@ __all__ = ["cascade_checks", "combine_checks", "contested", "engine_config", "wi
 INVOICE_CHECKS = ("invoice_readable", "purchase_date", "retailer", "product_on_invoice")
 PHOTO_CHECKS = ("serial_number", "chk_code")
 _RANK = {"pass": 3, "uncertain": 2, "skipped": 1, "fail": 0}
-_UNCONFIRMED = {
-    "invoice_readable": "INVOICE_UNREADABLE", "purchase_date": "DATE_UNCLEAR", "retailer": "RETAILER_NOT_FOUND",
-    "product_on_invoice": "PRODUCT_UNCERTAIN", "serial_number": "SERIAL_UNCERTAIN", "chk_code": "CHK_UNREADABLE",
-}
-"""The review reason of a check whose fail only one engine read."""
 
 ReadAgain = Callable[..., DocumentRead]
 """(document name, config with the engine to read with, barcodes[, known=the first reading]) -> the

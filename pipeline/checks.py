@@ -393,8 +393,41 @@ def reading_confirms_fail(check: Check, claim: Claim, first: Sequence[Read], sec
     return False
 
 
+UNCONFIRMED = {
+    "invoice_readable": "INVOICE_UNREADABLE", "purchase_date": "DATE_UNCLEAR", "retailer": "RETAILER_NOT_FOUND",
+    "product_on_invoice": "PRODUCT_UNCERTAIN", "serial_number": "SERIAL_UNCERTAIN", "chk_code": "CHK_UNREADABLE",
+}
+"""The review reason of a check whose fail only one engine read (``pipeline.cascade``), or read in a
+PDF's picture (``_read_in_picture``)."""
+
+
+def _read_in_picture(check: Check, invoices: Sequence[Read]) -> bool:
+    """Whether a check's evidence lies on words OCR read in a picture of a PDF page with a text layer
+    (``read._picture_lines``: confidences under the text layer's 100). One engine read them, and
+    the cascade never reads a text page again: such a contradiction is no reject."""
+    ev = check.evidence
+    if ev is None or ev.page is None or ev.bbox is None:
+        return False
+    doc = next((d for name, d in invoices if name == ev.document and isinstance(d, DocumentRead)), None)
+    if doc is None or not 1 <= ev.page <= len(doc.pages) or doc.pages[ev.page - 1].source != "pdf_text":
+        return False
+    x0, y0, x1, y1 = ev.bbox
+    return any(w.conf < 100 and w.bbox[0] < x1 and w.bbox[2] > x0 and w.bbox[1] < y1 and w.bbox[3] > y0
+               for w in doc.pages[ev.page - 1].words)
+
+
+def _picture_fail(check: Check, invoices: Sequence[Read]) -> Check:
+    if check.status != "fail" or not _read_in_picture(check, invoices):
+        return check
+    why = "the contradiction was read by OCR in a picture of the PDF (one engine only)"
+    return replace(check, status="uncertain", score=min(check.score, 49),
+                   reason=UNCONFIRMED.get(check.name, check.reason),
+                   detail=f"{check.detail}; {why}" if check.detail else why)
+
+
 def document_checks(claim: Claim, invoices: Sequence[Read], photos: Sequence[Read], config: Config) -> list[Check]:
-    """Every document check of the contract, in contract order, per product where it applies."""
+    """Every document check of the contract, in contract order, per product where it applies. A fail
+    resting on words read in a PDF's picture is uncertain (``_picture_fail``)."""
     checks = [
         check_invoice_readable(invoices, config),
         check_purchase_date(claim, invoices, config),
@@ -404,6 +437,7 @@ def document_checks(claim: Claim, invoices: Sequence[Read], photos: Sequence[Rea
         checks.append(check_product_on_invoice(claim, i, invoices, config))
         checks.append(check_serial_number(claim, i, photos, config))
         checks.append(check_chk_code(claim, i, photos, config))
+    checks = [_picture_fail(c, invoices) if c.name in _READ_FROM_INVOICE else c for c in checks]
     if checks[0].status == "uncertain":
         checks = [_doubtful_read(c) if c.name in _READ_FROM_INVOICE else c for c in checks]
     return checks
@@ -421,7 +455,7 @@ def recheck_retailer(checks: Sequence[Check], claim: Claim, invoices: Sequence[R
     out = list(checks)
     for k, c in enumerate(out):
         if c.name == "retailer" and c.status == "uncertain" and c.reason == "RETAILER_NOT_FOUND" and known_shops:
-            again = check_retailer(claim, invoices, config, known_shops=known_shops)
+            again = _picture_fail(check_retailer(claim, invoices, config, known_shops=known_shops), invoices)
             readable = next((x for x in out if x.name == "invoice_readable"), None)
             out[k] = _doubtful_read(again) if readable is not None and readable.status == "uncertain" else again
     return out

@@ -86,6 +86,17 @@ def test_a_shop_named_only_in_its_logo_is_read_from_the_picture(tmp_path):
     bare = read_document(path, config=off).pages[0]
     assert all(w.conf == 100 for line in bare.lines for w in line.words)
     assert match_retailer("MediaWorld", [bare]).status != "pass"
+    # what only the picture says never rejects: another shop's claim on it is a question (one engine
+    # read the logo; the cascade does not read a text page again), not RETAILER_MISMATCH
+    from pipeline.checks import check_retailer, document_checks
+    from pipeline.claim import load_claim
+
+    other, _ = load_claim({"claim_id": "c1", "purchase": {"date": "2020-05-24", "retailer": "Komplett.no"},
+                           "products": [], "documents": {"invoices": ["fattura.pdf"]}})
+    doc = read_document(path, config=config)
+    assert check_retailer(other, [("fattura.pdf", doc)], config).status == "fail"  # the logo names MediaWorld
+    shop = next(c for c in document_checks(other, [("fattura.pdf", doc)], [], config) if c.name == "retailer")
+    assert (shop.status, shop.reason) == ("uncertain", "RETAILER_NOT_FOUND")
     # a picture Tesseract cannot read in time costs its words, never the page's text layer
     hurried = config.model_copy(update={"ocr": config.ocr.model_copy(update={"timeout_s": 0.001})})
     rushed = read_document(path, config=hurried).pages[0]
