@@ -41,6 +41,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..checks import _read_confidence
 from ..extract.facts import invoice_facts
@@ -243,13 +244,14 @@ def _field(a: Sequence[str], b: Sequence[str]) -> str:
 _KEY_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
-def _one_apart(number: str, min_chars: int) -> set[str]:
+@lru_cache(maxsize=4096)
+def _one_apart(number: str, min_chars: int) -> frozenset[str]:
     """``word_hash`` of every key one character away from ``number`` (an invoice number key of
     ``min_chars`` or more; none for a shorter one: "1" and "2" are two numbers)."""
     if len(number) < min_chars:
-        return set()
-    return {word_hash(number[:i] + c + number[i + 1:]) for i in range(len(number)) for c in _KEY_CHARS
-            if c != number[i]}
+        return frozenset()
+    return frozenset(word_hash(number[:i] + c + number[i + 1:]) for i in range(len(number)) for c in _KEY_CHARS
+                     if c != number[i])
 
 
 def _close(numbers: Sequence[str], read: Iterable[str], min_chars: int, most: int) -> bool:
