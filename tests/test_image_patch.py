@@ -218,6 +218,25 @@ def test_the_check_names_the_pasted_region_and_what_differs(tmp_path):
     json.dumps(c.to_dict()) if hasattr(c, "to_dict") else None
 
 
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+def test_a_page_the_reader_turned_is_measured_where_its_words_were_read(tmp_path, rotation):
+    """The upload is saved turned; the reader turned it back by ``rotation`` before reading, so the
+    boxes are on the turned page (a landscape phone photo read upright)."""
+    from pipeline.config import default_config
+    from pipeline.ocr.preprocess import rotate_quarter
+
+    grey, boxes = photographed(5, blur=1.1)
+    edited = paste(grey, boxes[1][2], "23.02.2020")
+    invoices, checks = _claim_folder(tmp_path, edited, boxes)
+    Image.fromarray(rotate_quarter(edited, (360 - rotation) % 360)).convert("RGB").save(tmp_path / "invoice.png")
+    name, doc = invoices[0]
+    p = doc.pages[0]
+    turned = [(name, DocumentRead(name, "png", "0", (Page(1, p.width, p.height, "ocr", p.lines, rotation=rotation),)))]
+    c = image_patch_check(tmp_path, turned, checks, ["MEG X570 ACE"], default_config())
+    assert (c.status, c.reason) == ("uncertain", "INVOICE_PATCH_SUSPECTED"), c
+    assert c.found.startswith("date")
+
+
 def test_the_check_passes_a_genuine_photo_and_skips_a_text_layer(tmp_path):
     from pipeline.config import default_config
 

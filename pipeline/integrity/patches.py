@@ -423,6 +423,7 @@ def _page_grey(path, doc, number: int, config) -> np.ndarray:
 def patch_measurements(folder, invoices, checks, models: Sequence[str], config,
                        kb: PatchKnowledge) -> list[tuple[str, str, int, str, PatchStats]]:
     """(document, what, page, text, statistics) of every value ``image_patch`` examines."""
+    from ..ocr.preprocess import rotate_quarter
     from ..records import DocumentRead
 
     out = []
@@ -433,10 +434,12 @@ def patch_measurements(folder, invoices, checks, models: Sequence[str], config,
         targets = _targets(doc, checks, models, kb.max_values, kb.line_reach)
         pages: dict[int, np.ndarray] = {}
         for what, number, box, text in targets:
-            if number not in pages:
-                pages[number] = _page_grey((folder / name).resolve(), doc, number, config)
-            grey = pages[number]
             page = doc.pages[number - 1]
+            if number not in pages:
+                # the boxes are on the page as read: the upload turned by the reader's rotation
+                pages[number] = rotate_quarter(_page_grey((folder / name).resolve(), doc, number, config),
+                                               page.rotation)
+            grey = pages[number]
             if grey.shape[:2] != (page.height, page.width):
                 continue  # not the pixels the boxes are in
             words = [w.bbox for w in page.words]
