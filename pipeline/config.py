@@ -244,8 +244,8 @@ class DuplicatesConfig(_Section):
 
 
 class IntegrityConfig(_Section):
-    checks: list[Literal["invoice_sums", "pdf_revisions", "pdf_editor", "pdf_hidden_text", "pdf_fonts",
-                         "image_editor", "image_patch"]]
+    checks: list[Literal["invoice_sums", "invoice_dates", "pdf_revisions", "pdf_editor", "pdf_hidden_text",
+                         "pdf_fonts", "image_editor", "image_patch"]]
 
 
 class CacheConfig(_Section):

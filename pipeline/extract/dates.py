@@ -174,12 +174,22 @@ _Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, p
 class _RolesSection(_Strict):
     invoice: list[_Label] = Field(default_factory=list)
     other: list[_Label] = Field(default_factory=list)
+    before_invoice: list[_Label] = Field(default_factory=list)
+    after_invoice: list[_Label] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_role_per_label(self) -> _RolesSection:
         both = {_fold_lower(x) for x in self.invoice} & {_fold_lower(x) for x in self.other}
         if both:
             raise ValueError(f"labels with two roles: {', '.join(sorted(both))}")
+        other = {_fold_lower(x) for x in self.other}
+        for field in ("before_invoice", "after_invoice"):
+            stray = sorted({_fold_lower(x) for x in getattr(self, field)} - other)
+            if stray:
+                raise ValueError(f"{field}: not labels of 'other': {', '.join(stray)}")
+        both = {_fold_lower(x) for x in self.before_invoice} & {_fold_lower(x) for x in self.after_invoice}
+        if both:
+            raise ValueError(f"labels both before and after the invoice date: {', '.join(sorted(both))}")
         return self
 
 
@@ -254,6 +264,20 @@ class DateKnowledge:
     """(folded label, role), longest first: [roles], and the [labels] words as 'invoice'."""
     ocr_digits: tuple[tuple[str, str], ...] = ()
     """(character OCR prints, the digit it stands for) inside a numeric date: [ocr_digits]."""
+    label_sequence: tuple[tuple[str, str], ...] = ()
+    """(folded label, 'before' or 'after'): dates that never come after the invoice's own date (an
+    order) or never before it (a payment due): [roles] before_invoice, after_invoice."""
+
+    def sequence_of(self, label: str | None) -> str | None:
+        """'before', 'after' or None for a date label as read ("Bestelldatum", "Due date:").
+
+        >>> default_date_knowledge().sequence_of("Order Date:"), default_date_knowledge().sequence_of("Dato")
+        ('before', None)
+        """
+        if not label:
+            return None
+        key = " ".join(w for w in re.split(r"[\s.\-/:]+", _fold_lower(label)) if w)
+        return dict(self.label_sequence).get(key)
 
     def month_of(self, name: str) -> int | None:
         """The month a name means, in any language of the file, or None."""
@@ -292,6 +316,8 @@ def load_date_knowledge(path: str | Path | None = None) -> DateKnowledge:
         source=source,
         label_roles=_label_roles(parsed),
         ocr_digits=tuple(sorted((c, digit) for digit, letters in parsed.ocr_digits.items() for c in letters)),
+        label_sequence=tuple(sorted([(_fold_lower(w), "before") for w in parsed.roles.before_invoice]
+                                    + [(_fold_lower(w), "after") for w in parsed.roles.after_invoice])),
     )
 
 

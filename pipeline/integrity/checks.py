@@ -17,6 +17,7 @@ from ..config import Config
 from ..decision import Check
 from ..errors import ClaimcheckError
 from ..records import DocumentRead
+from .dates import check_invoice_dates
 from .documents import PDF_CHECKS, image_editor_check, pdf_checks
 from .knowledge import default_integrity
 from .patches import image_patch_check
@@ -24,7 +25,7 @@ from .sums import check_invoice_sums
 
 __all__ = ["integrity_checks", "SIGNALS"]
 
-SIGNALS = ("invoice_sums", *PDF_CHECKS, "image_editor", "image_patch")
+SIGNALS = ("invoice_sums", "invoice_dates", *PDF_CHECKS, "image_editor", "image_patch")
 """Every integrity signal a document can raise (``[integrity].checks`` picks among them)."""
 
 _RANK = {"fail": 0, "uncertain": 1, "pass": 2, "skipped": 3}
@@ -53,6 +54,9 @@ def integrity_checks(claim: Claim, folder: Path | None, invoices: Sequence[Read]
     if "invoice_sums" in wanted:
         out.append(check_invoice_sums(claim, invoices, doc_checks, min_conf=config.duplicates.read_min_conf,
                                       knowledge=kb))
+    if "invoice_dates" in wanted:
+        out.append(check_invoice_dates(claim, invoices, doc_checks, min_conf=config.duplicates.read_min_conf,
+                                       knowledge=kb.dates))
     models = [p.model for p in claim.product_list if p.model]
     for name, doc in [*invoices, *photos]:
         if not isinstance(doc, DocumentRead) or folder is None:

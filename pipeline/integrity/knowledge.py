@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..datafiles import read_toml
 from ..errors import ConfigError
 
-__all__ = ["IntegrityKnowledge", "PatchKnowledge", "load_integrity", "default_integrity"]
+__all__ = ["IntegrityKnowledge", "PatchKnowledge", "DatesKnowledge", "load_integrity", "default_integrity"]
 
 
 class _Strict(BaseModel):
@@ -111,8 +111,15 @@ class PatchKnowledge(_Strict):
         return v
 
 
+class DatesKnowledge(_Strict):
+    """``[dates]``: the order of the dates one invoice prints (``pipeline.integrity.dates``)."""
+    order_after_days: int = Field(ge=0, le=366)
+    due_before_days: int = Field(ge=0, le=366)
+
+
 class _File(_Strict):
     sums: _Sums
+    dates: DatesKnowledge
     editors: _Editors
     pdf: _Pdf
     patch: PatchKnowledge
@@ -131,6 +138,7 @@ class IntegrityKnowledge:
         self.vat_rates = {k: tuple(Decimal(str(r)) for r in v) for k, v in data.sums.vat_rates.items()}
         self.pdf = data.pdf
         self.patch = data.patch
+        self.dates = data.dates
         self.editors = {"pdf": tuple(x.casefold() for x in data.editors.pdf),
                         "image": tuple(x.casefold() for x in data.editors.image)}
 

@@ -50,14 +50,14 @@ __all__ = ["KINDS", "Tampered", "make_set", "paste_value", "PASTE_BACKGROUNDS"]
 
 KINDS: dict[str, tuple[str, ...]] = {
     # kind: reason codes any of which catches it
-    "pdf_overlay_date": ("PDF_HIDDEN_TEXT", "PDF_REVISED", "PDF_FONT_MISMATCH"),
-    "pdf_rewrite_date": ("PDF_HIDDEN_TEXT", "PDF_FONT_MISMATCH"),
-    "pdf_font_date": ("PDF_FONT_MISMATCH",),
+    "pdf_overlay_date": ("PDF_HIDDEN_TEXT", "PDF_REVISED", "PDF_FONT_MISMATCH", "INVOICE_DATES_INCONSISTENT"),
+    "pdf_rewrite_date": ("PDF_HIDDEN_TEXT", "PDF_FONT_MISMATCH", "INVOICE_DATES_INCONSISTENT"),
+    "pdf_font_date": ("PDF_FONT_MISMATCH", "INVOICE_DATES_INCONSISTENT"),
     "pdf_editor": ("PDF_EDITOR", "PDF_REVISED"),
     "sums_total": ("INVOICE_SUMS_MISMATCH",),
     "sums_line": ("INVOICE_SUMS_MISMATCH",),
     # image_patch (off by default: see the README's measurement)
-    "photo_pasted_date": ("INVOICE_PATCH_SUSPECTED",),
+    "photo_pasted_date": ("INVOICE_PATCH_SUSPECTED", "INVOICE_DATES_INCONSISTENT"),
     "photo_pasted_model": ("INVOICE_PATCH_SUSPECTED",),
     "image_editor": ("IMAGE_EDITOR",),
     "reused_crop": ("INVOICE_ALREADY_USED", "INVOICE_POSSIBLY_EDITED", "INVOICE_POSSIBLY_REUSED"),
