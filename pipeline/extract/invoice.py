@@ -182,8 +182,20 @@ def page_rows(page: Page) -> Page:
     """The page's words regrouped into rows by where they stand: OCR sometimes reads a photo's table
     column by column (the descriptions, then the quantities, then the amounts, each its own line), so
     no line holds an item. A word joins the row whose rightmost word ends left of it at nearly its
-    height (a row may climb or fall a little across a turned photo); rows in order of height."""
+    height (a row may climb or fall a little across a turned photo: the height is taken along the
+    slope the page's own lines show, so an amount far right of its description still joins it);
+    rows in order of height.
+
+    >>> from pipeline.records import Word
+    >>> def w(t, x, y):
+    ...     return Word(t, 95, (x, y, x + 60, y + 18))
+    >>> words = Line((w("MSI", 100, 400), w("MEG", 170, 399), w("X570", 240, 398), w("ACE", 310, 397)))
+    >>> tilted = Page(1, 1200, 800, "ocr", (words, Line((w("4", 900, 385), w("990,00", 975, 385)))))
+    >>> [line.text for line in page_rows(tilted).lines]
+    ['MSI MEG X570 ACE 4 990,00']
+    """
     words = sorted((w for line in page.lines for w in line.words), key=lambda w: (w.bbox[0], w.bbox[1]))
+    slope = _text_slope(page)
     rows: list[list] = []
     for w in words:
         cy, h = (w.bbox[1] + w.bbox[3]) / 2, w.bbox[3] - w.bbox[1]
@@ -191,7 +203,7 @@ def page_rows(page: Page) -> Page:
         for row in rows:
             last = row[-1]
             ly, lh = (last.bbox[1] + last.bbox[3]) / 2, last.bbox[3] - last.bbox[1]
-            dy = abs(cy - ly)
+            dy = abs(cy - ly - slope * (w.bbox[0] - last.bbox[2]))
             if last.bbox[2] <= w.bbox[0] + 0.2 * h and dy <= 0.45 * max(1, min(h, lh)) and (gap is None or dy < gap):
                 best, gap = row, dy
         if best is None:
@@ -200,6 +212,24 @@ def page_rows(page: Page) -> Page:
             best.append(w)
     rows.sort(key=lambda r: sum((w.bbox[1] + w.bbox[3]) / 2 for w in r) / len(r))
     return replace(page, lines=tuple(Line(tuple(r)) for r in rows))
+
+
+def _text_slope(page: Page, *, min_words: int = 3) -> float:
+    """The median slope (height per width) of the page's lines of ``min_words`` words or more, each
+    the least-squares slope of its words' centres; 0 when no line tells."""
+    slopes = []
+    for line in page.lines:
+        pts = [((w.bbox[0] + w.bbox[2]) / 2, (w.bbox[1] + w.bbox[3]) / 2) for w in line.words]
+        if len(pts) < min_words:
+            continue
+        mx, my = sum(x for x, _ in pts) / len(pts), sum(y for _, y in pts) / len(pts)
+        sxx = sum((x - mx) ** 2 for x, _ in pts)
+        if sxx > 0:
+            slopes.append(sum((x - mx) * (y - my) for x, y in pts) / sxx)
+    if not slopes:
+        return 0.0
+    slopes.sort()
+    return max(-0.1, min(0.1, slopes[len(slopes) // 2]))
 
 
 @dataclass(frozen=True)
