@@ -129,6 +129,77 @@ def test_a_table_read_column_by_column_is_read_as_rows():
     assert sum_findings([_columns(genuine, [60, 120, 700, 900])], "NO") == []
 
 
+def test_a_tilted_photos_table_read_column_by_column_is_read_as_rows():
+    # Tampered-set seed 83: a phone photo turned ~1.5 degrees, its prices a block of lines apart from
+    # the descriptions; 450 px right of its description a price stands 12 px higher than it.
+    rows = [("1", "MSI MEG X570 ACE hovedkort", "4 170,00", "3 660,00"),
+            ("1", "AMD Ryzen 7 3800X prosessor", "3 760,00", "3 760,00")]
+    lines = []
+    for c, x in enumerate([60, 120, 880, 1060]):
+        words = []
+        for y, row in enumerate(rows):
+            for i, t in enumerate(row[c].split()):
+                x0 = x + 45 * i
+                top = 100 + 30 * y - round(0.025 * x0)  # the row climbs 2.5 px per 100 px
+                words.append(Word(t, 95, (x0, top, x0 + 40, top + 14)))
+        lines.append(Line(tuple(words)))
+    page = Page(1, 1200, 1600, "ocr", tuple(lines))
+    assert [f.kind for f in sum_findings([page], "NO")] == ["line"]
+
+
+def _line_photo(tmp_path, printed: str, read: str, conf: float):
+    """A photographed item line printing ``printed`` as its unit price, and OCR's reading of it with
+    the unit price read as ``read`` at ``conf``."""
+    import cv2
+    import numpy as np
+    from PIL import ImageDraw
+
+    from pipeline.lab.sheet import pil_font
+    from pipeline.records import DocumentRead
+
+    texts = ["1", "MSI", "MEG", "X570", "ACE", printed, "3 660,00"]
+    image = Image.new("L", (1200, 160), 235)
+    draw = ImageDraw.Draw(image)
+    font = pil_font("sans", False, 26)
+    words, x = [], 40
+    for t in texts:
+        draw.text((x, 90), t, fill=35, font=font, anchor="ls")
+        words.append(draw.textbbox((x, 90), t, font=font, anchor="ls"))
+        x = words[-1][2] + (140 if t == "ACE" else 60 if t == printed else 18)
+    a = cv2.GaussianBlur(np.asarray(image, np.float32), (0, 0), 0.8)
+    Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).save(tmp_path / "faktura.jpg", quality=88)
+    ocr = []
+    for t, box in zip(texts, words):
+        for i, part in enumerate(t.split() if t != printed else read.split()):
+            ocr.append(Word(part, conf if t == printed else 95.0, (box[0] + 30 * i, box[1], box[2], box[3])))
+    page = Page(1, 1200, 160, "ocr", (Line(tuple(ocr)),))
+    return [("faktura.jpg", DocumentRead("faktura.jpg", "jpeg", "0", (page,)))]
+
+
+class _Claim:
+    country = "NO"
+    product_list = ()
+
+
+@pytest.mark.parametrize("printed, read, status", [
+    ("4 170,00", "4 170,00", "uncertain"),  # PP-OCR reads the same digits: the raised price is there
+    ("3 660,00", "4 170,00", "pass"),       # PP-OCR reads other digits: Tesseract misread it
+])
+def test_a_figure_read_without_confidence_is_read_again_by_the_second_engine(tmp_path, printed, read, status):
+    from functools import partial
+
+    from pipeline.integrity.checks import _read_again
+    from pipeline.integrity.sums import check_invoice_sums
+
+    invoices = _line_photo(tmp_path, printed, read, conf=11)
+    assert check_invoice_sums(_Claim(), invoices, min_conf=CFG.duplicates.read_min_conf).status == "pass"
+    check = check_invoice_sums(_Claim(), invoices, min_conf=CFG.duplicates.read_min_conf,
+                               read_again=partial(_read_again, tmp_path, CFG))
+    assert check.status == status, check
+    if status == "uncertain":
+        assert check.reason == "INVOICE_SUMS_MISMATCH" and "4 170,00 read again as 4" in check.detail
+
+
 def test_a_vat_larger_than_the_net_on_a_photo_is_a_misreading():
     # A genuine till-receipt photo (MediaWorld, Italy) read "IVA 22% 739,79" and "Imponibile 133,39".
     misread = ("1 MSI MEG X570 UNIFY 606,31 606,31", "IVA 22 % 739,79", "Imponibile 133,39", "Totale 739,70")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 from ..checks import Read
@@ -20,7 +21,7 @@ from ..records import DocumentRead
 from .dates import check_invoice_dates
 from .documents import PDF_CHECKS, image_editor_check, pdf_checks
 from .knowledge import default_integrity
-from .patches import image_patch_check
+from .patches import image_patch_check, page_grey
 from .sums import check_invoice_sums
 
 __all__ = ["integrity_checks", "SIGNALS"]
@@ -41,6 +42,28 @@ def _merge(checks: list[Check]) -> list[Check]:
     return list(best.values())
 
 
+def _read_again(folder: Path, config: Config, name: str, doc: DocumentRead, number: int,
+                boxes: Sequence) -> list[tuple[str, float]]:
+    """PP-OCR's reading of each box of page ``number`` of upload ``name`` (a margin of half the text's
+    height above and below, a height left and right); ('', 0) for each when it cannot read them."""
+    from ..ocr import ppocr
+    from ..ocr.preprocess import rotate_quarter
+
+    try:
+        page = doc.pages[number - 1]
+        grey = rotate_quarter(page_grey((folder / name).resolve(), doc, number, config), page.rotation)
+        if grey.shape[:2] != (page.height, page.width):
+            return [("", 0.0)] * len(boxes)
+        crops = []
+        for x0, y0, x1, y1 in boxes:
+            h = max(4, y1 - y0)
+            crops.append(grey[max(0, y0 - h // 2):y1 + h // 2, max(0, x0 - h):x1 + h])
+        return list(ppocr.recognise(crops, config.ppocr, what=f"{name} p.{number}"))
+    except (ClaimcheckError, OSError, ValueError) as exc:
+        _log.warning("reading figures of %s again: %s", name, exc)
+        return [("", 0.0)] * len(boxes)
+
+
 def integrity_checks(claim: Claim, folder: Path | None, invoices: Sequence[Read], photos: Sequence[Read],
                      doc_checks: Sequence[Check], config: Config) -> list[Check]:
     """The integrity signals of the claim's uploads (invoices and serial photos)."""
@@ -52,8 +75,9 @@ def integrity_checks(claim: Claim, folder: Path | None, invoices: Sequence[Read]
     kb = default_integrity()
     out: list[Check] = []
     if "invoice_sums" in wanted:
+        read_again = None if folder is None else partial(_read_again, folder, config)
         out.append(check_invoice_sums(claim, invoices, doc_checks, min_conf=config.duplicates.read_min_conf,
-                                      knowledge=kb))
+                                      knowledge=kb, read_again=read_again))
     if "invoice_dates" in wanted:
         out.append(check_invoice_dates(claim, invoices, doc_checks, min_conf=config.duplicates.read_min_conf,
                                        knowledge=kb.dates))

@@ -37,7 +37,7 @@ from ..records import BBox
 from .knowledge import PatchKnowledge
 
 __all__ = ["PatchStats", "PageSharpness", "page_sharpness", "patch_stats", "patch_findings", "patch_measurements",
-           "image_patch_check"]
+           "image_patch_check", "page_grey"]
 
 
 @dataclass(frozen=True)
@@ -392,10 +392,11 @@ def _targets(doc, checks, models: Sequence[str], max_values: int, kb_reach: floa
     return unique[:max_values]
 
 
-def _page_grey(path, doc, number: int, config) -> np.ndarray:
+def page_grey(path, doc, number: int, config) -> np.ndarray:
     """Page ``number`` of the upload as the reader saw it (page pixels, EXIF orientation applied),
     grey. A single-page JPEG decodes its luminance only (the cheap way); anything else decodes
-    through ``pipeline.ingest`` (an image) or renders at ``[ingest].pdf_dpi`` (a scanned PDF)."""
+    through ``pipeline.ingest`` (an image) or renders at ``[ingest].pdf_dpi`` (a scanned PDF). The
+    reader's boxes are on this turned by the page's ``rotation``."""
     from ..ingest import decode_image_page, load_upload
 
     upload = load_upload(path, doc.name, config.ingest)
@@ -437,7 +438,7 @@ def patch_measurements(folder, invoices, checks, models: Sequence[str], config,
             page = doc.pages[number - 1]
             if number not in pages:
                 # the boxes are on the page as read: the upload turned by the reader's rotation
-                pages[number] = rotate_quarter(_page_grey((folder / name).resolve(), doc, number, config),
+                pages[number] = rotate_quarter(page_grey((folder / name).resolve(), doc, number, config),
                                                page.rotation)
             grey = pages[number]
             if grey.shape[:2] != (page.height, page.width):

@@ -32,8 +32,8 @@ quantity says were bought.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from ..checks import Read
@@ -44,7 +44,7 @@ from ..extract.invoice import has_label, is_total_line, line_amounts, parse_amou
 from ..records import BBox, DocumentRead, Line, Page, union_bbox
 from .knowledge import IntegrityKnowledge, default_integrity
 
-__all__ = ["Finding", "sum_findings", "check_invoice_sums"]
+__all__ = ["Finding", "sum_findings", "check_invoice_sums", "confirm_doubtful", "ReadAgain"]
 
 _PERCENT = re.compile(r"(\d{1,2}(?:[.,]\d{1,2})?)\s*%")
 _QTY = re.compile(r"^\d{1,3}$")
@@ -141,15 +141,32 @@ def _sure(line: Line, amounts, min_conf: float) -> bool:
     return all(_conf(line, bbox) >= min_conf for _, _, bbox in amounts)
 
 
+def _line_adds_up(line: Line, qty: int, unit: _Figure, amount: _Figure, tol: Decimal, ocr: bool) -> bool:
+    """Whether an item line's quantity x unit price makes its amount, allowing for how a line is read."""
+    # "GUNGNIR 100 109,90": a number of the description may be read into the price
+    units = {unit.value, *unit.alternatives}
+    # "5 130 PLAIN RICE 4 1.80 7.20": a receipt's row number and item code come before the
+    # quantity; any whole number standing before the unit price may be it
+    qtys = [qty, *(int(w.text) for w in line.words[1:] if _QTY.match(w.text) and int(w.text) > 0
+                   and unit.bbox is not None and w.bbox[2] <= unit.bbox[0])]
+    return any(abs(q * u - amount.value) <= tol * max(1, q) or (
+        ocr and (_one_digit(q * u, amount.value) or _digits_dropped(q * u, amount.value)))
+        for u in units for q in qtys)
+
+
 def _item_lines(pages: Sequence[Page]) -> int:
     return sum(_item_line(line, amounts) for p in pages for line in p.lines if (amounts := line_amounts(line)))
 
 
 def sum_findings(pages: Sequence[Page], country: str | None, *, min_conf: float = 80.0,
-                 knowledge: IntegrityKnowledge | None = None, facts: InvoiceFacts | None = None) -> list[Finding]:
+                 knowledge: IntegrityKnowledge | None = None, facts: InvoiceFacts | None = None,
+                 doubtful: list | None = None) -> list[Finding]:
     """What does not add up on the pages (empty: everything read adds up, or too little was read).
     facts: the reading's extracted facts (``extract.facts``: its total, its rows), when the caller
-    has them. OCR pages are read as rows of words when their lines hold fewer items than the rows do."""
+    has them. OCR pages are read as rows of words when their lines hold fewer items than the rows do.
+    doubtful: a list that receives (page, ((figure as printed, box), ...)) for each OCR item line
+    that would not add up as read but holds figures read without confidence (those figures), to be
+    read again (``check_invoice_sums``)."""
     facts = facts or invoice_facts(DocumentRead("", "", "", tuple(pages)), country=country)
     pages, total = list(facts.doc.pages), facts.total
     if any(p.source == "ocr" for p in pages) and _item_lines(facts.rows) > _item_lines(pages):
@@ -192,19 +209,17 @@ def sum_findings(pages: Sequence[Page], country: str | None, *, min_conf: float 
                     m = _PERCENT.search(text)
                     vat_rate = Decimal(m.group(1).replace(",", ".")) if m else None
                 continue
+            if _item_line(line, amounts) and not sure and doubtful is not None and page.source == "ocr":
+                unit, amount = figures[-2], figures[-1]
+                if not _line_adds_up(line, int(first), unit, amount, tol, True):
+                    # would not add up as read: the figures read without confidence, to read again
+                    doubtful.append((page.number, tuple((raw, bbox) for (_, raw, bbox) in amounts[-2:]
+                                                        if bbox is not None and _conf(line, bbox) < min_conf)))
             if _item_line(line, amounts) and sure:
                 qty, unit, amount = int(first), figures[-2], figures[-1]
                 items.append(amount)
-                # "GUNGNIR 100 109,90": a number of the description may be read into the price
                 units = {unit.value, *unit.alternatives}
-                # "5 130 PLAIN RICE 4 1.80 7.20": a receipt's row number and item code come before the
-                # quantity; any whole number standing before the unit price may be it
-                qtys = [qty, *(int(w.text) for w in line.words[1:] if _QTY.match(w.text) and int(w.text) > 0
-                               and unit.bbox is not None and w.bbox[2] <= unit.bbox[0])]
-                if all(abs(q * u - amount.value) > tol * max(1, q) and not (
-                        page.source == "ocr" and (_one_digit(q * u, amount.value)
-                                                  or _digits_dropped(q * u, amount.value)))
-                       for u in units for q in qtys):
+                if not _line_adds_up(line, qty, unit, amount, tol, page.source == "ocr"):
                     if page.source == "ocr" and (line.words[0].conf < min_conf or amount.value in units):
                         # the quantity, a lone glyph at the line's start, read without confidence, or
                         # read other than 1 beside a unit price equal to the amount ("4 q MSI ... 594.90
@@ -278,24 +293,76 @@ def _quantity_findings(claim: Claim, doc: DocumentRead, name: str, doc_checks: S
     return out
 
 
+ReadAgain = Callable[[str, DocumentRead, int, Sequence[BBox]], Sequence[tuple[str, float]]]
+"""(document name, its reading, page, boxes) -> (text, confidence) of each box read by another engine."""
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def _inside(box: BBox, boxes: Sequence[tuple[BBox, float]]) -> float | None:
+    """The confidence of the confirmed figure whose box holds ``box``'s centre."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return next((c for (x0, y0, x1, y1), c in boxes if x0 <= cx <= x1 and y0 <= cy <= y1), None)
+
+
+def confirm_doubtful(doc: DocumentRead, name: str, doubtful: Sequence, read_again: ReadAgain, min_conf: float
+                     ) -> tuple[DocumentRead, list[str]] | None:
+    """``doc`` with the doubtful figures another engine read the same (the same digits, at
+    ``min_conf`` or more) raised to that confidence, and a note per figure; None: none confirmed."""
+    wanted: dict[int, list[tuple[str, BBox]]] = {}
+    for page, figures in doubtful:
+        for fig in figures:
+            if fig not in wanted.setdefault(page, []):
+                wanted[page].append(fig)
+    sure: dict[int, list[tuple[BBox, float]]] = {}
+    notes = []
+    for page, figures in wanted.items():
+        for (raw, box), (text, conf) in zip(figures, read_again(name, doc, page, [b for _, b in figures]),
+                                            strict=True):
+            if conf >= min_conf and _digits(raw) and _digits(raw) == _digits(text):
+                sure.setdefault(page, []).append((box, conf))
+                notes.append(f"{raw} read again as {text} at {conf:.0f}")
+    if not sure:
+        return None
+    pages = tuple(p if p.number not in sure else replace(p, lines=tuple(
+        Line(tuple(w if (c := _inside(w.bbox, sure[p.number])) is None else replace(w, conf=max(w.conf, c))
+                   for w in line.words)) for line in p.lines)) for p in doc.pages)
+    return replace(doc, pages=pages), notes
+
+
 def check_invoice_sums(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence[Check] = (), *,
-                       min_conf: float, knowledge: IntegrityKnowledge | None = None) -> Check:
-    """``invoice_sums`` over every readable invoice of the claim."""
+                       min_conf: float, knowledge: IntegrityKnowledge | None = None,
+                       read_again: ReadAgain | None = None) -> Check:
+    """``invoice_sums`` over every readable invoice of the claim. read_again: another engine's reading
+    of figures OCR read without confidence on an item line that would not add up as read (the
+    line is checked when that engine reads the same digits with confidence)."""
     checked = False
     for name, doc in invoices:
         if not isinstance(doc, DocumentRead) or not doc.pages:
             continue
         checked = True
+        doubtful: list = []
         found = sum_findings(doc.pages, claim.country, min_conf=min_conf, knowledge=knowledge,
-                             facts=invoice_facts(doc, country=claim.country))
+                             facts=invoice_facts(doc, country=claim.country), doubtful=doubtful)
+        notes: list[str] = []
+        if not found and any(figs for _, figs in doubtful) and read_again is not None:
+            confirmed = confirm_doubtful(doc, name, doubtful, read_again, min_conf)
+            if confirmed is not None:
+                again, notes = confirmed
+                found = sum_findings(again.pages, claim.country, min_conf=min_conf, knowledge=knowledge,
+                                     facts=invoice_facts(again, country=claim.country))
         found += _quantity_findings(claim, doc, name, doc_checks)
         if found:
             f = found[0]
             reason = "INVOICE_QUANTITY_MISMATCH" if f.kind == "quantity" else "INVOICE_SUMS_MISMATCH"
             source = doc.pages[f.page - 1].source if 1 <= f.page <= len(doc.pages) else None
+            detail = "; ".join(f"{x.kind}: {x.what}" for x in found) + (
+                f" ({'; '.join(notes)})" if notes and f.kind != "quantity" else "")
             return Check(name="invoice_sums", product=None, status="uncertain", score=40,
                          expected="figures that add up", found=f.what, evidence=Evidence(name, f.page, f.bbox, source),
-                         reason=reason, detail="; ".join(f"{x.kind}: {x.what}" for x in found))
+                         reason=reason, detail=detail)
     if not checked:
         return Check(name="invoice_sums", product=None, status="skipped", score=0, detail="no readable invoice")
     return Check(name="invoice_sums", product=None, status="pass", score=100, expected="figures that add up",

@@ -231,6 +231,19 @@ def _read_regions(engine, bgr: np.ndarray, known: Page, config: PpocrConfig):
             if float(rec[1]) >= config.text_score]
 
 
+def recognise(crops: list[np.ndarray], config: PpocrConfig | None = None, *, what: str = "a region"
+              ) -> list[tuple[str, float]]:
+    """(text, confidence 0..100) of each crop (RGB or grey), each read as one text line, recognition
+    only: a second engine's reading of regions another engine read without confidence."""
+    config = config or default_config().ppocr
+    if not crops:
+        return []
+    engine = _get_engine(config)
+    bgr = [c[:, :, ::-1].copy() if c.ndim == 3 and c.shape[2] == 3 else np.dstack([c] * 3) for c in crops]
+    recognised, _ = _run(lambda images: engine.text_rec(images), bgr, config.timeout_s, what)
+    return [(" ".join(str(r[0]).split()), max(0.0, min(100.0, float(r[1]) * 100))) for r in recognised]
+
+
 def ocr_image(image: np.ndarray, config: PpocrConfig | None = None, *, page: int = 1,
               known: Page | None = None) -> Page:
     """Read one page image (RGB or grey, as uploaded) into a Page; boxes in its own pixels.
