@@ -245,7 +245,7 @@ class DuplicatesConfig(_Section):
 
 class IntegrityConfig(_Section):
     checks: list[Literal["invoice_sums", "invoice_dates", "pdf_revisions", "pdf_editor", "pdf_hidden_text",
-                         "pdf_fonts", "image_editor", "image_patch"]]
+                         "pdf_fonts", "image_editor", "image_screen", "image_patch"]]
 
 
 class CacheConfig(_Section):

@@ -12,4 +12,4 @@ __all__ = ["INTEGRITY_CHECKS"]
 
 INTEGRITY_CHECKS = ("duplicate_invoice", "duplicate_serial", "duplicate_serial_photo", "product_condition",
                     "invoice_sums", "invoice_dates", "pdf_revisions", "pdf_editor", "pdf_hidden_text", "pdf_fonts",
-                    "image_editor", "image_patch")
+                    "image_editor", "image_screen", "image_patch")

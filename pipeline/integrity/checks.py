@@ -22,11 +22,12 @@ from .dates import check_invoice_dates
 from .documents import PDF_CHECKS, image_editor_check, pdf_checks
 from .knowledge import default_integrity
 from .patches import image_patch_check, page_grey
+from .screens import image_screen_check
 from .sums import check_invoice_sums
 
 __all__ = ["integrity_checks", "SIGNALS"]
 
-SIGNALS = ("invoice_sums", "invoice_dates", *PDF_CHECKS, "image_editor", "image_patch")
+SIGNALS = ("invoice_sums", "invoice_dates", *PDF_CHECKS, "image_editor", "image_screen", "image_patch")
 """Every integrity signal a document can raise (``[integrity].checks`` picks among them)."""
 
 _RANK = {"fail": 0, "uncertain": 1, "pass": 2, "skipped": 3}
@@ -96,6 +97,8 @@ def integrity_checks(claim: Claim, folder: Path | None, invoices: Sequence[Read]
                     if c.name in wanted]
         elif doc.kind != "pdf" and "image_editor" in wanted:
             out.append(image_editor_check(name, path, knowledge=kb))
+        if doc.kind != "pdf" and "image_screen" in wanted and any(name == n for n, _ in invoices):
+            out.append(image_screen_check(name, path, knowledge=kb.screens))
     if "image_patch" in wanted and folder is not None:
         out.append(image_patch_check(folder, invoices, doc_checks, models, config, kb=kb.patch))
     return _merge(out)

@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..datafiles import read_toml
 from ..errors import ConfigError
 
-__all__ = ["IntegrityKnowledge", "PatchKnowledge", "DatesKnowledge", "load_integrity", "default_integrity"]
+__all__ = ["IntegrityKnowledge", "PatchKnowledge", "DatesKnowledge", "ScreenKnowledge", "load_integrity",
+           "default_integrity"]
 
 
 class _Strict(BaseModel):
@@ -117,9 +118,38 @@ class DatesKnowledge(_Strict):
     due_before_days: int = Field(ge=0, le=366)
 
 
+class ScreenKnowledge(_Strict):
+    """``[screens]``: a screen capture uploaded as the invoice (``pipeline.integrity.screens``)."""
+    tools: list[str] = Field(min_length=1)
+    sizes: list[str] = Field(min_length=1)
+    flat_share: float = Field(gt=0, le=1)
+
+    @field_validator("sizes")
+    @classmethod
+    def _sizes(cls, v: list[str]) -> list[str]:
+        for size in v:
+            w, _, h = size.partition("x")
+            if not (w.isdigit() and h.isdigit() and int(w) > 0 and int(h) > 0):
+                raise ValueError(f"{size!r}: a size is WIDTHxHEIGHT in pixels")
+        return v
+
+    def is_screen_size(self, width: int, height: int) -> bool:
+        """Whether (width, height), either way round, is one of ``sizes``."""
+        return f"{width}x{height}" in self.sizes or f"{height}x{width}" in self.sizes
+
+    def tool(self, text: str | None) -> str | None:
+        """The capture tool ``text`` names (as listed, accents and case folded), or None."""
+        import unicodedata
+
+        folded = unicodedata.normalize("NFKD", (text or "").replace("\u2019", "'")).encode("ascii", "ignore")
+        folded = folded.decode().casefold()
+        return next((t for t in self.tools if t in folded), None)
+
+
 class _File(_Strict):
     sums: _Sums
     dates: DatesKnowledge
+    screens: ScreenKnowledge
     editors: _Editors
     pdf: _Pdf
     patch: PatchKnowledge
@@ -139,6 +169,7 @@ class IntegrityKnowledge:
         self.pdf = data.pdf
         self.patch = data.patch
         self.dates = data.dates
+        self.screens = data.screens
         self.editors = {"pdf": tuple(x.casefold() for x in data.editors.pdf),
                         "image": tuple(x.casefold() for x in data.editors.image)}
 

@@ -17,6 +17,9 @@ Kinds (``KINDS``):
   or not, the patch perhaps compressed on its own, the photo saved again as JPEG or as PNG
   (``paste_value``);
 - ``image_editor``: the phone photo re-saved by Photoshop (EXIF Software);
+- ``screenshot``: the invoice PDF captured from the screen instead (``screen_capture``): in a
+  desktop PDF viewer at 1920 x 1080 (PNG, no metadata), or on a phone at 1170 x 2532 (PNG with
+  iOS's XMP UserComment "Screenshot"), alternately;
 - ``reused_crop`` / ``reused_rotate`` / ``reused_recompress``: another claimant's invoice photo
   or scan, cropped, turned 3 degrees, or re-saved smaller;
 - ``reused_sticker``: another claimant's serial-number photo, re-saved;
@@ -46,7 +49,7 @@ from .invoice import InvoiceLine, invoice_sheet
 from .scenarios import Draft, draft_claim
 from .sheet import Text, pil_font, render_image, render_pdf
 
-__all__ = ["KINDS", "Tampered", "make_set", "paste_value", "PASTE_BACKGROUNDS"]
+__all__ = ["KINDS", "Tampered", "make_set", "paste_value", "PASTE_BACKGROUNDS", "screen_capture"]
 
 KINDS: dict[str, tuple[str, ...]] = {
     # kind: reason codes any of which catches it
@@ -60,6 +63,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "photo_pasted_date": ("INVOICE_PATCH_SUSPECTED", "INVOICE_DATES_INCONSISTENT"),
     "photo_pasted_model": ("INVOICE_PATCH_SUSPECTED",),
     "image_editor": ("IMAGE_EDITOR",),
+    "screenshot": ("INVOICE_SCREEN_CAPTURE",),
     "reused_crop": ("INVOICE_ALREADY_USED", "INVOICE_POSSIBLY_EDITED", "INVOICE_POSSIBLY_REUSED"),
     "reused_rotate": ("INVOICE_ALREADY_USED", "INVOICE_POSSIBLY_EDITED", "INVOICE_POSSIBLY_REUSED"),
     "reused_recompress": ("INVOICE_ALREADY_USED", "INVOICE_POSSIBLY_EDITED", "INVOICE_POSSIBLY_REUSED"),
@@ -395,6 +399,8 @@ def _make(kind: str, k: int, index: int, seed: int, history: list[Draft], source
         form = "pdf"
     elif kind.startswith("photo_pasted"):
         form = "hard_photo" if k % 3 == 2 else "photo"  # a third on hard phone photos (shadow, glare, tilt)
+    elif kind == "screenshot":
+        form = "pdf"
     elif kind.startswith(("photo_", "image_", "sums_")):
         form = "photo"
     else:
@@ -461,6 +467,14 @@ def _make(kind: str, k: int, index: int, seed: int, history: list[Draft], source
         for p in claim["products"]:
             if p["model"] == board.product.model:
                 p["model"] = p["model"].replace(target, pasted)
+    elif kind == "screenshot":
+        old = _invoice_path(folder)
+        png = old.with_suffix(".png")
+        png.write_bytes(screen_capture(sheet, phone=k % 2 == 1))
+        if png != old:
+            old.unlink()
+        claim["documents"]["invoices"][0] = png.name
+        how = {"screen": "phone" if k % 2 else "desktop"}
     elif kind == "image_editor":
         image = Image.open(path)
         exif = image.getexif()
@@ -470,6 +484,37 @@ def _make(kind: str, k: int, index: int, seed: int, history: list[Draft], source
         path.write_bytes(buf.getvalue())
     _save_claim(folder, claim)
     return _label(folder, kind, catches, how)
+
+
+def screen_capture(sheet, *, phone: bool) -> bytes:
+    """A PNG of the invoice page as a screen shows it: on a desktop PDF viewer (1920 x 1080: a dark
+    toolbar, the page fitted to the window's height on grey) or on a phone (1170 x 2532: a status bar,
+    the page fitted to the width on white, with iOS's XMP UserComment "Screenshot")."""
+    from PIL import PngImagePlugin
+
+    if phone:
+        size, bar, background, bar_colour = (1170, 2532), 150, (255, 255, 255), (248, 248, 248)
+        dpi = 1170 / sheet.width * 72
+    else:
+        size, bar, background, bar_colour = (1920, 1080), 56, (82, 86, 89), (50, 54, 57)
+        dpi = (1080 - bar - 24) / sheet.height * 72
+    page = Image.fromarray(render_image(sheet, dpi))
+    screen = Image.new("RGB", size, background)
+    ImageDraw.Draw(screen).rectangle((0, 0, size[0], bar), fill=bar_colour)
+    ImageDraw.Draw(screen).text((24, bar // 2), "9:41" if phone else "invoice.pdf  1 / 1   100 %",
+                                fill=(20, 20, 20) if phone else (230, 230, 230), font=pil_font("sans", True, 28),
+                                anchor="lm")
+    x = (size[0] - page.width) // 2
+    screen.paste(page, (max(0, x), bar + (0 if phone else 12)))
+    info = PngImagePlugin.PngInfo()
+    if phone:
+        info.add_itxt("XML:com.adobe.xmp", '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf='
+                      '"http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:exif='
+                      '"http://ns.adobe.com/exif/1.0/"><exif:UserComment>Screenshot</exif:UserComment>'
+                      '</rdf:Description></rdf:RDF></x:xmpmeta>')
+    buf = io.BytesIO()
+    screen.save(buf, format="PNG", pnginfo=info)
+    return buf.getvalue()
 
 
 def _paste_claim(folder: Path, claim: dict, path: Path, box, text: str, rng: np.random.Generator) -> dict:
