@@ -350,3 +350,12 @@ def test_a_vat_read_without_its_decimals_on_a_scan_is_a_misreading():
     assert sum_findings([_page(*rows, source="ocr", conf=95)], "GB") == []
     lowered = ("1 MSI X570-A PRO 330.70 330.70", "Subtotal (ex. VAT) 275.58", "VAT 20 % 55.12", "Total 280.70")
     assert "net + VAT" in [f.kind for f in sum_findings([_page(*lowered, source="ocr", conf=95)], "GB")]
+
+
+def test_reading_again_a_box_off_the_page_or_of_a_missing_upload_reads_nothing(tmp_path):
+    from pipeline.integrity.checks import _read_again
+
+    name, doc = _line_photo(tmp_path, "4 170,00", "4 170,00", conf=11)[0]
+    assert _read_again(tmp_path, CFG, name, doc, 1, [(1500, 300, 1600, 320), (0, 0, 2, 2)]) == [("", 0.0)] * 2
+    (tmp_path / name).unlink()
+    assert _read_again(tmp_path, CFG, name, doc, 1, [(895, 60, 975, 90)]) == [("", 0.0)]

@@ -59,7 +59,12 @@ def _read_again(folder: Path, config: Config, name: str, doc: DocumentRead, numb
         for x0, y0, x1, y1 in boxes:
             h = max(4, y1 - y0)
             crops.append(grey[max(0, y0 - h // 2):y1 + h // 2, max(0, x0 - h):x1 + h])
-        return list(ppocr.recognise(crops, config.ppocr, what=f"{name} p.{number}"))
+        readable = [i for i, c in enumerate(crops) if c.shape[0] >= 4 and c.shape[1] >= 4]
+        texts = ppocr.recognise([crops[i] for i in readable], config.ppocr, what=f"{name} p.{number}")
+        out = [("", 0.0)] * len(boxes)
+        for i, text in zip(readable, texts, strict=True):
+            out[i] = text
+        return out
     except (ClaimcheckError, OSError, ValueError) as exc:
         _log.warning("reading figures of %s again: %s", name, exc)
         return [("", 0.0)] * len(boxes)

@@ -114,11 +114,11 @@ def screen_findings(path: Path, *, knowledge: ScreenKnowledge | None = None, max
 
 def image_screen_check(name: str, path: Path, *, knowledge: ScreenKnowledge | None = None) -> Check:
     """``image_screen`` for one uploaded invoice image."""
-    from PIL import UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
     try:
         found = screen_findings(path, knowledge=knowledge)
-    except (OSError, UnidentifiedImageError, ValueError) as exc:
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
         return Check(name="image_screen", product=None, status="skipped", score=0,
                      detail=f"the image cannot be examined: {exc}")
     if found:
