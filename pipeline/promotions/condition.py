@@ -59,7 +59,21 @@ def conditions_on(lines: Sequence[Line], knowledge: Knowledge | None = None) -> 
 
 
 def product_lines(doc: DocumentRead, page: int, bbox: BBox) -> list[Line]:
-    """The line holding ``bbox`` on ``page``, and the next one when it only continues the description."""
+    """The line holding ``bbox`` on ``page``, and the next one when it only continues the description
+    (below it, within 1.5 text heights, no amount on it). On a turned photo a line's box is taller
+    than its text and overlaps the next line's: heights are its words' (the median), and the next
+    line's middle must be half a text height below this one's.
+
+    >>> from pipeline.records import Page, Word
+    >>> def line(y, *texts, tilt=0):
+    ...     return Line(tuple(Word(t, 95, (100 * i, y - tilt * i, 100 * i + 90, y - tilt * i + 24))
+    ...                 for i, t in enumerate(texts)))
+    >>> page = Page(1, 800, 800, "ocr", (line(200, "MSI", "MAG", "X570", "TOMAHAWK", tilt=10),
+    ...                                  line(222, "-", "Sockel", "AM4", "-", "B-Ware,", "gebraucht", tilt=10),
+    ...                                  line(250, "1", "x", "219,90", "219,90", tilt=10)))
+    >>> [ln.text for ln in product_lines(DocumentRead("r.jpg", "jpeg", "0", (page,)), 1, (0, 200, 90, 224))]
+    ['MSI MAG X570 TOMAHAWK', '- Sockel AM4 - B-Ware, gebraucht']
+    """
     if not 1 <= page <= len(doc.pages):
         return []
     lines = doc.pages[page - 1].lines
@@ -70,8 +84,10 @@ def product_lines(doc: DocumentRead, page: int, bbox: BBox) -> list[Line]:
             continue
         out = [line]
         if i + 1 < len(lines) and (nxt := lines[i + 1].bbox) is not None:
-            height = box[3] - box[1]
-            if 0 <= nxt[1] - box[3] <= 1.5 * height and not _AMOUNT.search(lines[i + 1].text):
+            heights = sorted(w.bbox[3] - w.bbox[1] for w in line.words) or [box[3] - box[1]]
+            height = heights[len(heights) // 2]
+            below = (nxt[1] + nxt[3]) / 2 - (box[1] + box[3]) / 2
+            if below >= 0.5 * height and nxt[1] - box[3] <= 1.5 * height and not _AMOUNT.search(lines[i + 1].text):
                 out.append(lines[i + 1])
         return out
     return []
