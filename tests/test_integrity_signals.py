@@ -200,6 +200,15 @@ def test_a_figure_read_without_confidence_is_read_again_by_the_second_engine(tmp
         assert check.reason == "INVOICE_SUMS_MISMATCH" and "4 170,00 read again as 4" in check.detail
 
 
+def test_a_dash_of_the_description_glued_to_the_price_is_not_a_negative_price():
+    # A lab PDF's text layer: "... ATX Motherboard - used" wrapped, its dash taken into the unit price.
+    rows = ("1 MSI MAG X570 TOMAHAWK WIFI AMD Socket AM4 ATX Motherboard -219.90 219.90", "used",
+            "1 AMD Ryzen 5 3400G Processor, AM4, boxed 149.90 149.90")
+    assert [f.kind for f in sum_findings([_page(*rows)], "IE")] == []
+    assert [f.kind for f in sum_findings([_page("1 Rabatt Gutschein -50,00 -50,00")], "DE")] == []
+    assert [f.kind for f in sum_findings([_page("2 MSI MAG X570 TOMAHAWK -219.90 219.90")], "IE")] == ["line"]
+
+
 def test_a_vat_larger_than_the_net_on_a_photo_is_a_misreading():
     # A genuine till-receipt photo (MediaWorld, Italy) read "IVA 22% 739,79" and "Imponibile 133,39".
     misread = ("1 MSI MEG X570 UNIFY 606,31 606,31", "IVA 22 % 739,79", "Imponibile 133,39", "Totale 739,70")

@@ -145,6 +145,9 @@ def _line_adds_up(line: Line, qty: int, unit: _Figure, amount: _Figure, tol: Dec
     """Whether an item line's quantity x unit price makes its amount, allowing for how a line is read."""
     # "GUNGNIR 100 109,90": a number of the description may be read into the price
     units = {unit.value, *unit.alternatives}
+    if amount.value > 0:
+        # "Motherboard -219.90 219.90": a dash of the description ("... - used") glued to the price
+        units |= {-u for u in units if u < 0}
     # "5 130 PLAIN RICE 4 1.80 7.20": a receipt's row number and item code come before the
     # quantity; any whole number standing before the unit price may be it
     qtys = [qty, *(int(w.text) for w in line.words[1:] if _QTY.match(w.text) and int(w.text) > 0
