@@ -209,6 +209,20 @@ def test_a_dash_of_the_description_glued_to_the_price_is_not_a_negative_price():
     assert [f.kind for f in sum_findings([_page("2 MSI MAG X570 TOMAHAWK -219.90 219.90")], "IE")] == ["line"]
 
 
+def test_a_described_line_whose_quantity_was_not_read_still_needs_a_whole_quantity():
+    # Tampered-set seed 101: a photo's "1" of the memory kit's line unread, its unit price raised.
+    rows = ("Kit mémoire Corsair Vengeance LPX 16 Go DDR4 130,80 79,90",
+            "1 MSI MEG X570 UNIFY - Carte mère socket AM4 299,90 299,90")
+    assert [f.kind for f in sum_findings([_page(*rows, source="ocr", conf=95)], "FR")] == ["line"]
+    # two of them, or the quantity's column unread on every line (no item line: nothing to say)
+    fine = ("Kit mémoire Corsair Vengeance LPX 16 Go DDR4 79,90 159,80",) + rows[1:]
+    assert sum_findings([_page(*fine, source="ocr", conf=95)], "FR") == []
+    assert sum_findings([_page(rows[0], "Total HT 130,80 79,90", source="ocr", conf=95)], "FR") == []
+    # a label with its figures is not a description ("Total HT 541,33 TVA 108,27")
+    labelled = ("Total HT 541,33 € 108,27",) + rows[1:]
+    assert sum_findings([_page(*labelled, source="ocr", conf=95)], "FR") == []
+
+
 def test_a_vat_larger_than_the_net_on_a_photo_is_a_misreading():
     # A genuine till-receipt photo (MediaWorld, Italy) read "IVA 22% 739,79" and "Imponibile 133,39".
     misread = ("1 MSI MEG X570 UNIFY 606,31 606,31", "IVA 22 % 739,79", "Imponibile 133,39", "Totale 739,70")

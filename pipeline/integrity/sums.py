@@ -157,6 +157,17 @@ def _line_adds_up(line: Line, qty: int, unit: _Figure, amount: _Figure, tol: Dec
         for u in units for q in qtys)
 
 
+_MAX_QTY = 99
+
+
+def _described(line: Line, amounts) -> bool:
+    """Two words or more of letters before the line's first amount: a description, not a label."""
+    first = amounts[0][2]
+    if first is None:
+        return False
+    return sum(1 for w in line.words if w.bbox[2] <= first[0] and sum(ch.isalpha() for ch in w.text) >= 2) >= 2
+
+
 def _item_lines(pages: Sequence[Page]) -> int:
     return sum(_item_line(line, amounts) for p in pages for line in p.lines if (amounts := line_amounts(line)))
 
@@ -182,6 +193,7 @@ def sum_findings(pages: Sequence[Page], country: str | None, *, min_conf: float 
     vat_rate: Decimal | None = None
     others: list[_Figure] = []
     complete = True  # every line with money on it read with confidence and understood
+    unquantified: list[tuple[Line, _Figure, _Figure, bool]] = []  # described, priced, no quantity read
     index = 0
     for page in pages:
         for line in page.lines:
@@ -235,8 +247,18 @@ def sum_findings(pages: Sequence[Page], country: str | None, *, min_conf: float 
             if len(amounts) >= 2 or (_QTY.match(first) and any(
                     sum(ch.isalpha() for ch in w.text) >= 2 for w in line.words[1:])):
                 complete = False  # a priced line, or a line with a quantity, not understood as an item
+            if len(amounts) >= 2 and sure and _described(line, amounts) and not is_total_line(text):
+                unquantified.append((line, figures[-2], figures[-1], page.source == "ocr"))
             if sure:
                 others.extend(figures)
+    if items:
+        # the table has a quantity column (an item line read with its quantity): a described line
+        # whose quantity was not read still needs a whole quantity that makes its unit price its amount
+        for line, unit, amount, ocr in unquantified:
+            if unit.value > 0 and amount.value > 0 and not any(
+                    _line_adds_up(line, q, unit, amount, tol, ocr) for q in range(1, _MAX_QTY + 1)):
+                out.append(Finding("line", f"no quantity makes {unit.raw} into {amount.raw}", unit.page,
+                                   union_bbox(b for b in (unit.bbox, amount.bbox) if b)))
     total_sure = total is not None and any(
         _conf(line, total.bbox) >= min_conf for p in pages if p.number == total.page for line in p.lines
         if total.bbox and line.bbox and line.bbox[1] <= (total.bbox[1] + total.bbox[3]) / 2 <= line.bbox[3])
