@@ -111,6 +111,22 @@ def _words(chars: Sequence[PdfChar]) -> list[list[PdfChar]]:
     return [run for run in _runs(chars) if "".join(c.text for c in run).strip()]
 
 
+def _spaced(run: Sequence[PdfChar]) -> str:
+    """A run's text with a space where the gap between two glyphs is a word's (a PDF may draw no
+    space glyph: "14 de marzo de 2020" is positioned glyphs only).
+
+    >>> g = [PdfChar(t, "F", 9.5, (x, 0, x + 8, 14), 200) for t, x in (("1", 0), ("4", 8), ("d", 20), ("e", 28))]
+    >>> _spaced(g)
+    '14 de'
+    """
+    out = []
+    for i, c in enumerate(run):
+        if i and c.bbox[0] - run[i - 1].bbox[2] > 0.15 * max(1, c.bbox[3] - c.bbox[1]) and c.text.strip():
+            out.append(" ")
+        out.append(c.text)
+    return "".join(out)
+
+
 def _is_value(text: str, model_tokens: set[str]) -> str | None:
     if find_dates_in_text(text):
         return "date"
@@ -138,7 +154,7 @@ def font_outliers(f: PdfForensics, models: Sequence[str] = ()) -> list[tuple[int
     out = []
     for number, words in enumerate(pages, start=1):
         for w in words:
-            text = "".join(c.text for c in w)
+            text = _spaced(w)
             what = _is_value(text, tokens)
             if what is None:
                 continue
@@ -149,6 +165,37 @@ def font_outliers(f: PdfForensics, models: Sequence[str] = ()) -> list[tuple[int
                 out.append((number, w, what))
             elif fonts.get(key[0], 0) == 1 + sum(x[0].font == key[0] for x in line) and len(use) > 1:
                 out.append((number, w, what))  # its font is on this line only
+        out += _phrase_outliers(number, words, use, fonts, {id(w[0]) for _, w, _ in out})
+    return out
+
+
+def _phrase_outliers(number: int, words: list[list[PdfChar]], use: dict, fonts: dict, flagged: set[int]
+                     ) -> list[tuple[int, list[PdfChar], str]]:
+    """The same tests for a date written in several words ("14 de marzo de 2020") drawn in one font
+    and size: the run of its line's words in that font, taken as one value."""
+    out = []
+    done: set[int] = set()
+    for w in words:
+        if id(w[0]) in done:
+            continue
+        line = sorted((x for x in words if abs(x[0].bbox[1] - w[0].bbox[1]) <= 3), key=lambda x: x[0].bbox[0])
+        done |= {id(x[0]) for x in line}
+        runs: list[list[list[PdfChar]]] = []
+        for x in line:
+            if runs and (runs[-1][-1][0].font, runs[-1][-1][0].size) == (x[0].font, x[0].size):
+                runs[-1].append(x)
+            else:
+                runs.append([x])
+        for run in runs:
+            text = " ".join(_spaced(x) for x in run)
+            if len(run) < 2 or any(id(x[0]) in flagged for x in run) or _is_value(text, set()) != "date":
+                continue
+            key, n = (run[0][0].font, run[0][0].size), len(run)
+            others = [x for x in line if all(x is not y for y in run)]
+            alone = use.get(key, 0) <= n and all((x[0].font, x[0].size) != key for x in others)
+            if (alone and others and (fonts.get(key[0], 0) <= n or all(x[0].font != key[0] for x in others))) or (
+                    fonts.get(key[0], 0) == n + sum(x[0].font == key[0] for x in others) and len(use) > 1):
+                out.append((number, [c for x in run for c in x], "date"))
     return out
 
 
@@ -226,8 +273,8 @@ def pdf_checks(name: str, f: PdfForensics, *, dpi: int, models: Sequence[str] = 
     odd = font_outliers(f, models)
     if odd:
         page, run, what = odd[0]
-        text = "".join(c.text for c in run)
-        detail = "; ".join(f"p.{p} {w} '{''.join(c.text for c in r)}' in {r[0].font} {r[0].size:g} pt, "
+        text = _spaced(run)
+        detail = "; ".join(f"p.{p} {w} '{_spaced(r)}' in {r[0].font} {r[0].size:g} pt, "
                            f"a font its line and the document do not otherwise use" for p, r, w in odd[:4])
         out.append(Check(name="pdf_fonts", product=None, status="uncertain", score=40,
                          expected="values in the document's fonts", found=text,
