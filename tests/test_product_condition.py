@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.checks import document_checks
 from pipeline.decision import Check, Evidence
 from pipeline.extract.labels import load_knowledge
 from pipeline.promotions import load_promotions
@@ -12,7 +13,7 @@ from pipeline.promotions.condition import check_product_condition, conditions_on
 from pipeline.promotions.terms import load_terms
 from pipeline.records import DocumentRead, Line, Page, Word
 
-from .test_promotions_rules import CASHBACK, CPU, claim, get, invoice, komplett, run
+from .test_promotions_rules import CASHBACK, CONFIG, CPU, claim, get, invoice, komplett, run
 
 
 def _line(text: str, conf: float = 93.0) -> Line:
@@ -125,3 +126,26 @@ def test_a_scanned_invoice_of_a_used_b_stock_board_is_not_approved(tmp_path):
     check = next(c for c in decision["checks"] if c["name"] == "product_condition" and c["product"] == 0)
     assert decision["decision"] != "approve", decision["reasons"]
     assert (check["status"], check["reason"]) == ("fail", "PRODUCT_CONDITION_EXCLUDED"), check
+
+
+@pytest.mark.parametrize("later_text, status", [
+    ("MSIMEGX570ACEhovedkort-brukt", "uncertain"),   # PP-OCR glued the words, kept the dash
+    ("MSIMEGX570ACEhovedkort", "pass"),
+    ("MSIMEGX570ACEhovedkortubrukt", "pass"),        # "ubrukt" (unused) is no condition
+])
+def test_a_condition_only_the_second_reading_shows_goes_to_review(later_text, status):
+    """A hard photo Tesseract read half of: the cascade's PP-OCR reading of the board's line shows
+    what the first reading missed. Never a rejection on that reading alone."""
+    name, doc = komplett("19.02.2020", "MSI MEG X570 ACE hovedkort 3990,00", "AMD Ryzen 9 3900X 5490,00")
+    c = claim()
+    checks = document_checks(c, [(name, doc)], [], CONFIG)
+    board = next(x for x in checks if x.name == "product_on_invoice" and x.product == 0)
+    x0, y0, x1, y1 = board.evidence.bbox
+    later = DocumentRead(name, doc.kind, doc.sha256, (Page(1, doc.pages[0].width, doc.pages[0].height, "ocr", (
+        Line((Word(later_text, 96.0, (x0, y0 - 2, x1 + 200, y1 + 2)),)),)),))
+    check = check_product_condition(c, 0, [(name, doc)], checks, CASHBACK, min_conf=80, later={name: [later]})
+    assert check.status == status, check
+    if status == "uncertain":
+        assert check.reason == "PRODUCT_CONDITION_UNCLEAR" and "second reading" in check.detail
+    other = check_product_condition(c, 1, [(name, doc)], checks, CASHBACK, min_conf=80, later={name: [later]})
+    assert other.status == "pass"  # the processor's line is another line

@@ -16,7 +16,7 @@ check (the terms do not pay for it); read without confidence, a person looks.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..checks import Read
@@ -93,9 +93,25 @@ def product_lines(doc: DocumentRead, page: int, bbox: BBox) -> list[Line]:
     return []
 
 
+def _later_conditions(later: Sequence[DocumentRead], page: int, box: BBox | None,
+                      knowledge: Knowledge | None) -> list[Condition]:
+    """The conditions another engine's readings show on the product's line (``box``: its lines on the
+    first reading; the later lines whose middles lie in its height and that overlap it)."""
+    if box is None:
+        return []
+    lines = [line for doc in later if 1 <= page <= len(doc.pages) for line in doc.pages[page - 1].lines
+             if line.bbox is not None and box[1] <= (line.bbox[1] + line.bbox[3]) / 2 <= box[3]
+             and line.bbox[0] < box[2] and box[0] < line.bbox[2]]
+    return conditions_on(lines, knowledge)
+
+
 def check_product_condition(claim: Claim, index: int, invoices: Sequence[Read], doc_checks: Sequence[Check],
-                            terms: Terms, *, min_conf: float, knowledge: Knowledge | None = None) -> Check:
-    """``product_condition`` of product ``index``: is its invoice line's condition one the terms accept?"""
+                            terms: Terms, *, min_conf: float, knowledge: Knowledge | None = None,
+                            later: Mapping[str, Sequence[DocumentRead]] | None = None) -> Check:
+    """``product_condition`` of product ``index``: is its invoice line's condition one the terms accept?
+    later: invoice name -> the reading cascade's later readings of it; a condition only they show on
+    the product's line (a hard photo Tesseract read half of) is for a person to look at, not a
+    rejection."""
     accepted = terms.conditions
     if not accepted:
         return Check(name="product_condition", product=index, status="skipped", score=0,
@@ -110,6 +126,14 @@ def check_product_condition(claim: Claim, index: int, invoices: Sequence[Read], 
     lines = product_lines(doc, ev.page, ev.bbox)
     stated = conditions_on(lines, knowledge)
     line_box = union_bbox(line.bbox for line in lines if line.bbox)
+    if not stated and (seen := [c for c in _later_conditions((later or {}).get(ev.document, ()), ev.page, line_box,
+                                                                knowledge) if c.condition not in accepted]):
+        c = seen[0]
+        return Check(name="product_condition", product=index, status="uncertain", score=40, expected=expected,
+                     found=c.condition, evidence=Evidence(ev.document, ev.page, c.bbox or line_box, ev.source),
+                     reason="PRODUCT_CONDITION_UNCLEAR",
+                     detail=f"a second reading of the invoice line shows {c.text!r} ({c.condition}); the first "
+                            f"reading shows no condition")
     if not stated:
         status = "pass" if "new" in accepted else "fail"
         return Check(name="product_condition", product=index, status=status, score=100 if status == "pass" else 0,

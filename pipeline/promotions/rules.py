@@ -1033,7 +1033,8 @@ def apply_promotion(claim: Claim, invoices: Sequence[Read], doc_checks: Sequence
                                 reason="PRODUCT_MODEL_MISSING", detail="no product claimed")]
     checks += product_checks
     min_conf = config.duplicates.read_min_conf if config is not None else 80.0
-    checks += [check_product_condition(claim, i, invoices, doc_checks, terms, min_conf=min_conf, knowledge=kb)
+    checks += [check_product_condition(claim, i, invoices, doc_checks, terms, min_conf=min_conf, knowledge=kb,
+                                       later=later_reads)
                for i in range(len(claim.product_list))]
     checks.append(bundle_check)
 
