@@ -237,6 +237,23 @@ def test_a_page_the_reader_turned_is_measured_where_its_words_were_read(tmp_path
     assert c.found.startswith("date")
 
 
+def test_a_value_the_second_engine_found_on_a_turned_page_is_not_measured_in_the_wrong_frame(tmp_path):
+    """Lab seed 47, C-47-0083: Tesseract read the page turned 180 degrees, PP-OCR found the date in
+    the upload's own pixels; measured against the turned page's words, a genuine date was 'softer'."""
+    from dataclasses import replace
+
+    from pipeline.config import default_config
+
+    grey, boxes = photographed(5, blur=1.1)
+    invoices, checks = _claim_folder(tmp_path, paste(grey, boxes[1][2], "23.02.2020"), boxes)
+    name, doc = invoices[0]
+    p = doc.pages[0]
+    turned = [(name, DocumentRead(name, "png", "0", (Page(1, p.width, p.height, "ocr", p.lines, rotation=180),)))]
+    by_ppocr = [replace(c, evidence=replace(c.evidence, engine="ppocr")) for c in checks]
+    c = image_patch_check(tmp_path, turned, by_ppocr, ["MEG X570 ACE"], default_config())
+    assert c.status == "skipped" and "no date or model" in c.detail
+
+
 def test_the_check_passes_a_genuine_photo_and_skips_a_text_layer(tmp_path):
     from pipeline.config import default_config
 

@@ -372,6 +372,8 @@ def _targets(doc, checks, models: Sequence[str], max_values: int, kb_reach: floa
         page = doc.pages[ev.page - 1]
         if page.source != "ocr":
             continue
+        if ev.engine == "ppocr" and page.rotation:
+            continue  # PP-OCR's box is on the upload as it came, this reading's words on the page turned
         if c.name == "purchase_date":
             out.append(("date", ev.page, tuple(ev.bbox), c.found or ""))
         elif c.name == "product_on_invoice":
