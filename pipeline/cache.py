@@ -219,6 +219,16 @@ def _doc_from_body(body: dict) -> DocumentRead:
     return DocumentRead(body["name"], body["kind"], body["sha256"], tuple(_page_from_compact(p) for p in body["pages"]))
 
 
+def reading_to_json(doc: DocumentRead) -> dict:
+    """A reading as the cache keeps it (JSON-ready)."""
+    return _doc_to_body(doc)
+
+
+def reading_from_json(body: dict) -> DocumentRead:
+    """``reading_to_json`` back; KeyError/TypeError/ValueError when it is not one."""
+    return _doc_from_body(body)
+
+
 def _error_to_body(exc: ClaimcheckError, name: str) -> dict:
     return {"error": {"type": type(exc).__name__, "code": exc.code, "message": exc.message, "name": name,
                       "details": json.loads(json.dumps(exc.details, default=str))}}

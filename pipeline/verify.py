@@ -198,13 +198,18 @@ def _document_results(claim: Claim, invoices: list[Read], photos: list[Read], co
     cache = key = None
     keys = list(reader.last_keys) if reader is not None else []
     if keys and getattr(reader.cache, "folder", None) is not None and all(len(k) == 64 for k in keys):
-        from .cache import checks_key
+        from .cache import checks_key, reading_from_json, reading_to_json
 
         cache, key = reader.cache, checks_key(claim.model_dump_json(), keys, config)
         hit = cache.get_value("checks", key)
         if hit is not None:
             try:
-                return [_check_from_json(c) for c in hit["checks"]], hit["extracted"], None
+                kept = [_check_from_json(c) for c in hit["checks"]]
+                # the invoices' second readings as the cascade made them (a region reading merged with
+                # the lines handed to it): keyed by what the first checks contested, which a kept
+                # run cannot rebuild; entries written before they were kept give None (the cache's)
+                later = [(name, reading_from_json(body)) for name, body in hit["later"]] if "later" in hit else None
+                return kept, hit["extracted"], later
             except (KeyError, TypeError, ValueError):
                 pass  # recomputed and overwritten below
     seen: list[Read] = []
@@ -212,7 +217,10 @@ def _document_results(claim: Claim, invoices: list[Read], photos: list[Read], co
     checks += integrity_checks(claim, folder, invoices, photos, checks, config)
     extracted = _extracted(claim, invoices, seen)
     if key is not None:
-        cache.put_value("checks", key, {"checks": [_check_to_json(c) for c in checks], "extracted": extracted})
+        names = {name for name, _ in invoices}
+        cache.put_value("checks", key, {"checks": [_check_to_json(c) for c in checks], "extracted": extracted,
+                                        "later": [[name, reading_to_json(doc)] for name, doc in seen
+                                                  if name in names and isinstance(doc, DocumentRead)]})
     return checks, extracted, seen
 
 

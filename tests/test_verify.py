@@ -236,3 +236,33 @@ def test_huge_and_broken_serial_photos_get_a_decision_and_the_batch_goes_on(tmp_
         serial = next(c for c in rows[claim_id]["checks"] if c["name"] == "serial_number")
         assert (serial["status"], serial["reason"]) == ("uncertain", "SERIAL_UNREADABLE"), serial
         assert why in serial["detail"] and rows[claim_id]["decision"] == "review", serial
+
+
+def test_checks_kept_in_the_cache_keep_the_cascades_second_readings(tmp_path, monkeypatch):
+    """A re-run whose checks come from the cache hands the promotion rules the same second readings
+    the cascade made (the product's condition, invoice numbers and duplicate rules read them): a
+    region reading is keyed by what the first checks contested, which a kept run cannot rebuild."""
+    import pipeline.verify as verify_module
+    from pipeline.config import load_config
+
+    folder = tmp_path / "claim"
+    shutil.copytree(REPO / "sample_invoices" / "0009-at-promo-genuine-duo", folder)
+    claim = json.loads((folder / "claim.json").read_text(encoding="utf-8"))
+    day = claim["purchase"]["date"]
+    claim["purchase"]["date"] = day[:-2] + f"{int(day[-2:]) % 27 + 1:02d}"  # a date the invoice does not show
+    (folder / "claim.json").write_text(json.dumps(claim), encoding="utf-8")
+    seen = []
+    real = verify_module.apply_promotion
+
+    def recording(*args, **kwargs):
+        seen.append({n: [p.text for d in docs for p in d.pages] for n, docs in (kwargs["later_reads"] or {}).items()})
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(verify_module, "apply_promotion", recording)
+    base = load_config()
+    config = base.model_copy(update={"cache": base.cache.model_copy(update={"enabled": True,
+                                                                           "dir": str(tmp_path / "cache")})})
+    first = verify_claim(folder, config, store=None).to_dict()
+    again = verify_claim(folder, config, store=None).to_dict()
+    assert seen[0] and seen[0] == seen[1]  # the wrong date escalated the invoice to PP-OCR
+    assert first["decision"] == again["decision"]
