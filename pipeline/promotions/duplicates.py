@@ -317,8 +317,9 @@ def compare(mine: DocumentIdentity, theirs: DocumentIdentity, *, differing_words
         return Comparison(relation, {"serial": serial})
     number = _number_field(mine, theirs, 10 * differing_words, near_min_chars, near_max_diff)
     date = _field(mine.dates, theirs.dates)
-    only_mine = [h for h in mine.sure_words if h not in set(theirs.words)]
-    only_theirs = [h for h in theirs.sure_words if h not in set(mine.words)]
+    their_words, my_words = set(theirs.words), set(mine.words)
+    only_mine = [h for h in mine.sure_words if h not in their_words]
+    only_theirs = [h for h in theirs.sure_words if h not in my_words]
     if not mine.sure_words or not theirs.sure_words:
         words = "unknown"
     else:
