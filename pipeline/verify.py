@@ -188,13 +188,13 @@ def _check_from_json(d: list) -> Check:
 
 def _document_results(claim: Claim, invoices: list[Read], photos: list[Read], config: Config,
                       reader, folder: Path | None = None, read_again=None
-                      ) -> tuple[list[Check], dict, list[Read] | None]:
+                      ) -> tuple[list[Check], dict, list[Read]]:
     """The document checks (over the reading cascade's readings), the integrity signals and what the
     invoices state. Behind a read cache they are kept too, keyed by the claim, each first read's key,
     ``[matching]``, ``[integrity]`` and ``[cascade]`` (``pipeline.cache.checks_key``): a re-run under
     new decision cut-offs, terms or policy recomputes only the promotion checks and the decision, and
-    reads nothing, not even with the cascade's second engine. Third: the invoices' second readings
-    made here (None when the checks were kept: ``_later_readings`` finds them in the cache)."""
+    reads nothing, not even with the cascade's second engine. Third: the second readings the cascade
+    made (kept with the checks)."""
     cache = key = None
     keys = list(reader.last_keys) if reader is not None else []
     if keys and getattr(reader.cache, "folder", None) is not None and all(len(k) == 64 for k in keys):
@@ -204,12 +204,11 @@ def _document_results(claim: Claim, invoices: list[Read], photos: list[Read], co
         hit = cache.get_value("checks", key)
         if hit is not None:
             try:
-                kept = [_check_from_json(c) for c in hit["checks"]]
                 # the invoices' second readings as the cascade made them (a region reading merged with
-                # the lines handed to it): keyed by what the first checks contested, which a kept
-                # run cannot rebuild; entries written before they were kept give None (the cache's)
-                later = [(name, reading_from_json(body)) for name, body in hit["later"]] if "later" in hit else None
-                return kept, hit["extracted"], later
+                # the lines handed to it, keyed by what the first checks contested): an entry written
+                # before they were kept is recomputed below (its readings are cached: nothing is read)
+                later = [(name, reading_from_json(body)) for name, body in hit["later"]]
+                return [_check_from_json(c) for c in hit["checks"]], hit["extracted"], later
             except (KeyError, TypeError, ValueError):
                 pass  # recomputed and overwritten below
     seen: list[Read] = []
@@ -217,10 +216,9 @@ def _document_results(claim: Claim, invoices: list[Read], photos: list[Read], co
     checks += integrity_checks(claim, folder, invoices, photos, checks, config)
     extracted = _extracted(claim, invoices, seen)
     if key is not None:
-        names = {name for name, _ in invoices}
         cache.put_value("checks", key, {"checks": [_check_to_json(c) for c in checks], "extracted": extracted,
                                         "later": [[name, reading_to_json(doc)] for name, doc in seen
-                                                  if name in names and isinstance(doc, DocumentRead)]})
+                                                  if isinstance(doc, DocumentRead)]})
     return checks, extracted, seen
 
 
@@ -244,43 +242,6 @@ def _grouped(reads: Sequence[Read]) -> dict[str, list[DocumentRead]]:
     for name, doc in reads:
         if isinstance(doc, DocumentRead):
             out.setdefault(name, []).append(doc)
-    return out
-
-
-class _NotKept(Exception):
-    """A reading the read cache does not hold (``_later_readings`` reads nothing)."""
-
-
-def _not_kept(*_args, **_kwargs):
-    raise _NotKept
-
-
-def _later_readings(folder: Path, reader, invoices: list[Read], languages, config: Config) -> dict:
-    """Invoice name -> its readings by the cascade's later engines, as far as the read cache holds
-    them (the cascade read the invoice again, in this run or when its checks were kept): what they
-    read is part of what the invoice says for the duplicate rules. Nothing is read here, so a claim
-    costs no more OCR than before; without a read cache, none."""
-    cache = getattr(reader, "cache", None)
-    if cache is None or not hasattr(cache, "get_entry"):
-        return {}
-    from .cache import CachedReader
-    from .cascade import engine_config
-
-    peek = CachedReader(cache, read=_not_kept)
-    out: dict[str, list[DocumentRead]] = {}
-    for engine in config.cascade.engines[1:]:
-        later = engine_config(config, engine)
-        for name, doc in invoices:
-            if not isinstance(doc, DocumentRead) or all(p.source != "ocr" for p in doc.pages):
-                continue
-            # the cascade's region reading is keyed by the first reading too (cascade._second_reads)
-            extra = {"known": doc} if engine == "ppocr" and later.ppocr.regions else {}
-            try:
-                again = peek(_document_path(folder, name), name, languages=languages, config=later, barcodes=False,
-                             **extra)
-            except (_NotKept, ClaimcheckError):
-                continue
-            out.setdefault(name, []).append(again)
     return out
 
 
@@ -447,9 +408,9 @@ def _verify(source, config: Config, base_dir, reader: Reader, promotions: dict[s
         return unprocessable(claim.claim_id, exc, config), folder
     hashes = _image_hashes(folder, invoices + photos, config) if claim_store is not None else None
     try:
-        # the second readings in hand, else (checks kept) as the cache holds them: the duplicate rules and
-        # the terms' required invoice number look at them, with or without a claim store
-        later = _grouped(seen) if seen is not None else _later_readings(folder, reader, invoices, languages, config)
+        # the cascade's second readings: the duplicate rules, the product's condition and the terms'
+        # required invoice number look at them too, with or without a claim store
+        later = _grouped(seen)
         outcome = apply_promotion(claim, invoices, checks, terms=terms.get(claim.promotion_id), store=claim_store,
                                   config=config, photos=photos, image_hashes=hashes, claim_dir=own_dir,
                                   sold_by=sold_by_lines(extracted), later_reads=later)
