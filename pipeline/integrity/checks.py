@@ -21,7 +21,7 @@ from ..records import DocumentRead
 from .dates import check_invoice_dates
 from .documents import PDF_CHECKS, image_editor_check, pdf_checks
 from .knowledge import default_integrity
-from .patches import image_patch_check, page_grey
+from .patches import image_patch_check, read_pixels
 from .screens import image_screen_check
 from .sums import check_invoice_sums
 
@@ -48,12 +48,10 @@ def _read_again(folder: Path, config: Config, name: str, doc: DocumentRead, numb
     """PP-OCR's reading of each box of page ``number`` of upload ``name`` (a margin of half the text's
     height above and below, a height left and right); ('', 0) for each when it cannot read them."""
     from ..ocr import ppocr
-    from ..ocr.preprocess import rotate_quarter
 
     try:
-        page = doc.pages[number - 1]
-        grey = rotate_quarter(page_grey((folder / name).resolve(), doc, number, config), page.rotation)
-        if grey.shape[:2] != (page.height, page.width):
+        grey = read_pixels(folder, name, doc, number, config)
+        if grey is None:
             return [("", 0.0)] * len(boxes)
         crops = []
         for x0, y0, x1, y1 in boxes:

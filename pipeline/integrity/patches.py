@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -37,7 +38,7 @@ from ..records import BBox
 from .knowledge import PatchKnowledge
 
 __all__ = ["PatchStats", "PageSharpness", "page_sharpness", "patch_stats", "patch_findings", "patch_measurements",
-           "image_patch_check", "page_grey"]
+           "image_patch_check", "page_grey", "read_pixels"]
 
 
 @dataclass(frozen=True)
@@ -423,10 +424,19 @@ def page_grey(path, doc, number: int, config) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
 
 
+def read_pixels(folder, name: str, doc, number: int, config) -> np.ndarray | None:
+    """Page ``number`` of upload ``name`` grey, in the pixels its reading's boxes are in (the upload
+    turned by the page's ``rotation``); None when they are not the reading's (another size)."""
+    from ..ocr.preprocess import rotate_quarter
+
+    page = doc.pages[number - 1]
+    grey = rotate_quarter(page_grey((Path(folder) / name).resolve(), doc, number, config), page.rotation)
+    return grey if grey.shape[:2] == (page.height, page.width) else None
+
+
 def patch_measurements(folder, invoices, checks, models: Sequence[str], config,
                        kb: PatchKnowledge) -> list[tuple[str, str, int, str, PatchStats]]:
     """(document, what, page, text, statistics) of every value ``image_patch`` examines."""
-    from ..ocr.preprocess import rotate_quarter
     from ..records import DocumentRead
 
     out = []
@@ -435,15 +445,13 @@ def patch_measurements(folder, invoices, checks, models: Sequence[str], config,
         if not isinstance(doc, DocumentRead) or folder is None:
             continue
         targets = _targets(doc, checks, models, kb.max_values, kb.line_reach)
-        pages: dict[int, np.ndarray] = {}
+        pages: dict[int, np.ndarray | None] = {}
         for what, number, box, text in targets:
             page = doc.pages[number - 1]
             if number not in pages:
-                # the boxes are on the page as read: the upload turned by the reader's rotation
-                pages[number] = rotate_quarter(page_grey((folder / name).resolve(), doc, number, config),
-                                               page.rotation)
+                pages[number] = read_pixels(folder, name, doc, number, config)
             grey = pages[number]
-            if grey.shape[:2] != (page.height, page.width):
+            if grey is None:
                 continue  # not the pixels the boxes are in
             words = [w.bbox for w in page.words]
             if (name, number) not in sharpness:
